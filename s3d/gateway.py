@@ -1,0 +1,132 @@
+"""The gateway: carries out one S3 operation across s3d's services.
+
+Every operation the server parsed comes here, and only here, so that nothing that changes an
+object's bytes can reach the remote around it. Today every operation goes to the remote; the
+read cache and the write-back journal attach here (reads consult the cache first, writes go to
+the journal), which is why the server never calls the remote itself.
+
+``Remote`` is the contract the remote adapter (``s3d/remote``) fulfils: one coroutine per
+operation, S3 errors raised as ``S3Error``, bodies streamed, never held whole.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from s3d.journal.staging import StagedBody, StagingArea
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import InternalError
+from s3d.protocol.model import (
+    CompleteMultipartResult,
+    CopyResult,
+    CreateMultipartResult,
+    DeleteObjectsResult,
+    ListBucketsResult,
+    ListMultipartUploadsResult,
+    ListObjectsResult,
+    ListPartsResult,
+    LocationResult,
+    ObjectResponse,
+    RawResponse,
+    Result,
+    TaggingResult,
+    WriteResult,
+)
+
+
+class Remote(Protocol):
+    """The remote bucket store. Each call raises ``S3Error`` for what the remote refused and
+    ``ServiceUnavailable`` when it cannot be reached; cancellation abandons the call."""
+
+    async def list_buckets(self, op: ops.ListBuckets) -> ListBucketsResult: ...
+    async def create_bucket(self, op: ops.CreateBucket) -> WriteResult: ...
+    async def head_bucket(self, op: ops.HeadBucket) -> WriteResult: ...
+    async def delete_bucket(self, op: ops.DeleteBucket) -> WriteResult: ...
+    async def get_bucket_location(self, op: ops.GetBucketLocation) -> LocationResult: ...
+    async def list_objects(self, op: ops.ListObjects) -> ListObjectsResult: ...
+    async def list_multipart_uploads(
+        self, op: ops.ListMultipartUploads
+    ) -> ListMultipartUploadsResult: ...
+    async def delete_objects(self, op: ops.DeleteObjects) -> DeleteObjectsResult: ...
+    async def get_object(self, op: ops.GetObject) -> ObjectResponse: ...
+    async def put_object(self, op: ops.PutObject, body: StagedBody) -> WriteResult: ...
+    async def copy_object(self, op: ops.CopyObject) -> CopyResult: ...
+    async def delete_object(self, op: ops.DeleteObject) -> WriteResult: ...
+    async def create_multipart_upload(
+        self, op: ops.CreateMultipartUpload
+    ) -> CreateMultipartResult: ...
+    async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult: ...
+    async def upload_part_copy(self, op: ops.UploadPartCopy) -> CopyResult: ...
+    async def complete_multipart_upload(
+        self, op: ops.CompleteMultipartUpload
+    ) -> CompleteMultipartResult: ...
+    async def abort_multipart_upload(self, op: ops.AbortMultipartUpload) -> WriteResult: ...
+    async def list_parts(self, op: ops.ListParts) -> ListPartsResult: ...
+    async def get_object_tagging(self, op: ops.GetObjectTagging) -> TaggingResult: ...
+    async def put_object_tagging(self, op: ops.PutObjectTagging) -> WriteResult: ...
+    async def delete_object_tagging(self, op: ops.DeleteObjectTagging) -> WriteResult: ...
+    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse: ...
+
+
+class Gateway:
+    """Dispatches operations. Owns no state of its own; the services it composes do."""
+
+    def __init__(self, remote: Remote, staging: StagingArea) -> None:
+        self._remote = remote
+        self.staging = staging
+
+    async def execute(self, op: ops.Operation, body: StagedBody | None = None) -> Result:
+        """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
+        forwarded operations that have one. Raises ``S3Error``."""
+        remote = self._remote
+        match op:
+            case ops.GetObject():
+                return await remote.get_object(op)
+            case ops.PutObject():
+                return await remote.put_object(op, _required(body))
+            case ops.UploadPart():
+                return await remote.upload_part(op, _required(body))
+            case ops.ListObjects():
+                return await remote.list_objects(op)
+            case ops.CopyObject():
+                return await remote.copy_object(op)
+            case ops.DeleteObject():
+                return await remote.delete_object(op)
+            case ops.DeleteObjects():
+                return await remote.delete_objects(op)
+            case ops.CreateMultipartUpload():
+                return await remote.create_multipart_upload(op)
+            case ops.UploadPartCopy():
+                return await remote.upload_part_copy(op)
+            case ops.CompleteMultipartUpload():
+                return await remote.complete_multipart_upload(op)
+            case ops.AbortMultipartUpload():
+                return await remote.abort_multipart_upload(op)
+            case ops.ListParts():
+                return await remote.list_parts(op)
+            case ops.ListMultipartUploads():
+                return await remote.list_multipart_uploads(op)
+            case ops.GetObjectTagging():
+                return await remote.get_object_tagging(op)
+            case ops.PutObjectTagging():
+                return await remote.put_object_tagging(op)
+            case ops.DeleteObjectTagging():
+                return await remote.delete_object_tagging(op)
+            case ops.ListBuckets():
+                return await remote.list_buckets(op)
+            case ops.CreateBucket():
+                return await remote.create_bucket(op)
+            case ops.HeadBucket():
+                return await remote.head_bucket(op)
+            case ops.DeleteBucket():
+                return await remote.delete_bucket(op)
+            case ops.GetBucketLocation():
+                return await remote.get_bucket_location(op)
+            case ops.Forwarded():
+                return await remote.forward(op, body)
+
+
+def _required(body: StagedBody | None) -> StagedBody:
+    if body is None:
+        raise InternalError("an object body was expected and none was staged")
+    return body

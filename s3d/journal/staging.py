@@ -1,0 +1,183 @@
+"""The staging area: request bodies land here, verified, before anything reaches the remote.
+
+Owns ``<data-dir>/staging``. A body is written to a uniquely named temporary file while its
+MD5, SHA-256 and any requested S3 checksum are computed; it becomes a ``StagedBody`` only
+when complete. A writer that is abandoned (bad signature, short body, client gone) deletes
+its file. Files left by a crash are removed when the area opens. The write-back journal keeps
+staged files (fsynced) as its pending data; in write-through they are deleted after upload.
+
+File work runs in worker threads (``asyncio.to_thread``): hashing releases the GIL, so a
+large upload hashes on another core while the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Self
+
+from s3d.protocol.checksums import Checksum
+
+_FLUSH_AT = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBody:
+    """A complete, verified request body on local disk."""
+
+    path: Path
+    size: int
+    md5: bytes
+    sha256: bytes
+    checksums: tuple[tuple[str, str], ...] = ()
+    """Verified S3 checksums as (algorithm upper-case, base64 value)."""
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.md5.hex()}"'
+
+    def read_bytes(self) -> bytes:
+        """The whole body; for the small XML documents of control operations only."""
+        return self.path.read_bytes()
+
+
+@dataclass(slots=True)
+class _Digests:
+    md5: hashlib._Hash = field(default_factory=hashlib.md5)
+    sha256: hashlib._Hash = field(default_factory=hashlib.sha256)
+    extra: dict[str, Checksum] = field(default_factory=dict)
+
+    def update(self, data: bytes) -> None:
+        self.md5.update(data)
+        self.sha256.update(data)
+        for checksum in self.extra.values():
+            checksum.update(data)
+
+
+class StagingWriter:
+    """Writes one body. ``write`` chunks, then ``finish`` or ``abort``; used as an async
+    context manager it aborts unless finished. Cancellation aborts and deletes the file."""
+
+    def __init__(self, path: Path, algorithms: tuple[str, ...]) -> None:
+        self._path = path
+        self._file: BinaryIO | None = None  # opened by the first write, in a worker thread
+        self._digests = _Digests(extra={alg: Checksum.new(alg) for alg in algorithms})
+        self._buffer = bytearray()
+        self._size = 0
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    async def write(self, data: bytes) -> None:
+        self._buffer += data
+        self._size += len(data)
+        if len(self._buffer) >= _FLUSH_AT:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._buffer:
+            return
+        chunk = bytes(self._buffer)
+        self._buffer.clear()
+        await asyncio.to_thread(self._write_chunk, chunk)
+
+    def _opened(self) -> BinaryIO:
+        if self._file is None:
+            self._file = open(self._path, "xb")  # noqa: SIM115 - closed by finish/abort
+        return self._file
+
+    def _write_chunk(self, chunk: bytes) -> None:
+        self._opened().write(chunk)
+        self._digests.update(chunk)
+
+    def digest(self, algorithm: str) -> str:
+        """The base64 value of a checksum requested at open; valid after ``finish``."""
+        return self._digests.extra[algorithm].b64digest()
+
+    async def finish(self, *, durable: bool = False) -> StagedBody:
+        """Flush and close the file; with ``durable`` fsync it and its directory."""
+        await self._flush()
+        await asyncio.to_thread(self._close, durable)
+        self._done = True
+        return StagedBody(
+            path=self._path,
+            size=self._size,
+            md5=self._digests.md5.digest(),
+            sha256=self._digests.sha256.digest(),
+            checksums=tuple(
+                (alg, checksum.b64digest()) for alg, checksum in self._digests.extra.items()
+            ),
+        )
+
+    def _close(self, durable: bool) -> None:
+        file = self._opened()
+        file.flush()
+        if durable:
+            os.fsync(file.fileno())
+        file.close()
+        if durable:
+            fd = os.open(self._path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    async def abort(self) -> None:
+        """Close and delete the file. Safe to call twice and after finish (then a no-op)."""
+        if self._done:
+            return
+        self._done = True
+        await asyncio.to_thread(self._discard)
+
+    def _discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._path.unlink(missing_ok=True)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._done:
+            await asyncio.shield(self.abort())
+
+
+class StagingArea:
+    """The ``staging`` directory of the data directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    async def __aenter__(self) -> Self:
+        await asyncio.to_thread(self._reset)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def _reset(self) -> None:
+        # Nothing in staging outlives the process in this mode: a body there was never
+        # acknowledged. The write-back journal moves what it acknowledges out of here.
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        self.root.mkdir(parents=True)
+
+    def writer(self, algorithms: tuple[str, ...] = ()) -> StagingWriter:
+        """A writer for a new body computing MD5, SHA-256 and ``algorithms`` (CRC32…)."""
+        return StagingWriter(self.root / f"{uuid.uuid4().hex}.part", algorithms)
+
+    async def discard(self, body: StagedBody) -> None:
+        await asyncio.to_thread(body.path.unlink, True)

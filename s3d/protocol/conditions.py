@@ -1,0 +1,75 @@
+"""Conditional request headers (If-Match, If-None-Match, If-Modified-Since,
+If-Unmodified-Since) and their evaluation against an object's ETag and Last-Modified.
+
+Evaluation follows RFC 9110 section 13.2.2 as S3 applies it: If-Match decides before
+If-Unmodified-Since (which is then ignored), If-None-Match before If-Modified-Since. Reads
+answer 304 where writes answer 412. A date that does not parse is ignored, as S3 does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from s3d.protocol.errors import NotModified, PreconditionFailed
+
+
+def _etags(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(part.strip().strip('"') for part in value.split(",") if part.strip())
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    if_match: tuple[str, ...] | None = None
+    if_none_match: tuple[str, ...] | None = None
+    if_modified_since: datetime | None = None
+    if_unmodified_since: datetime | None = None
+
+    @classmethod
+    def from_values(
+        cls,
+        if_match: str | None,
+        if_none_match: str | None,
+        if_modified_since: str | None,
+        if_unmodified_since: str | None,
+    ) -> Conditions:
+        return cls(
+            _etags(if_match),
+            _etags(if_none_match),
+            parse_http_date(if_modified_since),
+            parse_http_date(if_unmodified_since),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self == Conditions()
+
+    def check_read(self, etag: str, last_modified: datetime) -> None:
+        """Raise PreconditionFailed (412) or NotModified (304) as S3 answers a GET or HEAD."""
+        bare = etag.strip('"')
+        lm = last_modified.replace(microsecond=0)
+        if self.if_match is not None:
+            if "*" not in self.if_match and bare not in self.if_match:
+                raise PreconditionFailed(Condition="If-Match")
+        elif self.if_unmodified_since is not None and lm > self.if_unmodified_since:
+            raise PreconditionFailed(Condition="If-Unmodified-Since")
+        if self.if_none_match is not None:
+            if "*" in self.if_none_match or bare in self.if_none_match:
+                raise NotModified()
+        elif self.if_modified_since is not None and lm <= self.if_modified_since:
+            raise NotModified()

@@ -1,0 +1,142 @@
+"""The daemon's settings: one frozen value, validated once at start.
+
+Each field's metadata drives the configuration surface (see ``s3d/config.py``): ``help`` for
+``s3d serve --help`` and the docs, ``secret`` for masking in ``s3d check-config``, ``flag``
+where the command-line flag is not ``--<section>-<name>``. The TOML section is the group's
+name (``[server]``, ``[remote]``…); the environment variable is ``S3D_<SECTION>_<NAME>`` in
+upper case (``S3D_SERVER_PORT``), or ``env`` in the metadata where set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+AnonymousAccess = Literal["off", "read", "read-write"]
+LogFormat = Literal["text", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+AddressingStyle = Literal["auto", "path", "virtual"]
+
+EMBEDDED = "embedded"
+"""``remote.endpoint_url`` value that starts moto's S3 server on a free loopback port."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """A local access key clients sign with. Never the remote's credentials."""
+
+    access_key_id: str
+    secret_access_key: str = field(metadata={"secret": True})
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on", "flag": "--host"})
+    port: int = field(default=9333, metadata={"help": "TCP port to listen on", "flag": "--port"})
+    region: str = field(
+        default="us-east-1",
+        metadata={"help": "region s3d reports (GetBucketLocation, signing scope hint)"},
+    )
+    base_domains: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "domains for virtual-hosted-style addressing: a Host of "
+            "<bucket>.<base domain> names the bucket (comma-separated)"
+        },
+    )
+    access_keys: tuple[AccessKey, ...] = field(
+        default=(),
+        metadata={
+            "help": "local access keys clients sign with; when none are configured a key "
+            "pair is generated once and kept in the data directory"
+        },
+    )
+    anonymous: AnonymousAccess = field(
+        default="off",
+        metadata={"help": "unsigned requests: off (refused), read, or read-write"},
+    )
+    tls_cert_file: Path | None = field(
+        default=None, metadata={"help": "PEM certificate: serve HTTPS instead of HTTP"}
+    )
+    tls_key_file: Path | None = field(
+        default=None, metadata={"help": "PEM private key for tls_cert_file"}
+    )
+    shutdown_grace: float = field(
+        default=30.0,
+        metadata={"help": "seconds given to requests in flight after SIGTERM or SIGINT"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSettings:
+    endpoint_url: str = field(
+        default=EMBEDDED,
+        metadata={
+            "help": "remote S3 endpoint URL; 'embedded' starts moto's S3 server on a free "
+            "loopback port, 'aws' uses AWS S3's own endpoints for the region",
+            "flag": "--remote",
+        },
+    )
+    region: str = field(default="us-east-1", metadata={"help": "remote region"})
+    access_key_id: str | None = field(
+        default=None,
+        metadata={
+            "help": "remote access key id; unset: the standard AWS credential chain",
+            "secret": True,
+        },
+    )
+    secret_access_key: str | None = field(
+        default=None, metadata={"help": "remote secret access key", "secret": True}
+    )
+    session_token: str | None = field(
+        default=None, metadata={"help": "remote session token", "secret": True}
+    )
+    addressing_style: AddressingStyle = field(
+        default="auto", metadata={"help": "path, virtual or auto (botocore decides)"}
+    )
+    connect_timeout: float = field(
+        default=10.0, metadata={"help": "seconds to open a connection to the remote"}
+    )
+    read_timeout: float = field(
+        default=300.0,
+        metadata={
+            "help": "seconds to wait for remote data; long enough for a large multipart "
+            "completion"
+        },
+    )
+    max_pool_connections: int = field(
+        default=64, metadata={"help": "connections kept open to the remote"}
+    )
+    max_attempts: int = field(
+        default=5, metadata={"help": "attempts per remote call (botocore standard retries)"}
+    )
+    verify_tls: bool = field(
+        default=True, metadata={"help": "verify the remote's TLS certificate"}
+    )
+    ca_bundle: Path | None = field(
+        default=None, metadata={"help": "CA bundle for the remote's TLS certificate"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    format: LogFormat = field(
+        default="text", metadata={"help": "log format: text or json", "flag": "--log-format"}
+    )
+    level: LogLevel = field(default="info", metadata={"help": "log level", "flag": "--log-level"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = field(
+        default=Path("s3d-data"),
+        metadata={
+            "help": "data directory: staging, cache, journal and catalogue live here",
+            "flag": "--data-dir",
+            "env": "S3D_DATA_DIR",
+        },
+    )
+    server: ServerSettings = ServerSettings()
+    remote: RemoteSettings = RemoteSettings()
+    log: LogSettings = LogSettings()
