@@ -77,7 +77,15 @@ class Gateway:
 
     async def execute(self, op: ops.Operation, body: StagedBody | None = None) -> Result:
         """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
-        forwarded operations that have one. Raises ``S3Error``."""
+        forwarded operations that have one; the gateway owns it from here on (today it is
+        deleted once the remote has it). Raises ``S3Error``."""
+        try:
+            return await self._dispatch(op, body)
+        finally:
+            if body is not None:
+                await self.staging.discard(body)
+
+    async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         remote = self._remote
         match op:
             case ops.GetObject():

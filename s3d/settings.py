@@ -1,10 +1,14 @@
 """The daemon's settings: one frozen value, validated once at start.
 
-Each field's metadata drives the configuration surface (see ``s3d/config.py``): ``help`` for
-``s3d serve --help`` and the docs, ``secret`` for masking in ``s3d check-config``, ``flag``
-where the command-line flag is not ``--<section>-<name>``. The TOML section is the group's
-name (``[server]``, ``[remote]``…); the environment variable is ``S3D_<SECTION>_<NAME>`` in
-upper case (``S3D_SERVER_PORT``), or ``env`` in the metadata where set.
+Each field's metadata drives the configuration surface (see ``s3d/config/``): ``help`` for
+``s3d serve --help`` and the docs, ``secret`` for masking in ``s3d check-config`` and error
+messages (``show_suffix``: the last 4 characters may be shown, as for access key ids), ``flag``
+where the command-line flag is not ``--<section>-<name>``, ``metavar`` for its value's name. The
+TOML section is the group's name (``[server]``, ``[remote]``…); the environment variable is
+``S3D_<SECTION>_<NAME>`` in upper case (``S3D_SERVER_PORT``), or ``env`` in the metadata where
+set. Checks made once at load: ``min``/``max`` (inclusive), ``above`` (exclusive lower bound),
+``must_exist`` (a path naming an existing file), ``requires`` (sibling fields that must be set
+whenever this one is).
 """
 
 from __future__ import annotations
@@ -26,14 +30,24 @@ EMBEDDED = "embedded"
 class AccessKey:
     """A local access key clients sign with. Never the remote's credentials."""
 
-    access_key_id: str
+    access_key_id: str = field(metadata={"secret": True, "show_suffix": True})
     secret_access_key: str = field(metadata={"secret": True})
 
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
-    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on", "flag": "--host"})
-    port: int = field(default=9333, metadata={"help": "TCP port to listen on", "flag": "--port"})
+    host: str = field(
+        default="127.0.0.1", metadata={"help": "address to listen on", "flag": "--host"}
+    )
+    port: int = field(
+        default=9333,
+        metadata={
+            "help": "TCP port to listen on; 0 picks any free port",
+            "flag": "--port",
+            "min": 0,
+            "max": 65535,
+        },
+    )
     region: str = field(
         default="us-east-1",
         metadata={"help": "region s3d reports (GetBucketLocation, signing scope hint)"},
@@ -49,7 +63,9 @@ class ServerSettings:
         default=(),
         metadata={
             "help": "local access keys clients sign with; when none are configured a key "
-            "pair is generated once and kept in the data directory"
+            "pair is generated once and kept in the data directory",
+            "flag": "--access-key",
+            "metavar": "ID:SECRET",
         },
     )
     anonymous: AnonymousAccess = field(
@@ -57,14 +73,24 @@ class ServerSettings:
         metadata={"help": "unsigned requests: off (refused), read, or read-write"},
     )
     tls_cert_file: Path | None = field(
-        default=None, metadata={"help": "PEM certificate: serve HTTPS instead of HTTP"}
+        default=None,
+        metadata={
+            "help": "PEM certificate: serve HTTPS instead of HTTP",
+            "must_exist": True,
+            "requires": ("tls_key_file",),
+        },
     )
     tls_key_file: Path | None = field(
-        default=None, metadata={"help": "PEM private key for tls_cert_file"}
+        default=None,
+        metadata={
+            "help": "PEM private key for tls_cert_file",
+            "must_exist": True,
+            "requires": ("tls_cert_file",),
+        },
     )
     shutdown_grace: float = field(
         default=30.0,
-        metadata={"help": "seconds given to requests in flight after SIGTERM or SIGINT"},
+        metadata={"help": "seconds given to requests in flight after SIGTERM or SIGINT", "min": 0},
     )
 
 
@@ -84,38 +110,50 @@ class RemoteSettings:
         metadata={
             "help": "remote access key id; unset: the standard AWS credential chain",
             "secret": True,
+            "show_suffix": True,
+            "requires": ("secret_access_key",),
         },
     )
     secret_access_key: str | None = field(
-        default=None, metadata={"help": "remote secret access key", "secret": True}
+        default=None,
+        metadata={
+            "help": "remote secret access key",
+            "secret": True,
+            "requires": ("access_key_id",),
+        },
     )
     session_token: str | None = field(
-        default=None, metadata={"help": "remote session token", "secret": True}
+        default=None,
+        metadata={
+            "help": "remote session token",
+            "secret": True,
+            "requires": ("access_key_id", "secret_access_key"),
+        },
     )
     addressing_style: AddressingStyle = field(
         default="auto", metadata={"help": "path, virtual or auto (botocore decides)"}
     )
     connect_timeout: float = field(
-        default=10.0, metadata={"help": "seconds to open a connection to the remote"}
+        default=10.0, metadata={"help": "seconds to open a connection to the remote", "above": 0}
     )
     read_timeout: float = field(
         default=300.0,
         metadata={
-            "help": "seconds to wait for remote data; long enough for a large multipart "
-            "completion"
+            "help": "seconds to wait for remote data; long enough for a large multipart completion",
+            "above": 0,
         },
     )
     max_pool_connections: int = field(
-        default=64, metadata={"help": "connections kept open to the remote"}
+        default=64, metadata={"help": "connections kept open to the remote", "min": 1}
     )
     max_attempts: int = field(
-        default=5, metadata={"help": "attempts per remote call (botocore standard retries)"}
+        default=5,
+        metadata={"help": "attempts per remote call (botocore standard retries)", "min": 1},
     )
-    verify_tls: bool = field(
-        default=True, metadata={"help": "verify the remote's TLS certificate"}
-    )
+    verify_tls: bool = field(default=True, metadata={"help": "verify the remote's TLS certificate"})
     ca_bundle: Path | None = field(
-        default=None, metadata={"help": "CA bundle for the remote's TLS certificate"}
+        default=None,
+        metadata={"help": "CA bundle for the remote's TLS certificate", "must_exist": True},
     )
 
 

@@ -52,7 +52,8 @@ class RemoteError(S3Error):
     """An error answered by the remote whose code s3d has no class for: passed on as it is."""
 
     def __init__(self, code: str, status: int, message: str | None = None, **details: str) -> None:
-        super().__init__(message or code, **details)
+        super().__init__(message or code)
+        self.details = details
         self._code = code
         self._status = status
 
@@ -350,5 +351,7 @@ def from_code(code: str, status: int, message: str | None = None, **details: str
     """The error for a code answered elsewhere (the remote): our class if we know the code."""
     cls = BY_CODE.get(code)
     if cls is not None and cls.status == status:
-        return cls(message, **details)
+        error = cls(message)
+        error.details = details
+        return error
     return RemoteError(code, status, message, **details)

@@ -1,0 +1,53 @@
+# The README's two commands: `make run` (set up, then serve) and `make test` (set up, then
+# lint, type-check and test). CI runs `make test` through .ci/run.
+#
+# Set-up is idempotent and quick when nothing changed: each install leaves a stamp in .venv
+# that is newer than pyproject.toml and the system package list, so it reruns only when one of
+# them changes (or when .venv is removed).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Extra arguments for `s3d serve`, e.g. make run ARGS="--port 0 --log-level debug".
+ARGS ?=
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-x -k config".
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := run
+.PHONY: run test docs clean
+
+run: $(VENV)/.installed
+	$(BIN)/s3d serve $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check s3d tests
+	$(BIN)/ruff format --check s3d tests
+	$(BIN)/mypy s3d
+	$(BIN)/pytest $(PYTEST_ARGS) tests
+
+# Regenerate the option reference in docs/configuration.md and s3d.example.toml from
+# s3d/settings.py (a test fails when they are out of date).
+docs: $(VENV)/.installed
+	$(BIN)/python -m s3d.config.docs
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "s3d needs Python 3.11 or newer, but '$(PYTHON)' is:" \
+	    "$$($(PYTHON) --version 2>&1 || echo 'not found')." >&2; \
+	  echo "Install one and name it: make $(or $(MAKECMDGOALS),run) PYTHON=python3.12" >&2; \
+	  exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# System packages first (they may be needed to build a Python dependency), then the project.
+$(VENV)/.installed: pyproject.toml deploy/system-packages.txt | $(BIN)/python
+	deploy/install-system-packages deploy/system-packages.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/python
+	deploy/install-system-packages deploy/system-packages.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@

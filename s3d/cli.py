@@ -1,0 +1,156 @@
+"""The command line: ``s3d serve``, ``s3d check-config`` and ``s3d --version``.
+
+Every setting is a flag of both commands, generated from ``s3d.config.options()``. Flags not
+given are absent from the parsed namespace (``argparse.SUPPRESS``) so that they never hide a
+value from the file or the environment; the dataclass default is shown in the help text instead.
+Exit codes: 0 success, 1 the daemon could not start (port in use…), 2 bad configuration or
+usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import textwrap
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+from s3d.config import ConfigError, Option, load_settings, options, render_settings
+from s3d.settings import Settings
+
+_EPILOG = """\
+Each setting comes from, in increasing order of precedence: its default, the TOML file
+(--config, or $S3D_CONFIG), its S3D_* environment variable, its flag. All of them are
+listed in docs/configuration.md."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors exit from inside argparse
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        if args.command == "serve":
+            return _serve(_settings(args, os.environ))
+        return _check_config(_settings(args, os.environ))
+    except ConfigError as exc:
+        print(f"s3d: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``s3d`` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="s3d", description="A local S3 endpoint in front of a remote bucket."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _command(commands, "serve", "run the daemon until SIGTERM or SIGINT")
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="TOML configuration file (default: $S3D_CONFIG, else none)",
+    )
+    check = _command(
+        commands, "check-config", "print the effective configuration (secrets masked) and exit"
+    )
+    check.add_argument(
+        "config",
+        nargs="?",
+        metavar="FILE",
+        type=Path,
+        help="TOML configuration file (default: $S3D_CONFIG, else none)",
+    )
+    for sub in (serve, check):
+        add_setting_flags(sub)
+    return parser
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Wraps help text without splitting words at hyphens, so ``us-east-1`` stays whole."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting, grouped by TOML section, storing text under the dotted key."""
+    groups: dict[str | None, argparse._ArgumentGroup] = {}
+    for option in options():
+        if option.section not in groups:
+            title = f"[{option.section}] settings" if option.section else "settings"
+            groups[option.section] = parser.add_argument_group(title)
+        kwargs: dict[str, object] = {}
+        if option.kind.base == "boolean":
+            kwargs = {"nargs": "?", "const": "true"}  # "--flag" alone means true
+        elif option.kind.base == "records":
+            kwargs = {"action": "append"}
+        groups[option.section].add_argument(
+            option.flag,
+            dest=option.key,
+            metavar=option.metavar,
+            default=argparse.SUPPRESS,
+            help=_help(option).replace("%", "%%"),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+def _help(option: Option) -> str:
+    repeat = "; repeatable" if option.kind.base == "records" else ""
+    return f"{option.help} (default: {option.default_text}; env {option.env}{repeat})"
+
+
+def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    given = vars(args)
+    config: Path | None = given.get("config")
+    if config is None and env.get("S3D_CONFIG"):
+        config = Path(env["S3D_CONFIG"])
+    flags = {option.key: given[option.key] for option in options() if option.key in given}
+    return load_settings(config, env, flags)
+
+
+def _check_config(settings: Settings) -> int:
+    sys.stdout.write(render_settings(settings))
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    # Imported here: the daemon pulls in aiohttp, aiobotocore and moto, which check-config
+    # and --help do not need.
+    from s3d.daemon import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        # What stops a start is nearly always the machine's state (port in use, data directory
+        # not writable): say so in one line rather than with a traceback.
+        print(f"s3d: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("s3d")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"

@@ -1,0 +1,178 @@
+"""The composition root: builds the components from the settings, serves, and stops cleanly.
+
+Start order: the remote (embedded moto when none is configured), the staging area, the
+remote client, the gateway, then the HTTP listener. Stop order is the reverse, so the
+listener stops accepting and drains requests in flight (within ``server.shutdown_grace``)
+before anything they depend on closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+import ssl
+import sys
+from contextlib import AsyncExitStack
+from typing import Self
+
+from aiohttp import web
+
+from s3d import local_keys
+from s3d.gateway import Gateway
+from s3d.journal.staging import StagingArea
+from s3d.logs import configure_logging
+from s3d.remote.client import RemoteS3
+from s3d.remote.embedded import EmbeddedRemote
+from s3d.server.app import build_app
+from s3d.server.auth import Authenticator
+from s3d.server.handler import S3Handler
+from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
+
+log = logging.getLogger("s3d.daemon")
+
+READ_BUFFER = 1 << 20
+"""Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
+
+
+class Daemon:
+    """A running s3d: enter to start serving, exit to stop. ``endpoint_url`` once entered."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stack = AsyncExitStack()
+        self.endpoint_url = ""
+        self.remote_url = ""
+        self.access_key: AccessKey | None = None
+        self.generated_key = False
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop accepting, drain requests in flight, close every component. Idempotent."""
+        await self._stack.aclose()
+
+    async def _start(self) -> None:
+        settings = self.settings
+        remote_settings = await self._remote_settings(settings.remote)
+        keys = await self._access_keys()
+        staging = await self._stack.enter_async_context(
+            StagingArea(settings.data_dir / "staging")
+        )
+        remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
+        handler = S3Handler(
+            Gateway(remote, staging),
+            Authenticator(
+                {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
+            ),
+            settings.server.base_domains,
+        )
+        runner = web.AppRunner(
+            build_app(handler),
+            handle_signals=False,
+            shutdown_timeout=settings.server.shutdown_grace,
+            access_log=None,
+            auto_decompress=False,
+            read_bufsize=READ_BUFFER,
+        )
+        await runner.setup()
+        self._stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(
+            runner, settings.server.host, settings.server.port, ssl_context=self._tls()
+        )
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        scheme = "https" if settings.server.tls_cert_file else "http"
+        self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
+        log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
+
+    async def _remote_settings(self, remote: RemoteSettings) -> RemoteSettings:
+        if remote.endpoint_url != EMBEDDED:
+            self.remote_url = remote.endpoint_url
+            return remote
+        embedded = await self._stack.enter_async_context(EmbeddedRemote())
+        self.remote_url = embedded.endpoint_url
+        # moto accepts any credentials; fixed ones keep botocore from searching for real ones.
+        return dataclasses.replace(
+            remote,
+            endpoint_url=embedded.endpoint_url,
+            access_key_id=remote.access_key_id or "embedded",
+            secret_access_key=remote.secret_access_key or "embedded",
+        )
+
+    async def _access_keys(self) -> tuple[AccessKey, ...]:
+        configured = self.settings.server.access_keys
+        if configured:
+            self.access_key = configured[0]
+            return configured
+        key, created = await asyncio.to_thread(local_keys.load_or_create, self.settings.data_dir)
+        self.access_key, self.generated_key = key, created
+        return (key,)
+
+    def _tls(self) -> ssl.SSLContext | None:
+        server = self.settings.server
+        if server.tls_cert_file is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(server.tls_cert_file, server.tls_key_file)
+        return context
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def banner(daemon: Daemon) -> str:
+    """What ``s3d serve`` prints on start: where to point clients and a command to try."""
+    key = daemon.access_key
+    assert key is not None
+    url = daemon.endpoint_url
+    stored = daemon.settings.data_dir / local_keys.FILE_NAME
+    secret = (
+        key.secret_access_key
+        if not daemon.settings.server.access_keys
+        else "(the secret configured for this key)"
+    )
+    lines = [
+        f"s3d is serving S3 at {url}",
+        f"  remote:            {daemon.remote_url}",
+        f"  access key id:     {key.access_key_id}",
+        f"  secret access key: {secret}",
+    ]
+    if not daemon.settings.server.access_keys:
+        lines.append(f"  (generated once, kept in {stored})")
+    lines += [
+        "",
+        "Try it:",
+        f"  export AWS_ACCESS_KEY_ID={key.access_key_id} AWS_SECRET_ACCESS_KEY={secret}",
+        f"  aws --endpoint-url {url} s3 mb s3://demo",
+        f"  aws --endpoint-url {url} s3 cp README.md s3://demo/README.md",
+        f"  aws --endpoint-url {url} s3 ls s3://demo/",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully. Raises what start-up raises."""
+    configure_logging(settings.log)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with Daemon(settings) as daemon:
+        sys.stdout.write(banner(daemon))
+        sys.stdout.flush()
+        await stop.wait()
+        log.info("stopping: draining requests for up to %ss", settings.server.shutdown_grace)
+    log.info("stopped")

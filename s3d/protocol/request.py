@@ -1,0 +1,408 @@
+"""From a located, named request to a typed operation, validated as S3 validates it.
+
+``build`` takes the action ``routing.route`` named, the target, the decoded query, the
+request headers and — for operations whose body is an XML document — that document, already
+verified against its signature and digests. It raises the S3 error a real endpoint gives for
+an argument it refuses; nothing has been stored at that point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from s3d.protocol import operations as ops
+from s3d.protocol import xml_parse
+from s3d.protocol.conditions import Conditions
+from s3d.protocol.errors import (
+    InvalidArgument,
+    InvalidRequest,
+    InvalidStorageClass,
+    MalformedXML,
+    MetadataTooLarge,
+)
+from s3d.protocol.model import Headers, header
+from s3d.protocol.names import check_bucket_name, check_key
+from s3d.protocol.ranges import parse_range
+from s3d.protocol.routing import AUTH_PARAMETERS, Query, Target
+from s3d.protocol.tagging import parse_tagging_header, validate_tags
+
+XML_BODY_ACTIONS = frozenset(
+    {"CreateBucket", "CompleteMultipartUpload", "DeleteObjects", "PutObjectTagging"}
+)
+DATA_BODY_ACTIONS = frozenset({"PutObject", "UploadPart"})
+
+_TRANSPORT_HEADERS = frozenset(
+    {
+        "authorization",
+        "host",
+        "content-length",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-decoded-content-length",
+        "x-amz-trailer",
+        "expect",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "upgrade",
+        "user-agent",
+        "accept-encoding",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+        "proxy-authorization",
+    }
+)
+
+_OVERRIDES = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+
+
+def operation_headers(headers: Headers) -> Headers:
+    """The request headers that are the operation's own parameters: authentication and
+    transport headers removed, ``aws-chunked`` dropped from Content-Encoding."""
+    kept: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name in _TRANSPORT_HEADERS:
+            continue
+        if name == "content-encoding":
+            codings = [c.strip() for c in value.split(",") if c.strip().lower() != "aws-chunked"]
+            if not codings:
+                continue
+            value = ",".join(codings)
+        kept.append((name, value))
+    return tuple(kept)
+
+
+def build(
+    action: str,
+    target: Target,
+    query: Query,
+    headers: Headers,
+    document: bytes | None = None,
+    method: str = "GET",
+) -> ops.Operation:
+    """The typed operation for ``action``. Raises the S3 error for a refused argument."""
+    params = {name: value for name, value in reversed(query)}
+    kept = operation_headers(headers)
+    builder = _BUILDERS.get(action)
+    if builder is None:
+        return ops.Forwarded(
+            action=action,
+            method=method,
+            bucket=target.bucket,
+            key=target.key,
+            query=tuple((n, v) for n, v in query if n not in AUTH_PARAMETERS),
+            headers=kept,
+        )
+    return builder(_Args(target, params, kept, document))
+
+
+class _Args:
+    __slots__ = ("bucket_or_none", "document", "headers", "key_or_none", "params")
+
+    def __init__(
+        self, target: Target, params: dict[str, str], headers: Headers, document: bytes | None
+    ) -> None:
+        self.bucket_or_none = target.bucket
+        self.key_or_none = target.key
+        self.params = params
+        self.headers = headers
+        self.document = document
+
+    @property
+    def bucket(self) -> str:
+        assert self.bucket_or_none is not None
+        return self.bucket_or_none
+
+    @property
+    def key(self) -> str:
+        assert self.key_or_none is not None
+        return self.key_or_none
+
+    def header(self, name: str) -> str | None:
+        return header(self.headers, name)
+
+    def conditions(self) -> Conditions:
+        return Conditions.from_values(
+            self.header("if-match"),
+            self.header("if-none-match"),
+            self.header("if-modified-since"),
+            self.header("if-unmodified-since"),
+        )
+
+    def integer(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
+        raw = self.params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidArgument(
+                f"Provided {name} not an integer or within integer range",
+                ArgumentName=name,
+                ArgumentValue=raw,
+            ) from None
+        if value < low:
+            raise InvalidArgument(
+                f"Argument {name} must be an integer between {low} and 2147483647",
+                ArgumentName=name,
+                ArgumentValue=raw,
+            )
+        return value if high is None else min(value, high)
+
+    def encoding_type(self) -> str | None:
+        value = self.params.get("encoding-type")
+        if value is None:
+            return None
+        if value.lower() != "url":
+            raise InvalidArgument(
+                "Invalid Encoding Method specified in Request",
+                ArgumentName="encoding-type",
+                ArgumentValue=value,
+            )
+        return "url"
+
+    def xml(self) -> bytes:
+        if not self.document:
+            raise MalformedXML()
+        return self.document
+
+
+def _part_number(args: _Args) -> int:
+    raw = args.params.get("partNumber", "")
+    if not raw.isdigit() or not 1 <= int(raw) <= 10000:
+        raise InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        )
+    return int(raw)
+
+
+def _upload_id(args: _Args) -> str:
+    upload_id = args.params.get("uploadId", "")
+    if not upload_id:
+        raise InvalidArgument(
+            "This operation does not accept an empty upload id",
+            ArgumentName="uploadId",
+            ArgumentValue=upload_id,
+        )
+    return upload_id
+
+
+def _copy_source(args: _Args) -> ops.CopySource:
+    raw = args.header("x-amz-copy-source") or ""
+    path, _, query = raw.partition("?")
+    decoded = unquote(path).lstrip("/")
+    bucket, _, key = decoded.partition("/")
+    if not bucket or not key:
+        raise InvalidArgument(
+            "Invalid copy source object key",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=raw,
+        )
+    check_bucket_name(bucket)
+    check_key(key)
+    version_id = None
+    if query:
+        name, _, value = query.partition("=")
+        if name != "versionId" or not value:
+            raise InvalidArgument(
+                "Invalid copy source version id",
+                ArgumentName="x-amz-copy-source",
+                ArgumentValue=raw,
+            )
+        version_id = unquote(value)
+    return ops.CopySource(bucket, key, version_id)
+
+
+def _get_object(args: _Args, head: bool) -> ops.GetObject:
+    part_number = None
+    if "partNumber" in args.params:
+        part_number = _part_number(args)
+        if args.header("range") is not None:
+            raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
+    overrides = tuple(
+        (name, args.params[param]) for param, name in _OVERRIDES.items() if param in args.params
+    )
+    return ops.GetObject(
+        bucket=args.bucket,
+        key=args.key,
+        head=head,
+        range=parse_range(args.header("range")),
+        conditions=args.conditions(),
+        version_id=args.params.get("versionId"),
+        part_number=part_number,
+        overrides=overrides,
+        headers=args.headers,
+    )
+
+
+def _list_objects(args: _Args, version: int) -> ops.ListObjects:
+    token = args.params.get("continuation-token")
+    if version == 2 and token == "":
+        raise InvalidArgument(
+            "The continuation token provided is incorrect",
+            ArgumentName="continuation-token",
+            ArgumentValue=token,
+        )
+    return ops.ListObjects(
+        bucket=args.bucket,
+        version=version,
+        prefix=args.params.get("prefix", ""),
+        delimiter=args.params.get("delimiter") or None,
+        max_keys=args.integer("max-keys", 1000, 0, 1000),
+        encoding_type=args.encoding_type(),
+        marker=args.params.get("marker") if version == 1 else None,
+        continuation_token=token if version == 2 else None,
+        start_after=args.params.get("start-after") if version == 2 else None,
+        fetch_owner=args.params.get("fetch-owner", "").lower() == "true",
+        headers=args.headers,
+    )
+
+
+_STORAGE_CLASSES = frozenset(
+    {
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+        "FSX_OPENZFS",
+        "FSX_ONTAP",
+    }
+)
+_MAX_METADATA_BYTES = 2048
+
+
+def _check_new_object(args: _Args) -> None:
+    """What S3 checks of the headers that describe a new object (PUT, copy, multipart)."""
+    storage_class = args.header("x-amz-storage-class")
+    if storage_class is not None and storage_class not in _STORAGE_CLASSES:
+        raise InvalidStorageClass(StorageClassRequested=storage_class)
+    size = sum(
+        len(name[len("x-amz-meta-") :].encode()) + len(value.encode())
+        for name, value in args.headers
+        if name.startswith("x-amz-meta-")
+    )
+    if size > _MAX_METADATA_BYTES:
+        raise MetadataTooLarge(Size=str(size), MaxSizeAllowed=str(_MAX_METADATA_BYTES))
+    tagging = args.header("x-amz-tagging")
+    if tagging is not None:
+        validate_tags(parse_tagging_header(tagging))
+
+
+def _put_object(args: _Args) -> ops.PutObject:
+    _check_new_object(args)
+    return ops.PutObject(args.bucket, args.key, args.conditions(), args.headers)
+
+
+def _copy_object(args: _Args) -> ops.CopyObject:
+    _check_new_object(args)
+    return ops.CopyObject(args.bucket, args.key, _copy_source(args), args.headers)
+
+
+def _create_multipart(args: _Args) -> ops.CreateMultipartUpload:
+    _check_new_object(args)
+    return ops.CreateMultipartUpload(args.bucket, args.key, args.headers)
+
+
+def _delete_objects(args: _Args) -> ops.DeleteObjects:
+    objects, quiet = xml_parse.parse_delete(args.xml())
+    return ops.DeleteObjects(args.bucket, objects, quiet, args.headers)
+
+
+def _put_object_tagging(args: _Args) -> ops.PutObjectTagging:
+    tags = xml_parse.parse_tagging(args.xml())
+    validate_tags(tags)
+    return ops.PutObjectTagging(
+        args.bucket, args.key, tags, args.params.get("versionId"), args.headers
+    )
+
+
+def _list_uploads(args: _Args) -> ops.ListMultipartUploads:
+    return ops.ListMultipartUploads(
+        bucket=args.bucket,
+        prefix=args.params.get("prefix", ""),
+        delimiter=args.params.get("delimiter") or None,
+        key_marker=args.params.get("key-marker") or None,
+        upload_id_marker=args.params.get("upload-id-marker") or None,
+        max_uploads=args.integer("max-uploads", 1000, 0, 1000),
+        encoding_type=args.encoding_type(),
+        headers=args.headers,
+    )
+
+
+def _create_bucket(args: _Args) -> ops.CreateBucket:
+    check_bucket_name(args.bucket, creating=True)
+    location = xml_parse.parse_create_bucket(args.document) if args.document else None
+    return ops.CreateBucket(args.bucket, location, args.headers)
+
+
+_BUILDERS: dict[str, Callable[[_Args], ops.Operation]] = {
+    "ListBuckets": lambda a: ops.ListBuckets(
+        prefix=a.params.get("prefix"),
+        max_buckets=a.integer("max-buckets", 0, 1, 10000) or None,
+        continuation_token=a.params.get("continuation-token"),
+        bucket_region=a.params.get("bucket-region"),
+        headers=a.headers,
+    ),
+    "CreateBucket": _create_bucket,
+    "HeadBucket": lambda a: ops.HeadBucket(a.bucket, a.headers),
+    "DeleteBucket": lambda a: ops.DeleteBucket(a.bucket, a.headers),
+    "GetBucketLocation": lambda a: ops.GetBucketLocation(a.bucket, a.headers),
+    "ListObjects": lambda a: _list_objects(a, 1),
+    "ListObjectsV2": lambda a: _list_objects(a, 2),
+    "ListMultipartUploads": _list_uploads,
+    "DeleteObjects": _delete_objects,
+    "GetObject": lambda a: _get_object(a, head=False),
+    "HeadObject": lambda a: _get_object(a, head=True),
+    "PutObject": _put_object,
+    "CopyObject": _copy_object,
+    "DeleteObject": lambda a: ops.DeleteObject(
+        a.bucket, a.key, a.params.get("versionId"), a.headers
+    ),
+    "CreateMultipartUpload": _create_multipart,
+    "UploadPart": lambda a: ops.UploadPart(
+        a.bucket, a.key, _upload_id(a), _part_number(a), a.headers
+    ),
+    "UploadPartCopy": lambda a: ops.UploadPartCopy(
+        a.bucket, a.key, _upload_id(a), _part_number(a), _copy_source(a), a.headers
+    ),
+    "CompleteMultipartUpload": lambda a: ops.CompleteMultipartUpload(
+        a.bucket, a.key, _upload_id(a), xml_parse.parse_complete_multipart(a.xml()), a.headers
+    ),
+    "AbortMultipartUpload": lambda a: ops.AbortMultipartUpload(
+        a.bucket, a.key, _upload_id(a), a.headers
+    ),
+    "ListParts": lambda a: ops.ListParts(
+        a.bucket,
+        a.key,
+        _upload_id(a),
+        a.integer("max-parts", 1000, 0, 1000),
+        a.integer("part-number-marker", 0, 0),
+        a.headers,
+    ),
+    "GetObjectTagging": lambda a: ops.GetObjectTagging(
+        a.bucket, a.key, a.params.get("versionId"), a.headers
+    ),
+    "PutObjectTagging": _put_object_tagging,
+    "DeleteObjectTagging": lambda a: ops.DeleteObjectTagging(
+        a.bucket, a.key, a.params.get("versionId"), a.headers
+    ),
+}

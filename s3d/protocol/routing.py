@@ -1,0 +1,152 @@
+"""Which S3 operation a request names: addressing (path or virtual-hosted style), then the
+method and query selector.
+
+Theory of operation: a request is located first (``locate``: bucket and key from the Host
+header and the raw path), then named (``route``: an S3 action name from the method, the level
+— service, bucket or object — and the query's selector). Names come from ``s3_api``, the table
+taken from S3's service model. A selector S3 defines but not for this method is ``405
+MethodNotAllowed``; a valueless query word S3 does not define is refused with ``501
+NotImplemented`` naming it, so a subresource s3d does not know never falls through to a listing
+or to the object's bytes. Parameters with a value that S3 does not define are ignored, as S3
+ignores them (cache-busting ``?v=2`` works).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from s3d.protocol.errors import MethodNotAllowed, NotImplemented_
+from s3d.protocol.model import Headers, header
+from s3d.protocol.names import check_bucket_name, decode_key
+from s3d.protocol.s3_api import PARAMETERS, SELECTORS
+
+AUTH_PARAMETERS = frozenset(
+    {
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+        "X-Amz-Content-Sha256",
+        "x-amz-checksum-mode",
+        "x-id",
+    }
+)
+"""Query parameters that belong to authentication or to the SDK, never to the operation."""
+
+NOT_SERVED = frozenset({"PostObject", "RenameObject", "CreateSession", "WriteGetObjectResponse"})
+"""Operations s3d answers with 501: browser-form uploads (their POST policy is another
+authentication scheme) and S3 Express directory-bucket operations."""
+
+Query = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The bucket and key a request addresses; both None for the service itself."""
+
+    bucket: str | None
+    key: str | None
+    virtual_host: bool = False
+
+
+def parse_query(raw_query: str) -> Query:
+    """Decoded (name, value) pairs in order; a valueless name has the value ""."""
+    pairs = []
+    for part in raw_query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((unquote_plus(name), unquote_plus(value)))
+    return tuple(pairs)
+
+
+def locate(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> Target:
+    """The bucket and key from the Host header (virtual-hosted style under a configured base
+    domain) or else the first path segment (path style). Raises InvalidBucketName,
+    InvalidURI, KeyTooLongError."""
+    host = (header(headers, "host") or "").lower()
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    path = raw_path[1:] if raw_path.startswith("/") else raw_path
+    for domain in base_domains:
+        if host.endswith("." + domain):
+            bucket = host[: -len(domain) - 1]
+            check_bucket_name(bucket)
+            return Target(bucket, decode_key(path) if path else None, virtual_host=True)
+    if not path:
+        return Target(None, None)
+    bucket_part, slash, key_part = path.partition("/")
+    bucket = decode_key(bucket_part)
+    check_bucket_name(bucket)
+    return Target(bucket, decode_key(key_part) if slash and key_part else None)
+
+
+def route(method: str, target: Target, query: Query, headers: Headers) -> str:
+    """The S3 action a request names, e.g. "PutObject", "GetBucketVersioning"."""
+    names = {name for name, _ in query}
+    if target.bucket is None:
+        if method in ("GET", "HEAD"):
+            return "ListBuckets"
+        raise MethodNotAllowed(Method=method, ResourceType="SERVICE")
+    level = "bucket" if target.key is None else "object"
+    for name, value in query:
+        actions = SELECTORS.get((level, name))
+        if actions is not None:
+            return _selected(actions, method, names, level)
+        if value == "" and name not in PARAMETERS and name not in AUTH_PARAMETERS:
+            raise NotImplemented_(
+                f"The {name} subresource is not implemented by s3d.", Subresource=name
+            )
+    if level == "bucket":
+        return _bucket_action(method, names)
+    return _object_action(method, names, headers)
+
+
+def _selected(actions: dict[str, tuple[str, ...]], method: str, names: set[str], level: str) -> str:
+    candidates = actions.get(method if method != "HEAD" else "GET")
+    if not candidates:
+        raise MethodNotAllowed(Method=method, ResourceType=level.upper())
+    if len(candidates) == 1:
+        return candidates[0]
+    listing = [c for c in candidates if c.startswith("List")]
+    if listing:
+        return candidates[0] if names & {"id", "annotationName"} else listing[0]
+    # GetBucketLifecycle/GetBucketLifecycleConfiguration and the like: the current API.
+    return max(candidates, key=len)
+
+
+def _bucket_action(method: str, names: set[str]) -> str:
+    if method == "GET":
+        return "ListObjectsV2" if "list-type" in names else "ListObjects"
+    actions = {"PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}
+    if method in actions:
+        return actions[method]
+    if method == "POST":
+        return "PostObject"
+    raise MethodNotAllowed(Method=method, ResourceType="BUCKET")
+
+
+def _object_action(method: str, names: set[str], headers: Headers) -> str:
+    copy = header(headers, "x-amz-copy-source") is not None
+    multipart = "uploadId" in names
+    if method == "GET":
+        return "ListParts" if multipart else "GetObject"
+    if method == "HEAD":
+        return "HeadObject"
+    if method == "PUT":
+        if multipart or "partNumber" in names:
+            return "UploadPartCopy" if copy else "UploadPart"
+        return "CopyObject" if copy else "PutObject"
+    if method == "DELETE":
+        return "AbortMultipartUpload" if multipart else "DeleteObject"
+    if method == "POST":
+        return "CompleteMultipartUpload" if multipart else "PostObject"
+    raise MethodNotAllowed(Method=method, ResourceType="OBJECT")
+
+
+def check_served(action: str) -> None:
+    if action in NOT_SERVED:
+        raise NotImplemented_(f"{action} is not implemented by s3d.", Operation=action)

@@ -1,0 +1,66 @@
+"""One botocore call, assembled and guarded: the seam between s3d's operations and aiobotocore.
+
+``Calls`` merges three sources of parameters, in rising precedence: the client's headers
+(through the service model), headers s3d supplies itself (lengths, digests), and the typed
+fields of the operation. It is open only while its ``RemoteS3`` is: a call on a closed one is
+``ServiceUnavailable``, never a call on a released client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore import xform_name
+
+from s3d.protocol.errors import NoSuchKey, S3Error, ServiceUnavailable
+from s3d.protocol.model import Headers
+from s3d.remote.errors import map_errors
+from s3d.remote.params import HeaderParams
+from s3d.remote.responses import Output
+
+
+class Calls:
+    """Calls operations on one aiobotocore S3 client."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._params: HeaderParams | None = None
+
+    def open(self, client: Any) -> None:
+        self._client = client
+        self._params = HeaderParams(client.meta.service_model)
+
+    def close(self) -> None:
+        self._client = None
+
+    async def __call__(
+        self,
+        operation: str,
+        headers: Headers = (),
+        *,
+        missing: type[S3Error] = NoSuchKey,
+        supplied: Headers = (),
+        overrides: tuple[tuple[str, str], ...] = (),
+        **typed: object,
+    ) -> Output:
+        """Call ``operation`` (its S3 API name). Typed parameters that are None are left out.
+
+        Raises ``S3Error`` (see ``map_errors``); cancellation abandons the request and its
+        connection."""
+        client, params = self._client, self._params
+        if client is None or params is None:
+            raise ServiceUnavailable("The remote S3 client is closed")
+        arguments = params.params(operation, headers)
+        arguments.update(params.supplied(operation, supplied))
+        arguments.update(params.overrides(operation, overrides))
+        arguments.update({name: value for name, value in typed.items() if value is not None})
+        method = getattr(client, xform_name(operation))
+        with map_errors(missing):
+            output: Output = await method(**arguments)
+        return output
+
+
+class Operations:
+    """Base of the groups of Remote methods: ``_call`` runs one botocore call."""
+
+    _call: Calls

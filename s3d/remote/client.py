@@ -1,0 +1,82 @@
+"""``RemoteS3``: the remote bucket store, reached through aiobotocore.
+
+Owns the aiobotocore session and S3 client (their aiohttp connection pool) and the forwarder's
+aiohttp session. Between ``__aenter__`` and ``aclose`` both are open; ``aclose`` releases both,
+shielded from cancellation, and may be called again. The methods, one per ``Remote`` call, live
+in the operation groups by concern: objects, multipart uploads, buckets and listings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Self
+
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import ServiceUnavailable
+from s3d.protocol.model import RawResponse
+from s3d.remote.buckets import BucketOperations
+from s3d.remote.calls import Calls
+from s3d.remote.connect import client_arguments, new_session
+from s3d.remote.errors import map_errors
+from s3d.remote.forward import Forwarder
+from s3d.remote.multipart import MultipartOperations
+from s3d.remote.objects import ObjectOperations
+from s3d.settings import RemoteSettings
+
+if TYPE_CHECKING:
+    from s3d.gateway import Remote
+    from s3d.journal.staging import StagedBody
+
+
+class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
+    """The ``Remote`` of the gateway, on an S3 endpoint described by ``RemoteSettings``."""
+
+    def __init__(self, settings: RemoteSettings) -> None:
+        self.settings = settings
+        self._call = Calls()
+        self._forwarder: Forwarder | None = None
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        """Create the client: configuration files and botocore's data load in worker threads,
+        credentials resolve from the settings or botocore's chain. Raises S3Error when the
+        credential chain fails outright; cancellation releases what was opened."""
+        try:
+            with map_errors():
+                await self._open()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def _open(self) -> None:
+        session = await asyncio.to_thread(new_session, self.settings)
+        client = await self._stack.enter_async_context(
+            session.create_client(**client_arguments(self.settings))
+        )
+        self._forwarder = await self._stack.enter_async_context(
+            Forwarder(session, client, self.settings)
+        )
+        self._call.open(client)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client and the forwarder and their connections. Idempotent; shielded
+        from cancellation so the pool is always released."""
+        self._call.close()
+        self._forwarder = None
+        await asyncio.shield(self._stack.aclose())
+
+    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
+        """See ``Forwarder.forward``."""
+        if self._forwarder is None:
+            raise ServiceUnavailable("The remote S3 client is closed")
+        return await self._forwarder.forward(op, body)
+
+
+def _conforms(remote: RemoteS3) -> Remote:
+    # mypy proves here that RemoteS3 fulfils the gateway's protocol.
+    return remote

@@ -1,0 +1,76 @@
+"""From ``RemoteSettings`` to an aiobotocore session and the arguments of its S3 client.
+
+Credentials: static ones from the settings are set on the session, so the client and the
+forwarder sign with the same ones; otherwise botocore's default chain (environment, shared
+files, web identity, container and instance metadata) resolves and refreshes them.
+
+Botocore never reads a request body on the event loop: it computes no checksum s3d did not
+ask for (``when_required``), never hashes a payload for signing (``payload_signing_enabled``
+off: s3d sends Content-MD5 and the checksums it verified), and loads its data files in a
+worker thread (``warm_up_loader_caches``).
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore.httpsession import get_cert_path
+
+from s3d.settings import RemoteSettings
+
+AWS = "aws"
+"""``endpoint_url`` value meaning AWS S3's own endpoints for the region."""
+
+
+def new_session(settings: RemoteSettings) -> AioSession:
+    """A session holding the static credentials when given. Reads configuration files: call
+    it in a worker thread."""
+    session = get_session()
+    if settings.access_key_id and settings.secret_access_key:
+        session.set_credentials(
+            settings.access_key_id, settings.secret_access_key, settings.session_token
+        )
+    session.get_scoped_config()
+    return session
+
+
+def client_arguments(settings: RemoteSettings) -> dict[str, Any]:
+    """Keyword arguments of ``session.create_client("s3", …)``."""
+    config = AioConfig(
+        region_name=settings.region,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=settings.max_pool_connections,
+        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        s3={"addressing_style": settings.addressing_style, "payload_signing_enabled": False},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        user_agent_extra="s3d",
+        warm_up_loader_caches=True,
+    )
+    return {
+        "service_name": "s3",
+        "region_name": settings.region,
+        "endpoint_url": None if settings.endpoint_url == AWS else settings.endpoint_url,
+        "verify": verify(settings),
+        "config": config,
+    }
+
+
+def verify(settings: RemoteSettings) -> str | bool | None:
+    """Botocore's ``verify``: a CA bundle path, False to skip checks, None for the default."""
+    if not settings.verify_tls:
+        return False
+    return str(settings.ca_bundle) if settings.ca_bundle is not None else None
+
+
+def ssl_context(settings: RemoteSettings) -> ssl.SSLContext | bool:
+    """The same TLS policy for aiohttp. Reads the CA bundle: call it in a worker thread."""
+    if not settings.verify_tls:
+        return False
+    # The bundle botocore itself trusts unless told otherwise (certifi's).
+    cafile = str(settings.ca_bundle) if settings.ca_bundle is not None else get_cert_path(True)
+    return ssl.create_default_context(cafile=cafile)

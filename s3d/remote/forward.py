@@ -1,0 +1,186 @@
+"""Forwarding: an S3 operation s3d has no typed form for, sent to the remote as it came.
+
+The request keeps the client's method, bucket, key, query and parameter headers and body;
+it is addressed as the S3 client addresses the bucket (botocore resolves the URL: path or
+virtual style, AWS regional endpoints) and re-signed with the remote's credentials (SigV4,
+botocore's signer, credentials refreshed as botocore does). The answer streams back as it is;
+an error answer becomes the same ``S3Error`` a typed call would raise, so the remote's signing
+details never reach the client. Bodies here are configuration documents, read whole.
+
+Owns one aiohttp session, open between ``__aenter__`` and ``aclose``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aiohttp
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from defusedxml import ElementTree
+from yarl import URL
+
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import (
+    MaxMessageLengthExceeded,
+    NoSuchBucket,
+    NoSuchKey,
+    S3Error,
+    ServiceUnavailable,
+)
+from s3d.protocol.model import Headers, RawResponse
+from s3d.remote.bodies import BodyStream
+from s3d.remote.connect import ssl_context
+from s3d.remote.errors import by_status, from_client_error, map_errors
+from s3d.remote.params import SUPPLIED_BY_S3D
+from s3d.remote.responses import passed_headers
+from s3d.settings import RemoteSettings
+
+if TYPE_CHECKING:
+    from s3d.journal.staging import StagedBody
+
+MAX_BODY = 8 * 1024 * 1024
+_MAX_ERROR = 64 * 1024
+_BODY_CHECKSUMS = frozenset(
+    f"x-amz-checksum-{name}" for name in ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+)
+
+
+class Forwarder:
+    def __init__(self, session: Any, client: Any, settings: RemoteSettings) -> None:
+        self._session = session
+        self._client = client
+        self._settings = settings
+        self._http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        settings = self._settings
+        tls = await asyncio.to_thread(ssl_context, settings)
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=settings.max_pool_connections, ssl=tls),
+            timeout=aiohttp.ClientTimeout(
+                sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+            ),
+            auto_decompress=False,
+            skip_auto_headers=("Content-Type",),
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the session and its connections. Idempotent."""
+        http, self._http = self._http, None
+        if http is not None:
+            await asyncio.shield(http.close())
+
+    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
+        """Send ``op`` to the remote; the answer's body streams until closed. Raises the
+        remote's error as S3Error, ServiceUnavailable when it cannot be reached and
+        MaxMessageLengthExceeded for a body over ``MAX_BODY``; cancellation abandons the
+        request and its connection."""
+        http = self._http
+        if http is None:
+            raise ServiceUnavailable("The remote S3 client is closed")
+        payload = await _read(body)
+        request = AWSRequest(
+            method=op.method,
+            url=await self._url(op),
+            headers=dict(_headers(op.headers, body)),
+            data=payload,
+        )
+        await self._sign(request)
+        prepared = request.prepare()
+        with map_errors():
+            response = await http.request(
+                op.method,
+                URL(prepared.url, encoded=True),
+                headers=dict(prepared.headers.items()),
+                data=prepared.body,
+                allow_redirects=False,
+            )
+        if response.status >= 300:
+            raise await _error(response, NoSuchKey if op.key is not None else NoSuchBucket)
+        headers = passed_headers(response.headers)
+        if op.method == "HEAD":
+            response.release()
+            return RawResponse(response.status, headers)
+        return RawResponse(
+            response.status, headers, BodyStream(response.content.read, response.close)
+        )
+
+    async def _url(self, op: ops.Forwarded) -> str:
+        """The URL botocore's endpoint rules give the bucket and key, with the op's query."""
+        if op.bucket is None:
+            method, params = "list_buckets", {}
+        elif op.key is None:
+            method, params = "head_bucket", {"Bucket": op.bucket}
+        else:
+            method, params = "head_object", {"Bucket": op.bucket, "Key": op.key}
+        with map_errors():
+            presigned: str = await self._client.generate_presigned_url(method, Params=params)
+        scheme, netloc, path, _, _ = urlsplit(presigned)
+        query = "&".join(
+            _quote(name) + (f"={_quote(value)}" if value else "") for name, value in op.query
+        )
+        return urlunsplit((scheme, netloc, path, query, ""))
+
+    async def _sign(self, request: AWSRequest) -> None:
+        with map_errors():
+            credentials = await self._session.get_credentials()
+            if credentials is None:
+                raise ServiceUnavailable("s3d has no usable credentials for the remote S3 endpoint")
+            frozen = await credentials.get_frozen_credentials()
+        S3SigV4Auth(frozen, "s3", self._client.meta.region_name).add_auth(request)
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="-_.~")
+
+
+def _headers(headers: Headers, body: StagedBody | None) -> Headers:
+    kept = tuple(
+        (name, value)
+        for name, value in headers
+        if name not in SUPPLIED_BY_S3D and not (body is not None and name in _BODY_CHECKSUMS)
+    )
+    if body is None:
+        return kept
+    digest = base64.b64encode(body.md5).decode("ascii")
+    checksums = tuple((f"x-amz-checksum-{alg.lower()}", value) for alg, value in body.checksums)
+    return (*kept, ("content-md5", digest), *checksums)
+
+
+async def _read(body: StagedBody | None) -> bytes:
+    if body is None:
+        return b""
+    if body.size > MAX_BODY:
+        raise MaxMessageLengthExceeded()
+    return await asyncio.to_thread(body.read_bytes)
+
+
+async def _error(response: aiohttp.ClientResponse, missing: type[S3Error]) -> S3Error:
+    """The S3Error for an error answer, read from its document when it has one."""
+    document = b""
+    try:
+        with map_errors():
+            while chunk := await response.content.read(_MAX_ERROR - len(document)):
+                document += chunk
+                if len(document) >= _MAX_ERROR:
+                    break
+    finally:
+        response.close()
+    try:
+        root = ElementTree.fromstring(document) if document.strip() else None
+    except (ElementTree.ParseError, ValueError):
+        root = None
+    if root is None or root.tag != "Error":
+        return by_status(response.status, missing)
+    error = {child.tag: child.text or "" for child in root if len(child) == 0}
+    return from_client_error(
+        {"Error": error, "ResponseMetadata": {"HTTPStatusCode": response.status}}, missing
+    )

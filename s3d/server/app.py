@@ -1,0 +1,115 @@
+"""The aiohttp application: one catch-all route, request ids, error rendering, access log.
+
+Every response carries ``x-amz-request-id`` and ``x-amz-id-2``. ``S3Error`` becomes S3 error
+XML here; any other exception is logged with its traceback and answered ``500 InternalError``
+(the daemon keeps serving). One access-log line per request: method, path, status, bytes,
+duration, request id, principal — never a header value, so never a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from s3d.protocol.errors import InternalError, S3Error
+from s3d.server.handler import RequestInfo, S3Handler
+from s3d.server.respond import error_response
+
+log = logging.getLogger("s3d.server")
+access_log = logging.getLogger("s3d.access")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SERVER_NAME = "s3d"
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8).upper()
+
+
+@web.middleware
+async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    info = RequestInfo(request_id=new_request_id())
+    request["s3d"] = info
+    started = time.perf_counter()
+    response: web.StreamResponse | None = None
+    try:
+        response = await _answer(request, handler, info)
+        return response
+    finally:
+        _log_access(request, info, response, time.perf_counter() - started)
+
+
+async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except S3Error as error:
+        response = error_response(
+            error, info.request_id, head=request.method == "HEAD", resource=request.path
+        )
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("internal error on %s %s (request %s)", request.method, request.path, info.request_id)
+        response = error_response(
+            InternalError(), info.request_id, head=request.method == "HEAD", resource=request.path
+        )
+    if not response.prepared:
+        response.headers["x-amz-request-id"] = info.request_id
+        response.headers["x-amz-id-2"] = info.request_id
+        response.headers["Server"] = SERVER_NAME
+    return response
+
+
+async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    # Streamed responses are prepared inside the handler: stamp them here as well.
+    info: RequestInfo | None = request.get("s3d")
+    if info is not None:
+        response.headers["x-amz-request-id"] = info.request_id
+        response.headers["x-amz-id-2"] = info.request_id
+        response.headers["Server"] = SERVER_NAME
+
+
+def _log_access(
+    request: web.Request, info: RequestInfo, response: web.StreamResponse | None, seconds: float
+) -> None:
+    status = response.status if response is not None else 499
+    sent = response.body_length if response is not None else 0
+    # The raw path, without the query: percent-encoding keeps odd keys on one line, and
+    # presigned query strings carry credentials.
+    path = request.raw_path.partition("?")[0]
+    access_log.info(
+        "%s %s %s %d %.1fms %s %s",
+        request.method,
+        path,
+        status,
+        sent,
+        seconds * 1000,
+        info.request_id,
+        info.principal,
+        extra={
+            "method": request.method,
+            "path": path,
+            "status": status,
+            "bytes": sent,
+            "duration_ms": round(seconds * 1000, 3),
+            "request_id": info.request_id,
+            "principal": info.principal,
+            "action": info.action,
+            "received": request.content_length or 0,
+        },
+    )
+
+
+def build_app(handler: S3Handler) -> web.Application:
+    app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
+    app.router.add_route("*", "/{tail:.*}", handler)
+    app.on_response_prepare.append(_on_prepare)
+    return app
+
+
+MAX_CLIENT_BODY = 5 * 1024**3

@@ -1,0 +1,63 @@
+"""Who is asking: SigV4 verification against s3d's local access keys.
+
+Holds the configured keys (id -> secret) and the anonymous-access setting. A request with no
+authentication is served only when anonymous access is configured, and then only reads when
+it is ``read``. The remote is never reached with a client's credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from s3d.protocol import sigv4
+from s3d.protocol.errors import AccessDenied, InvalidAccessKeyId
+from s3d.settings import AnonymousAccess
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller: an access key id or "anonymous", and what its signature covers."""
+
+    name: str
+    authorization: sigv4.Authorization | None = None
+    signing: sigv4.SigningContext | None = None
+
+    @property
+    def payload_hash(self) -> str | None:
+        return self.authorization.payload_hash if self.authorization else None
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+class Authenticator:
+    def __init__(self, keys: Mapping[str, str], anonymous: AnonymousAccess) -> None:
+        self._keys = dict(keys)
+        self._anonymous = anonymous
+
+    def authenticate(self, req: sigv4.SignedRequest, now: datetime | None = None) -> Principal:
+        """The verified principal of ``req``.
+
+        Raises AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed
+        and the malformed-authorization errors of ``sigv4.parse_authorization``.
+        """
+        auth = sigv4.parse_authorization(req)
+        if auth is None:
+            return self._anonymous_principal(req.method)
+        secret = self._keys.get(auth.scope.access_key_id)
+        if secret is None:
+            raise InvalidAccessKeyId(AWSAccessKeyId=auth.scope.access_key_id)
+        sigv4.check_time(auth, now or datetime.now(UTC))
+        signing = sigv4.verify(req, auth, secret)
+        return Principal(auth.scope.access_key_id, auth, signing)
+
+    def _anonymous_principal(self, method: str) -> Principal:
+        if self._anonymous == "read-write":
+            return ANONYMOUS
+        if self._anonymous == "read" and method in READ_METHODS:
+            return ANONYMOUS
+        raise AccessDenied()

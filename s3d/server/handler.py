@@ -1,0 +1,113 @@
+"""One S3 request, from the wire to the gateway and back.
+
+Order, as S3 does it: locate the bucket and key, authenticate, name the operation, validate
+its arguments, then read the body (staged and verified) and only then act. An operation whose
+body is an XML document is built after the document is verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from s3d.gateway import Gateway
+from s3d.journal.staging import StagedBody
+from s3d.protocol import operations as ops
+from s3d.protocol.integrity import MAX_OBJECT_PUT, plan_body
+from s3d.protocol.model import Headers, header
+from s3d.protocol.request import DATA_BODY_ACTIONS, XML_BODY_ACTIONS, build
+from s3d.protocol.routing import Target, check_served, locate, parse_query, route
+from s3d.protocol.sigv4 import SignedRequest
+from s3d.server.auth import Authenticator, Principal
+from s3d.server.body import MAX_DOCUMENT, read_document, stage_body
+from s3d.server.respond import respond
+
+PREFLIGHT = "PreflightRequest"
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What the access log says of a request; filled in as the request is understood."""
+
+    request_id: str
+    principal: str = "-"
+    action: str = "-"
+    bucket: str | None = None
+    key: str | None = None
+
+
+def request_headers(request: web.Request) -> Headers:
+    return tuple((name.lower(), value) for name, value in request.headers.items())
+
+
+def _has_body(headers: Headers) -> bool:
+    length = header(headers, "content-length")
+    return (length is not None and length.strip() not in ("", "0")) or header(
+        headers, "x-amz-decoded-content-length"
+    ) is not None or header(headers, "transfer-encoding") is not None
+
+
+class S3Handler:
+    def __init__(
+        self, gateway: Gateway, authenticator: Authenticator, base_domains: tuple[str, ...]
+    ) -> None:
+        self._gateway = gateway
+        self._auth = authenticator
+        self._base_domains = base_domains
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        info: RequestInfo = request["s3d"]
+        raw_path, _, raw_query = request.raw_path.partition("?")
+        headers = request_headers(request)
+        target = locate(raw_path, headers, self._base_domains)
+        info.bucket, info.key = target.bucket, target.key
+        query = parse_query(raw_query)
+        if request.method == "OPTIONS" and target.bucket is not None:
+            # CORS preflight carries no credentials; the remote answers from its CORS rules.
+            info.action = PREFLIGHT
+            op = build(PREFLIGHT, target, query, headers, method="OPTIONS")
+            return await respond(request, op, await self._gateway.execute(op))
+        principal = self._auth.authenticate(
+            SignedRequest(request.method, raw_path, raw_query, headers)
+        )
+        info.principal = principal.name
+        action = route(request.method, target, query, headers)
+        info.action = action
+        check_served(action)
+        if action in XML_BODY_ACTIONS:
+            return await self._with_document(request, principal, action, target, query, headers)
+        op = build(action, target, query, headers, method=request.method)
+        body = None
+        if action in DATA_BODY_ACTIONS or (
+            isinstance(op, ops.Forwarded) and _has_body(headers)
+        ):
+            limit = MAX_OBJECT_PUT if action in DATA_BODY_ACTIONS else MAX_DOCUMENT
+            body = await self._stage(request, principal, headers, limit)
+        return await respond(request, op, await self._gateway.execute(op, body))
+
+    async def _stage(
+        self, request: web.Request, principal: Principal, headers: Headers, limit: int
+    ) -> StagedBody:
+        plan = plan_body(headers, principal.payload_hash, max_size=limit)
+        return await stage_body(request, plan, principal.signing, self._gateway.staging)
+
+    async def _with_document(
+        self,
+        request: web.Request,
+        principal: Principal,
+        action: str,
+        target: Target,
+        query: tuple[tuple[str, str], ...],
+        headers: Headers,
+    ) -> web.StreamResponse:
+        body = None
+        if _has_body(headers):
+            body = await self._stage(request, principal, headers, MAX_DOCUMENT)
+        try:
+            document = await read_document(body)
+        finally:
+            if body is not None:
+                await self._gateway.staging.discard(body)
+        op = build(action, target, query, headers, document, request.method)
+        return await respond(request, op, await self._gateway.execute(op))

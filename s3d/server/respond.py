@@ -1,0 +1,129 @@
+"""Results to HTTP responses: S3 documents, object streams and error XML.
+
+The one place where ``S3Error`` becomes an HTTP answer. Object bodies are streamed in the
+chunks the remote (or, later, the cache) yields; the body stream is always closed, also when
+the client goes away mid-transfer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from s3d.protocol import operations as ops
+from s3d.protocol import xml_render as render
+from s3d.protocol.errors import S3Error
+from s3d.protocol.model import (
+    ByteStream,
+    CompleteMultipartResult,
+    CopyResult,
+    CreateMultipartResult,
+    DeleteObjectsResult,
+    Headers,
+    ListBucketsResult,
+    ListMultipartUploadsResult,
+    ListObjectsResult,
+    ListPartsResult,
+    LocationResult,
+    ObjectResponse,
+    RawResponse,
+    Result,
+    TaggingResult,
+    WriteResult,
+)
+
+log = logging.getLogger("s3d.server")
+
+XML = "application/xml"
+
+_NO_CONTENT = (ops.DeleteObject, ops.DeleteBucket, ops.AbortMultipartUpload, ops.DeleteObjectTagging)
+
+
+async def respond(request: web.Request, op: ops.Operation, result: Result) -> web.StreamResponse:
+    """The HTTP response for ``result``; object bodies are streamed before this returns."""
+    match result:
+        case ObjectResponse(body=body) | RawResponse(body=body) if body is not None:
+            return await _stream(request, result.status, result.headers, body)
+        case ObjectResponse() | RawResponse():
+            # HEAD: the length of the object, not of this (empty) body.
+            return web.Response(status=result.status, headers=list(result.headers))
+        case WriteResult():
+            status = 204 if isinstance(op, _NO_CONTENT) and result.status == 200 else result.status
+            return web.Response(status=status, headers=_multi(result.headers))
+    document, headers = _document(result)
+    return web.Response(
+        body=document, status=200, headers=_multi(headers), content_type=XML
+    )
+
+
+def _document(result: Result) -> tuple[bytes, Headers]:
+    match result:
+        case ListObjectsResult():
+            return render.render_list_objects(result), ()
+        case ListBucketsResult():
+            return render.render_list_buckets(result), ()
+        case CopyResult():
+            return render.render_copy(result), result.headers
+        case CreateMultipartResult():
+            return render.render_create_multipart(result), result.headers
+        case CompleteMultipartResult():
+            return render.render_complete_multipart(result), result.headers
+        case DeleteObjectsResult():
+            return render.render_delete_objects(result), result.headers
+        case TaggingResult():
+            return render.render_tagging(result), result.headers
+        case LocationResult():
+            return render.render_location(result), ()
+        case ListMultipartUploadsResult():
+            return render.render_list_multipart_uploads(result), ()
+        case ListPartsResult():
+            return render.render_list_parts(result), ()
+    raise TypeError(f"no document for {type(result).__name__}")
+
+
+def _multi(headers: Headers) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers if name != "content-length"]
+
+
+async def _stream(
+    request: web.Request, status: int, headers: Headers, body: ByteStream
+) -> web.StreamResponse:
+    try:
+        response = web.StreamResponse(status=status, headers=_multi(headers))
+        length = next((v for n, v in headers if n == "content-length"), None)
+        if length is not None:
+            response.content_length = int(length)
+        await response.prepare(request)
+        try:
+            async for chunk in body:
+                await response.write(chunk)
+        except Exception as exc:  # noqa: BLE001 - the headers are sent: all that is left is to cut
+            # The status line is gone already, so no error document can follow: close the
+            # connection so the client sees a body shorter than its Content-Length.
+            log.warning("response body cut short (%s: %s)", type(exc).__name__, exc)
+            response.force_close()
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        await response.write_eof()
+        return response
+    finally:
+        await body.aclose()
+
+
+def error_response(error: S3Error, request_id: str, *, head: bool, resource: str) -> web.Response:
+    """S3 error XML (no body for HEAD and 304, as S3 answers)."""
+    headers = dict(error.headers)
+    status = error.http_status
+    if head or status == 304:
+        return web.Response(status=status, headers=headers)
+    document = render.render_error(
+        error.error_code,
+        error.message,
+        request_id,
+        host_id=request_id,
+        resource=resource,
+        details=error.details,
+    )
+    return web.Response(body=document, status=status, headers=headers, content_type=XML)

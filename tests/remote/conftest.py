@@ -1,0 +1,75 @@
+"""Fixtures of the remote adapter's tests: a RemoteS3 on the session's moto server, buckets,
+and staged bodies written by the real staging area."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from s3d.journal.staging import StagedBody, StagingArea
+from s3d.protocol import operations as ops
+from s3d.protocol.model import ByteStream
+from s3d.remote.client import RemoteS3
+from s3d.settings import RemoteSettings
+
+REMOTE_KEY = "remote-access-key-id"
+REMOTE_SECRET = "remote-secret-that-must-not-leak"
+
+Stage = Callable[..., Awaitable[StagedBody]]
+
+
+def remote_settings(endpoint_url: str, **changes: object) -> RemoteSettings:
+    values: dict[str, object] = {
+        "endpoint_url": endpoint_url,
+        "access_key_id": REMOTE_KEY,
+        "secret_access_key": REMOTE_SECRET,
+        "addressing_style": "path",
+        "connect_timeout": 2.0,
+        "read_timeout": 30.0,
+        "max_attempts": 2,
+    }
+    values.update(changes)
+    return RemoteSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def remote_s3(remote_url: str) -> AsyncIterator[RemoteS3]:
+    async with RemoteS3(remote_settings(remote_url)) as client:
+        yield client
+
+
+@pytest.fixture
+async def remote_bucket(remote_s3: RemoteS3) -> str:
+    name = f"r-{uuid.uuid4().hex[:20]}"
+    await remote_s3.create_bucket(ops.CreateBucket(name))
+    return name
+
+
+@pytest.fixture
+async def staging(tmp_path: Path) -> AsyncIterator[StagingArea]:
+    async with StagingArea(tmp_path / "staging") as area:
+        yield area
+
+
+@pytest.fixture
+def stage(staging: StagingArea) -> Stage:
+    """Stage ``data`` (bytes, or a block repeated ``times``) as a verified body."""
+
+    async def stage(data: bytes, *, times: int = 1, checksums: tuple[str, ...] = ()) -> StagedBody:
+        writer = staging.writer(checksums)
+        for _ in range(times):
+            await writer.write(data)
+        return await writer.finish()
+
+    return stage
+
+
+async def read_all(stream: ByteStream | None) -> bytes:
+    assert stream is not None
+    try:
+        return b"".join([chunk async for chunk in stream])
+    finally:
+        await stream.aclose()

@@ -1,0 +1,190 @@
+"""The command line as a user runs it: real subprocesses of ``s3d``."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from s3d.cli import main
+from s3d.config import options
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "Sup3rS3cretValue/xyz"
+
+
+def s3d(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m s3d`` (the same entry point as the console script) and wait."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    full_env.update({"COLUMNS": "100"}, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "s3d", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_help_lists_every_setting_with_its_default() -> None:
+    result = s3d("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "--config FILE" in text
+    for option in options():
+        # The option's own entry, not the usage line: its flag, then (before any other
+        # option's default) its own default and environment variable.
+        entry = (
+            re.escape(f"{option.flag} ")
+            + r"(?:(?!\(default:).)*"
+            + re.escape(f"(default: {option.default_text}; env {option.env}")
+        )
+        assert re.search(entry, text), f"{option.key} is missing from serve --help"
+
+
+def test_check_config_prints_the_effective_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "s3d.toml"
+    config.write_text(
+        '[server]\nport = 1000\nhost = "0.0.0.0"\n'
+        f'[[server.access_keys]]\naccess_key_id = "AKIAIOSFODNN7EXAMPLE"\n'
+        f'secret_access_key = "{SECRET}"\n'
+    )
+    result = s3d(
+        "check-config",
+        str(config),
+        "--log-level",
+        "debug",
+        env={
+            "S3D_SERVER_PORT": "2000",
+            "S3D_REMOTE_SECRET_ACCESS_KEY": SECRET + "2",
+            "S3D_REMOTE_ACCESS_KEY_ID": "AKIAREMOTE00000WXYZ",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert SECRET not in result.stdout
+    shown = tomllib.loads(result.stdout)
+    assert shown["server"]["port"] == 2000  # the environment beats the file
+    assert shown["server"]["host"] == "0.0.0.0"  # no flag given: the file's value stays
+    assert shown["log"]["level"] == "debug"  # the flag
+    assert shown["server"]["access_keys"] == [
+        {"access_key_id": "****MPLE", "secret_access_key": "****"}
+    ]
+    assert shown["remote"]["access_key_id"] == "****WXYZ"
+    assert shown["remote"]["secret_access_key"] == "****"
+
+
+def test_check_config_reads_s3d_config(tmp_path: Path) -> None:
+    config = tmp_path / "s3d.toml"
+    config.write_text("[server]\nport = 1234\n")
+    result = s3d("check-config", env={"S3D_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(result.stdout)["server"]["port"] == 1234
+
+
+def test_check_config_on_a_bad_file_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "s3d.toml"
+    config.write_text('[server]\nport = "abc"\n')
+    result = s3d("check-config", str(config))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == f's3d: {config}: server.port: expected an integer, got "abc"\n'
+
+
+def test_check_config_hides_a_bad_secret(tmp_path: Path) -> None:
+    result = s3d("check-config", "--access-key", SECRET)
+    assert result.returncode == 2
+    assert "flag --access-key" in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+
+
+def test_serve_refuses_a_bad_configuration_before_starting() -> None:
+    result = s3d("serve", "--port", "70000")
+    assert result.returncode == 2
+    assert result.stderr == "s3d: flag --port: must be between 0 and 65535, got 70000\n"
+
+
+def test_usage_errors_exit_2() -> None:
+    result = s3d("bogus")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_version() -> None:
+    result = s3d("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"s3d {metadata.version('s3d')}"
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "s3d"
+    if not script.exists():
+        pytest.skip("the project is not installed into this interpreter's environment")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout.startswith("s3d ")
+
+
+def test_main_returns_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert main(["check-config", str(tmp_path / "missing.toml")]) == 2
+    assert "configuration file not found" in capsys.readouterr().err
+    assert main(["check-config", "--data-dir", str(tmp_path)]) == 0
+    assert f'data_dir = "{tmp_path}"' in capsys.readouterr().out
+
+
+def test_serve_runs_the_daemon_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "s3d", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if not re.match(r"s3d is serving S3 at http://127\.0\.0\.1:\d+$", first.strip()):
+            process.kill()
+            _, stderr = process.communicate(timeout=30)
+            pytest.fail(f"no banner: {first!r}\n{stderr}")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_reports_a_port_in_use_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = s3d("serve", "--port", str(port), "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("s3d: ")
+    assert str(port) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_readme_and_ci_run_the_same_test_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [
+        line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert commands[-1] == "make test"
+    assert "make test" in readme
+    assert "make run" in readme
+    assert os.access(REPO / ".ci" / "run", os.X_OK)
