@@ -26,24 +26,18 @@ import hashlib
 import hmac
 import re
 
-from s3d.protocol.errors import (
-    IncompleteBody,
-    InvalidRequest,
-    S3Error,
-    SignatureDoesNotMatch,
-)
+from s3d.protocol.chunked_trailers import TrailerSection, malformed, trailer_signature
+from s3d.protocol.errors import IncompleteBody, SignatureDoesNotMatch
 from s3d.protocol.sigv4_model import EMPTY_SHA256, SigningContext
+
+__all__ = ["MAX_LINE", "ChunkedDecoder", "chunk_signature", "trailer_signature"]
 
 MAX_LINE = 4096
 """Longest chunk header or trailer line accepted, CRLF included."""
-MAX_TRAILERS = 16 * 1024
-"""Most bytes of trailer lines accepted in all."""
 
 _HEADER, _DATA, _DATA_END, _TRAILER, _DONE = range(5)
 _SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
 _SIGNATURE = re.compile(rb"chunk-signature=([0-9a-fA-F]{64})")
-_TRAILER_NAME = re.compile(rb"[A-Za-z0-9-]+")
-_TRAILER_SIGNATURE = "x-amz-trailer-signature"
 
 
 def chunk_signature(ctx: SigningContext, previous: str, chunk: bytes) -> str:
@@ -55,20 +49,6 @@ def _chunk_signature(ctx: SigningContext, previous: str, chunk_sha256: str) -> s
     lines = ("AWS4-HMAC-SHA256-PAYLOAD", ctx.amz_date, str(ctx.scope), previous, EMPTY_SHA256)
     to_sign = "\n".join((*lines, chunk_sha256))
     return hmac.new(ctx.key, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def trailer_signature(ctx: SigningContext, previous: str, trailer_block: bytes) -> str:
-    """The signature of the trailers (``name:value\\n`` lines, sorted by name) following the
-    final chunk's signature ``previous``."""
-    digest = hashlib.sha256(trailer_block).hexdigest()
-    to_sign = "\n".join(
-        ("AWS4-HMAC-SHA256-TRAILER", ctx.amz_date, str(ctx.scope), previous, digest)
-    )
-    return hmac.new(ctx.key, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-def _malformed(what: str) -> S3Error:
-    return InvalidRequest(f"Malformed aws-chunked body: {what}.")
 
 
 class ChunkedDecoder:
@@ -88,9 +68,7 @@ class ChunkedDecoder:
         self._previous = signing.seed_signature if signing is not None else ""
         self._claimed = ""
         self._decoded = 0
-        self._trailers: dict[str, str] = {}
-        self._trailer_signature: str | None = None
-        self._trailer_bytes = 0
+        self._section = TrailerSection(allowed=trailer, signed=signing is not None and trailer)
 
     @property
     def done(self) -> bool:
@@ -112,7 +90,7 @@ class ChunkedDecoder:
             elif self._state == _DATA_END:
                 position = self._data_end(data, position)
             elif self._state == _DONE:
-                raise _malformed("data after the final chunk")
+                raise malformed("data after the final chunk")
             else:
                 position = self._collect_line(data, position)
         return out
@@ -122,7 +100,7 @@ class ChunkedDecoder:
         ended before its final chunk and trailer section."""
         if self._state != _DONE:
             raise IncompleteBody("The aws-chunked body ended before its final chunk.")
-        return dict(self._trailers)
+        return dict(self._section.values)
 
     def _data(self, data: bytes, view: memoryview, position: int, out: list[bytes]) -> int:
         take = min(self._remaining, len(data) - position)
@@ -140,7 +118,7 @@ class ChunkedDecoder:
     def _data_end(self, data: bytes, position: int) -> int:
         while self._crlf < 2 and position < len(data):
             if data[position] != b"\r\n"[self._crlf]:
-                raise _malformed("chunk data not followed by CRLF")
+                raise malformed("chunk data not followed by CRLF")
             self._crlf += 1
             position += 1
         if self._crlf == 2:
@@ -152,7 +130,7 @@ class ChunkedDecoder:
         newline = data.find(b"\n", position, position + room)
         if newline < 0:
             if len(data) - position >= room:
-                raise _malformed("chunk header or trailer line too long")
+                raise malformed("chunk header or trailer line too long")
             self._line += data[position:]
             return len(data)
         end = newline + 1
@@ -163,7 +141,7 @@ class ChunkedDecoder:
         else:
             line = data[position:end]
         if not line.endswith(b"\r\n"):
-            raise _malformed("line not terminated by CRLF")
+            raise malformed("line not terminated by CRLF")
         if self._state == _HEADER:
             self._chunk_header(line[:-2])
         else:
@@ -173,12 +151,12 @@ class ChunkedDecoder:
     def _chunk_header(self, line: bytes) -> None:
         size_text, _, extension = line.partition(b";")
         if not _SIZE.fullmatch(size_text):
-            raise _malformed(f"bad chunk size {size_text[:32]!r}")
+            raise malformed(f"bad chunk size {size_text[:32]!r}")
         size = int(size_text, 16)
         if self._signing is not None:
             match = _SIGNATURE.fullmatch(extension)
             if match is None:
-                raise _malformed("chunk without a valid chunk-signature")
+                raise malformed("chunk without a valid chunk-signature")
             self._claimed = match.group(1).decode().lower()
         self._decoded += size
         if self._expected is not None and self._decoded > self._expected:
@@ -201,31 +179,9 @@ class ChunkedDecoder:
         self._previous = expected
 
     def _trailer_line(self, line: bytes) -> None:
-        if not line:
-            self._end_trailers()
+        if line:
+            self._section.add(line)
             return
-        self._trailer_bytes += len(line)
-        name_bytes, colon, value_bytes = line.partition(b":")
-        name_bytes = name_bytes.strip()
-        if not colon or not _TRAILER_NAME.fullmatch(name_bytes):
-            raise _malformed("bad trailer line")
-        if self._trailer_bytes > MAX_TRAILERS or self._trailer_signature is not None:
-            raise _malformed("trailers too long or after x-amz-trailer-signature")
-        name, value = name_bytes.decode().lower(), value_bytes.decode("latin-1").strip()
-        signed_trailer = self._signing is not None and self._trailer
-        if name == _TRAILER_SIGNATURE and signed_trailer:
-            self._trailer_signature = value.lower()
-        elif not self._trailer or name == _TRAILER_SIGNATURE or name in self._trailers:
-            raise _malformed(f"unexpected trailer {name}")
-        else:
-            self._trailers[name] = value
-
-    def _end_trailers(self) -> None:
         if self._signing is not None and self._trailer:
-            if self._trailer_signature is None:
-                raise _malformed("trailers without x-amz-trailer-signature")
-            block = "".join(f"{name}:{value}\n" for name, value in sorted(self._trailers.items()))
-            expected = trailer_signature(self._signing, self._previous, block.encode("latin-1"))
-            if not hmac.compare_digest(expected, self._trailer_signature):
-                raise SignatureDoesNotMatch()
+            self._section.verify(self._signing, self._previous)
         self._state = _DONE

@@ -66,233 +66,309 @@ class RemoteError(S3Error):
         return self._status
 
 
-def _error(name: str, code: str, status: int, message: str) -> type[S3Error]:
-    cls = type(name, (S3Error,), {"code": code, "status": status, "default_message": message})
-    return cls
-
-
 # Authentication and authorisation.
-AccessDenied = _error("AccessDenied", "AccessDenied", 403, "Access Denied")
-InvalidAccessKeyId = _error(
-    "InvalidAccessKeyId",
-    "InvalidAccessKeyId",
-    403,
-    "The AWS Access Key Id you provided does not exist in our records.",
-)
-SignatureDoesNotMatch = _error(
-    "SignatureDoesNotMatch",
-    "SignatureDoesNotMatch",
-    403,
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your key and signing method.",
-)
-RequestTimeTooSkewed = _error(
-    "RequestTimeTooSkewed",
-    "RequestTimeTooSkewed",
-    403,
-    "The difference between the request time and the current time is too large.",
-)
-AuthorizationHeaderMalformed = _error(
-    "AuthorizationHeaderMalformed",
-    "AuthorizationHeaderMalformed",
-    400,
-    "The authorization header is malformed.",
-)
-AuthorizationQueryParametersError = _error(
-    "AuthorizationQueryParametersError",
-    "AuthorizationQueryParametersError",
-    400,
-    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
-    "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
-)
-MissingSecurityHeader = _error(
-    "MissingSecurityHeader",
-    "MissingSecurityHeader",
-    400,
-    "Your request was missing a required header.",
-)
+class AccessDenied(S3Error):
+    code = "AccessDenied"
+    status = 403
+    default_message = "Access Denied"
+
+
+class InvalidAccessKeyId(S3Error):
+    code = "InvalidAccessKeyId"
+    status = 403
+    default_message = "The AWS Access Key Id you provided does not exist in our records."
+
+
+class SignatureDoesNotMatch(S3Error):
+    code = "SignatureDoesNotMatch"
+    status = 403
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. Check "
+        "your key and signing method."
+    )
+
+
+class RequestTimeTooSkewed(S3Error):
+    code = "RequestTimeTooSkewed"
+    status = 403
+    default_message = "The difference between the request time and the current time is too large."
+
+
+class AuthorizationHeaderMalformed(S3Error):
+    code = "AuthorizationHeaderMalformed"
+    status = 400
+    default_message = "The authorization header is malformed."
+
+
+class AuthorizationQueryParametersError(S3Error):
+    code = "AuthorizationQueryParametersError"
+    status = 400
+    default_message = (
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
+    )
+
+
+class MissingSecurityHeader(S3Error):
+    code = "MissingSecurityHeader"
+    status = 400
+    default_message = "Your request was missing a required header."
+
 
 # Body integrity.
-XAmzContentSHA256Mismatch = _error(
-    "XAmzContentSHA256Mismatch",
-    "XAmzContentSHA256Mismatch",
-    400,
-    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-)
-BadDigest = _error(
-    "BadDigest",
-    "BadDigest",
-    400,
-    "The Content-MD5 you specified did not match what we received.",
-)
-InvalidDigest = _error(
-    "InvalidDigest", "InvalidDigest", 400, "The Content-MD5 you specified is not valid."
-)
-IncompleteBody = _error(
-    "IncompleteBody",
-    "IncompleteBody",
-    400,
-    "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-)
-MissingContentLength = _error(
-    "MissingContentLength",
-    "MissingContentLength",
-    411,
-    "You must provide the Content-Length HTTP header.",
-)
-EntityTooLarge = _error(
-    "EntityTooLarge",
-    "EntityTooLarge",
-    400,
-    "Your proposed upload exceeds the maximum allowed size.",
-)
-EntityTooSmall = _error(
-    "EntityTooSmall",
-    "EntityTooSmall",
-    400,
-    "Your proposed upload is smaller than the minimum allowed object size.",
-)
-MalformedXML = _error(
-    "MalformedXML",
-    "MalformedXML",
-    400,
-    "The XML you provided was not well-formed or did not validate against our published schema.",
-)
-MaxMessageLengthExceeded = _error(
-    "MaxMessageLengthExceeded",
-    "MaxMessageLengthExceeded",
-    400,
-    "Your request was too big.",
-)
-RequestTimeout = _error(
-    "RequestTimeout",
-    "RequestTimeout",
-    400,
-    "Your socket connection to the server was not read from or written to within the "
-    "timeout period.",
-)
+class XAmzContentSHA256Mismatch(S3Error):
+    code = "XAmzContentSHA256Mismatch"
+    status = 400
+    default_message = "The provided 'x-amz-content-sha256' header does not match what was computed."
+
+
+class BadDigest(S3Error):
+    code = "BadDigest"
+    status = 400
+    default_message = "The Content-MD5 you specified did not match what we received."
+
+
+class InvalidDigest(S3Error):
+    code = "InvalidDigest"
+    status = 400
+    default_message = "The Content-MD5 you specified is not valid."
+
+
+class IncompleteBody(S3Error):
+    code = "IncompleteBody"
+    status = 400
+    default_message = (
+        "You did not provide the number of bytes specified by the Content-Length HTTP header."
+    )
+
+
+class MissingContentLength(S3Error):
+    code = "MissingContentLength"
+    status = 411
+    default_message = "You must provide the Content-Length HTTP header."
+
+
+class EntityTooLarge(S3Error):
+    code = "EntityTooLarge"
+    status = 400
+    default_message = "Your proposed upload exceeds the maximum allowed size."
+
+
+class EntityTooSmall(S3Error):
+    code = "EntityTooSmall"
+    status = 400
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class MalformedXML(S3Error):
+    code = "MalformedXML"
+    status = 400
+    default_message = (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    )
+
+
+class MaxMessageLengthExceeded(S3Error):
+    code = "MaxMessageLengthExceeded"
+    status = 400
+    default_message = "Your request was too big."
+
+
+class RequestTimeout(S3Error):
+    code = "RequestTimeout"
+    status = 400
+    default_message = (
+        "Your socket connection to the server was not read from or written to within the timeout "
+        "period."
+    )
+
 
 # Names and arguments.
-InvalidBucketName = _error(
-    "InvalidBucketName", "InvalidBucketName", 400, "The specified bucket is not valid."
-)
-KeyTooLongError = _error("KeyTooLongError", "KeyTooLongError", 400, "Your key is too long")
-InvalidURI = _error("InvalidURI", "InvalidURI", 400, "Couldn't parse the specified URI.")
-InvalidArgument = _error("InvalidArgument", "InvalidArgument", 400, "Invalid Argument")
-InvalidRequest = _error("InvalidRequest", "InvalidRequest", 400, "Invalid Request")
-InvalidRange = _error(
-    "InvalidRange", "InvalidRange", 416, "The requested range is not satisfiable"
-)
-InvalidTag = _error("InvalidTag", "InvalidTag", 400, "The tag provided was not a valid tag.")
-InvalidPart = _error(
-    "InvalidPart",
-    "InvalidPart",
-    400,
-    "One or more of the specified parts could not be found. The part may not have been "
-    "uploaded, or the specified entity tag may not match the part's entity tag.",
-)
-InvalidPartOrder = _error(
-    "InvalidPartOrder",
-    "InvalidPartOrder",
-    400,
-    "The list of parts was not in ascending order. Parts must be ordered by part number.",
-)
-InvalidStorageClass = _error(
-    "InvalidStorageClass",
-    "InvalidStorageClass",
-    400,
-    "The storage class you specified is not valid",
-)
-MetadataTooLarge = _error(
-    "MetadataTooLarge",
-    "MetadataTooLarge",
-    400,
-    "Your metadata headers exceed the maximum allowed metadata size.",
-)
-UnexpectedContent = _error(
-    "UnexpectedContent", "UnexpectedContent", 400, "This request does not support content."
-)
-IllegalLocationConstraintException = _error(
-    "IllegalLocationConstraintException",
-    "IllegalLocationConstraintException",
-    400,
-    "The specified location-constraint is not valid.",
-)
+class InvalidBucketName(S3Error):
+    code = "InvalidBucketName"
+    status = 400
+    default_message = "The specified bucket is not valid."
+
+
+class KeyTooLongError(S3Error):
+    code = "KeyTooLongError"
+    status = 400
+    default_message = "Your key is too long"
+
+
+class InvalidURI(S3Error):
+    code = "InvalidURI"
+    status = 400
+    default_message = "Couldn't parse the specified URI."
+
+
+class InvalidArgument(S3Error):
+    code = "InvalidArgument"
+    status = 400
+    default_message = "Invalid Argument"
+
+
+class InvalidRequest(S3Error):
+    code = "InvalidRequest"
+    status = 400
+    default_message = "Invalid Request"
+
+
+class InvalidRange(S3Error):
+    code = "InvalidRange"
+    status = 416
+    default_message = "The requested range is not satisfiable"
+
+
+class InvalidTag(S3Error):
+    code = "InvalidTag"
+    status = 400
+    default_message = "The tag provided was not a valid tag."
+
+
+class InvalidPart(S3Error):
+    code = "InvalidPart"
+    status = 400
+    default_message = (
+        "One or more of the specified parts could not be found. The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag."
+    )
+
+
+class InvalidPartOrder(S3Error):
+    code = "InvalidPartOrder"
+    status = 400
+    default_message = (
+        "The list of parts was not in ascending order. Parts must be ordered by part number."
+    )
+
+
+class InvalidStorageClass(S3Error):
+    code = "InvalidStorageClass"
+    status = 400
+    default_message = "The storage class you specified is not valid"
+
+
+class MetadataTooLarge(S3Error):
+    code = "MetadataTooLarge"
+    status = 400
+    default_message = "Your metadata headers exceed the maximum allowed metadata size."
+
+
+class UnexpectedContent(S3Error):
+    code = "UnexpectedContent"
+    status = 400
+    default_message = "This request does not support content."
+
+
+class IllegalLocationConstraintException(S3Error):
+    code = "IllegalLocationConstraintException"
+    status = 400
+    default_message = "The specified location-constraint is not valid."
+
 
 # State of buckets, objects and uploads.
-NoSuchBucket = _error("NoSuchBucket", "NoSuchBucket", 404, "The specified bucket does not exist")
-NoSuchKey = _error("NoSuchKey", "NoSuchKey", 404, "The specified key does not exist.")
-NoSuchUpload = _error(
-    "NoSuchUpload",
-    "NoSuchUpload",
-    404,
-    "The specified upload does not exist. The upload ID may be invalid, or the upload may "
-    "have been aborted or completed.",
-)
-NoSuchVersion = _error(
-    "NoSuchVersion",
-    "NoSuchVersion",
-    404,
-    "The specified version does not exist.",
-)
-BucketAlreadyExists = _error(
-    "BucketAlreadyExists",
-    "BucketAlreadyExists",
-    409,
-    "The requested bucket name is not available.",
-)
-BucketAlreadyOwnedByYou = _error(
-    "BucketAlreadyOwnedByYou",
-    "BucketAlreadyOwnedByYou",
-    409,
-    "Your previous request to create the named bucket succeeded and you already own it.",
-)
-BucketNotEmpty = _error(
-    "BucketNotEmpty", "BucketNotEmpty", 409, "The bucket you tried to delete is not empty"
-)
-PreconditionFailed = _error(
-    "PreconditionFailed",
-    "PreconditionFailed",
-    412,
-    "At least one of the pre-conditions you specified did not hold",
-)
-ConditionalRequestConflict = _error(
-    "ConditionalRequestConflict",
-    "ConditionalRequestConflict",
-    409,
-    "A conflicting operation occurred.",
-)
-NotModified = _error("NotModified", "NotModified", 304, "Not Modified")
-InvalidObjectState = _error(
-    "InvalidObjectState",
-    "InvalidObjectState",
-    403,
-    "The operation is not valid for the object's storage class",
-)
+class NoSuchBucket(S3Error):
+    code = "NoSuchBucket"
+    status = 404
+    default_message = "The specified bucket does not exist"
+
+
+class NoSuchKey(S3Error):
+    code = "NoSuchKey"
+    status = 404
+    default_message = "The specified key does not exist."
+
+
+class NoSuchUpload(S3Error):
+    code = "NoSuchUpload"
+    status = 404
+    default_message = (
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+        "have been aborted or completed."
+    )
+
+
+class NoSuchVersion(S3Error):
+    code = "NoSuchVersion"
+    status = 404
+    default_message = "The specified version does not exist."
+
+
+class BucketAlreadyExists(S3Error):
+    code = "BucketAlreadyExists"
+    status = 409
+    default_message = "The requested bucket name is not available."
+
+
+class BucketAlreadyOwnedByYou(S3Error):
+    code = "BucketAlreadyOwnedByYou"
+    status = 409
+    default_message = (
+        "Your previous request to create the named bucket succeeded and you already own it."
+    )
+
+
+class BucketNotEmpty(S3Error):
+    code = "BucketNotEmpty"
+    status = 409
+    default_message = "The bucket you tried to delete is not empty"
+
+
+class PreconditionFailed(S3Error):
+    code = "PreconditionFailed"
+    status = 412
+    default_message = "At least one of the pre-conditions you specified did not hold"
+
+
+class ConditionalRequestConflict(S3Error):
+    code = "ConditionalRequestConflict"
+    status = 409
+    default_message = "A conflicting operation occurred."
+
+
+class NotModified(S3Error):
+    code = "NotModified"
+    status = 304
+    default_message = "Not Modified"
+
+
+class InvalidObjectState(S3Error):
+    code = "InvalidObjectState"
+    status = 403
+    default_message = "The operation is not valid for the object's storage class"
+
 
 # The server itself.
-MethodNotAllowed = _error(
-    "MethodNotAllowed",
-    "MethodNotAllowed",
-    405,
-    "The specified method is not allowed against this resource.",
-)
-NotImplemented_ = _error(
-    "NotImplemented",
-    "NotImplemented",
-    501,
-    "A header you provided implies functionality that is not implemented.",
-)
-ServiceUnavailable = _error(
-    "ServiceUnavailable", "ServiceUnavailable", 503, "Service is unable to handle request."
-)
-SlowDown = _error("SlowDown", "SlowDown", 503, "Please reduce your request rate.")
-InternalError = _error(
-    "InternalError",
-    "InternalError",
-    500,
-    "We encountered an internal error. Please try again.",
-)
+class MethodNotAllowed(S3Error):
+    code = "MethodNotAllowed"
+    status = 405
+    default_message = "The specified method is not allowed against this resource."
+
+
+class NotImplemented_(S3Error):
+    code = "NotImplemented"
+    status = 501
+    default_message = "A header you provided implies functionality that is not implemented."
+
+
+class ServiceUnavailable(S3Error):
+    code = "ServiceUnavailable"
+    status = 503
+    default_message = "Service is unable to handle request."
+
+
+class SlowDown(S3Error):
+    code = "SlowDown"
+    status = 503
+    default_message = "Please reduce your request rate."
+
+
+class InternalError(S3Error):
+    code = "InternalError"
+    status = 500
+    default_message = "We encountered an internal error. Please try again."
+
 
 BY_CODE: dict[str, type[S3Error]] = {
     cls.code: cls

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Self
 
 from s3d.journal.staging import StagedBody
+from s3d.protocol.errors import InternalError
 from s3d.remote.errors import map_errors
 
 if TYPE_CHECKING:
@@ -78,10 +79,14 @@ class StagedReader(io.RawIOBase):
 
 @contextlib.asynccontextmanager
 async def staged_reader(body: StagedBody) -> AsyncIterator[StagedReader]:
-    """Open ``body``'s file (in a worker thread) for the length of one remote call."""
+    """Open ``body``'s file (in a worker thread) for the length of one remote call; the file
+    is closed on exit. Raises InternalError when the file cannot be opened; cancelled while
+    opening, it closes what the thread opens."""
     opening = asyncio.ensure_future(asyncio.to_thread(os.open, body.path, os.O_RDONLY))
     try:
         fd = await asyncio.shield(opening)
+    except OSError as exc:
+        raise InternalError("A staged request body could not be read") from exc
     except asyncio.CancelledError:
         # The thread finishes the open anyway: close what it opens.
         opening.add_done_callback(_close_opened)

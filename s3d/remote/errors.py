@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 from botocore import exceptions as boto
+from defusedxml import ElementTree
 
 from s3d.protocol import errors as s3
 
@@ -130,6 +131,20 @@ def from_client_error(response: Mapping[str, Any], missing: type[s3.S3Error]) ->
         if name not in _NOT_DETAILS and isinstance(value, str)
     }
     return s3.from_code(code, status, message, **details)
+
+
+def from_document(status: int, document: bytes, missing: type[s3.S3Error]) -> s3.S3Error:
+    """The S3Error for an error answer's raw body (an S3 ``<Error>`` document or nothing)."""
+    try:
+        root = ElementTree.fromstring(document) if document.strip() else None
+    except (ElementTree.ParseError, ValueError):
+        root = None
+    if root is None or root.tag != "Error":
+        return by_status(status, missing)
+    error = {child.tag: child.text or "" for child in root if len(child) == 0}
+    return from_client_error(
+        {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, missing
+    )
 
 
 def by_status(status: int, missing: type[s3.S3Error]) -> s3.S3Error:

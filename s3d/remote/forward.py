@@ -20,10 +20,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from defusedxml import ElementTree
 from yarl import URL
 
 from s3d.protocol import operations as ops
+from s3d.protocol.checksums import ALGORITHMS
 from s3d.protocol.errors import (
     MaxMessageLengthExceeded,
     NoSuchBucket,
@@ -34,7 +34,7 @@ from s3d.protocol.errors import (
 from s3d.protocol.model import Headers, RawResponse
 from s3d.remote.bodies import BodyStream
 from s3d.remote.connect import ssl_context
-from s3d.remote.errors import by_status, from_client_error, map_errors
+from s3d.remote.errors import from_document, map_errors
 from s3d.remote.params import SUPPLIED_BY_S3D
 from s3d.remote.responses import passed_headers
 from s3d.settings import RemoteSettings
@@ -44,9 +44,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 8 * 1024 * 1024
 _MAX_ERROR = 64 * 1024
-_BODY_CHECKSUMS = frozenset(
-    f"x-amz-checksum-{name}" for name in ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
-)
+_BODY_CHECKSUMS = frozenset(f"x-amz-checksum-{name.lower()}" for name in ALGORITHMS)
 
 
 class Forwarder:
@@ -57,6 +55,7 @@ class Forwarder:
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
+        """Open the HTTP session (the CA bundle loads in a worker thread)."""
         settings = self._settings
         tls = await asyncio.to_thread(ssl_context, settings)
         self._http = aiohttp.ClientSession(
@@ -89,7 +88,7 @@ class Forwarder:
         payload = await _read(body)
         request = AWSRequest(
             method=op.method,
-            url=await self._url(op),
+            url=await self.url(op),
             headers=dict(_headers(op.headers, body)),
             data=payload,
         )
@@ -113,8 +112,9 @@ class Forwarder:
             response.status, headers, BodyStream(response.content.read, response.close)
         )
 
-    async def _url(self, op: ops.Forwarded) -> str:
-        """The URL botocore's endpoint rules give the bucket and key, with the op's query."""
+    async def url(self, op: ops.Forwarded) -> str:
+        """The URL botocore's endpoint rules give the bucket and key, with the op's query.
+        Raises InvalidArgument for a bucket name botocore refuses; no I/O."""
         if op.bucket is None:
             method, params = "list_buckets", {}
         elif op.key is None:
@@ -135,7 +135,9 @@ class Forwarder:
             if credentials is None:
                 raise ServiceUnavailable("s3d has no usable credentials for the remote S3 endpoint")
             frozen = await credentials.get_frozen_credentials()
-        S3SigV4Auth(frozen, "s3", self._client.meta.region_name).add_auth(request)
+        # Signing hashes the body (up to MAX_BODY): off the event loop.
+        auth = S3SigV4Auth(frozen, "s3", self._client.meta.region_name)
+        await asyncio.to_thread(auth.add_auth, request)
 
 
 def _quote(value: str) -> str:
@@ -174,13 +176,4 @@ async def _error(response: aiohttp.ClientResponse, missing: type[S3Error]) -> S3
                     break
     finally:
         response.close()
-    try:
-        root = ElementTree.fromstring(document) if document.strip() else None
-    except (ElementTree.ParseError, ValueError):
-        root = None
-    if root is None or root.tag != "Error":
-        return by_status(response.status, missing)
-    error = {child.tag: child.text or "" for child in root if len(child) == 0}
-    return from_client_error(
-        {"Error": error, "ResponseMetadata": {"HTTPStatusCode": response.status}}, missing
-    )
+    return from_document(response.status, document, missing)

@@ -1,15 +1,16 @@
 """Botocore's listing outputs as s3d's listing results.
 
 Keys in results are always decoded: botocore asks ListObjects(V2) for ``encoding-type=url``
-and decodes the answer itself; ListMultipartUploads is asked for it here and decoded here when
-the remote says it encoded. Each result carries the client's own ``encoding_type`` for the
-renderer to apply. Values the client sent (prefix, delimiter, markers) are echoed from the
-operation rather than read back, so they are never decoded twice.
+and decodes the answer itself; ListMultipartUploads is asked for it here and decoded here the
+way botocore decodes (form encoding: '+' is a space) when the remote says it encoded. Each
+result carries the client's own ``encoding_type`` for the renderer to apply. Values the client
+sent (prefix, delimiter, markers) are echoed from the operation rather than read back, so they
+are never decoded twice.
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from s3d.protocol import operations as ops
 from s3d.protocol.model import (
@@ -58,7 +59,7 @@ def _object(entry: Output) -> ObjectEntry:
 
 
 def list_uploads(op: ops.ListMultipartUploads, out: Output) -> ListMultipartUploadsResult:
-    decode = unquote if out.get("EncodingType") == "url" else _same
+    decode = unquote_plus if out.get("EncodingType") == "url" else _same
     next_key = optional_str(out.get("NextKeyMarker"))
     return ListMultipartUploadsResult(
         bucket=op.bucket,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
 from botocore import httpchecksum
@@ -69,7 +70,7 @@ def test_unknown_algorithm_is_invalid_request(name: str) -> None:
 def test_agrees_with_botocore_in_any_pieces(algorithm: str, data: bytes, cuts: list[int]) -> None:
     ours = Checksum.new(algorithm)
     bounds = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         # memoryview slices: what the aws-chunked decoder feeds without copying.
         ours.update(memoryview(data)[start:end])
     theirs = BOTOCORE[algorithm]()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterable
 
 import pytest
@@ -76,7 +77,7 @@ def decode(
     decoder = ChunkedDecoder(signing=signing, trailer=trailer, decoded_length=decoded_length)
     bounds = sorted({0, len(wire), *(cut % (len(wire) + 1) for cut in cuts)})
     payload = bytearray()
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         for piece in decoder.feed(wire[start:end]):
             assert isinstance(piece, bytes)
             payload += piece
@@ -140,9 +141,7 @@ def test_documentation_seed_and_chunk_signatures() -> None:
     context = doc_context()
     assert context.seed_signature == DOC_SEED
     previous = DOC_SEED
-    for chunk, expected in zip(
-        [b"a" * 65536, b"a" * 1024, b""], DOC_CHUNK_SIGNATURES, strict=True
-    ):
+    for chunk, expected in zip([b"a" * 65536, b"a" * 1024, b""], DOC_CHUNK_SIGNATURES, strict=True):
         previous = chunk_signature(context, previous, chunk)
         assert previous == expected
     assert len(DOC_BODY) == 66824
@@ -188,7 +187,10 @@ def test_botocore_aws_chunked_wrapper(
 ) -> None:
     name = header_name(algorithm)
     wrapper = AwsChunkedWrapper(
-        io.BytesIO(payload), checksum_cls=BOTOCORE[algorithm], checksum_name=name, chunk_size=chunk_size
+        io.BytesIO(payload),
+        checksum_cls=BOTOCORE[algorithm],
+        checksum_name=name,
+        chunk_size=chunk_size,
     )
     wire = wrapper.read()
     decoded, trailers = decode(wire, cuts, trailer=True, decoded_length=len(payload))
@@ -327,9 +329,9 @@ def test_tampered_chunk_signature_is_refused(which: int) -> None:
 
 def test_chunks_out_of_order_are_refused() -> None:
     wire = encode(b"A" * 10 + b"B" * 10, [10], signing=CONTEXT)
-    first, second, rest = wire.split(b"\r\n", 4)[0:2], wire.split(b"\r\n")[2:4], None
-    del rest
-    swapped = b"\r\n".join([*second, *first]) + b"\r\n" + wire.split(b"\r\n", 4)[4]
+    # Each data chunk is two lines (header, data); swap the first two chunks.
+    lines = wire.split(b"\r\n")
+    swapped = b"\r\n".join([*lines[2:4], *lines[0:2], *lines[4:]])
     expect_error(swapped, "SignatureDoesNotMatch", signing=CONTEXT)
 
 
@@ -363,9 +365,13 @@ def test_truncated_anywhere_never_succeeds(mode: str) -> None:
     wire = encode_mode(mode, payload, [13, 7])
     for end in range(len(wire)):
         decoder = ChunkedDecoder(signing=signing, trailer=trailer, decoded_length=len(payload))
-        with pytest.raises(S3Error) as caught:
+
+        def run(decoder: ChunkedDecoder = decoder, end: int = end) -> None:
             decoder.feed(wire[:end])
             decoder.finish()
+
+        with pytest.raises(S3Error) as caught:
+            run()
         assert caught.value.code in ("IncompleteBody", "InvalidRequest"), (end, caught.value)
         assert not decoder.done
 
@@ -386,7 +392,10 @@ GARBAGE = {
     "trailer-without-colon": (b"0\r\nx-amz-checksum-crc32\r\n\r\n", None),
     "bad-trailer-name": (b"0\r\nx amz:1\r\n\r\n", None),
     "duplicate-trailer": (b"0\r\na:1\r\na:2\r\n\r\n", None),
-    "trailer-signature-unsigned": (b"0\r\nx-amz-trailer-signature:" + b"0" * 64 + b"\r\n\r\n", None),
+    "trailer-signature-unsigned": (
+        b"0\r\nx-amz-trailer-signature:" + b"0" * 64 + b"\r\n\r\n",
+        None,
+    ),
     "signed-missing-signature": (b"5\r\nhello\r\n", CONTEXT),
     "signed-other-extension": (b"5;foo=bar\r\nhello\r\n", CONTEXT),
     "signed-short-signature": (b"5;chunk-signature=abc\r\nhello\r\n", CONTEXT),
@@ -409,7 +418,7 @@ def test_trailer_in_signed_mode_without_trailer() -> None:
 
 def test_signed_trailer_mode_requires_the_trailer_signature() -> None:
     payload = b"abc"
-    wire = encode(payload, [3], signing=CONTEXT) + b""
+    wire = encode(payload, [3], signing=CONTEXT)
     with_unsigned = wire[:-2] + b"x-amz-checksum-crc32:AAAAAA==\r\n\r\n"
     expect_error(with_unsigned, "InvalidRequest", signing=CONTEXT, trailer=True)
 
@@ -426,9 +435,7 @@ def test_trailer_after_the_trailer_signature() -> None:
 def test_decoded_length_mismatch(mode: str, declared: int) -> None:
     signing, trailer = MODES[mode]
     wire = encode_mode(mode, b"z" * 100, [30])
-    expect_error(
-        wire, "IncompleteBody", signing=signing, trailer=trailer, decoded_length=declared
-    )
+    expect_error(wire, "IncompleteBody", signing=signing, trailer=trailer, decoded_length=declared)
 
 
 def test_longer_than_declared_fails_before_the_data() -> None:

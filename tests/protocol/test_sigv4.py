@@ -437,9 +437,11 @@ def test_presigned_put_with_signed_content_type() -> None:
     assert auth.expires == 60
     sigv4.check_time(auth, NOW + timedelta(seconds=60))
     sigv4.verify(req, auth, SECRET)
-    retyped = dataclasses.replace(req, headers=(("host", "bucket.s3.example.com"),) * 1)
+    retyped = tuple(
+        (name, "text/html" if name == "content-type" else value) for name, value in req.headers
+    )
     with pytest.raises(S3Error, match="does not match"):
-        verified(dataclasses.replace(retyped, headers=(*retyped.headers, ("content-type", "x/y"))))
+        verified(dataclasses.replace(req, headers=retyped))
 
 
 def test_full_client_put_object_verifies() -> None:
@@ -464,10 +466,14 @@ _header_text = st.text(string.ascii_letters + string.digits + " \t-_.:;,/=+", ma
 @given(
     method=st.sampled_from(METHODS),
     key=_key_text,
-    # Unique names: botocore's presigner folds a repeated name into one.
-    query=st.dictionaries(_query_text.filter(bool), _query_text, min_size=1, max_size=4).map(
-        lambda params: list(params.items())
-    ),
+    # Unique names: botocore's presigner folds a repeated name into one. X-Amz-* names are
+    # the presigned URL's own.
+    query=st.dictionaries(
+        _query_text.filter(lambda name: bool(name) and not name.startswith("X-Amz-")),
+        _query_text,
+        min_size=1,
+        max_size=4,
+    ).map(lambda params: list(params.items())),
     meta=_header_text,
     presign=st.booleans(),
 )
@@ -581,7 +587,9 @@ def test_other_schemes_are_invalid_request(value: str) -> None:
 
 
 def test_sigv2_presigned_query_is_invalid_request() -> None:
-    req = SignedRequest("GET", "/b/k", "AWSAccessKeyId=AKID&Expires=1700000000&Signature=abc%3D", ())
+    req = SignedRequest(
+        "GET", "/b/k", "AWSAccessKeyId=AKID&Expires=1700000000&Signature=abc%3D", ()
+    )
     error = parse_error(req)
     assert (error.code, error.message) == ("InvalidRequest", UNSUPPORTED)
 
@@ -695,7 +703,9 @@ def test_bad_content_sha256(value: str) -> None:
 
 def test_sigv4a_streaming_payload_is_not_implemented() -> None:
     value = "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"
-    error = parse_error(header_request(headers=(*_BASE_HEADERS[:2], ("x-amz-content-sha256", value))))
+    error = parse_error(
+        header_request(headers=(*_BASE_HEADERS[:2], ("x-amz-content-sha256", value)))
+    )
     assert (error.code, error.http_status) == ("NotImplemented", 501)
 
 
@@ -758,7 +768,11 @@ def test_presigned_missing_parameter(missing: str) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("X-Amz-Algorithm", "AWS4-ECDSA-P256-SHA256", 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"'),
+        (
+            "X-Amz-Algorithm",
+            "AWS4-ECDSA-P256-SHA256",
+            'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"',
+        ),
         (
             "X-Amz-Date",
             "2024-01-02T03:04:05Z",

@@ -65,7 +65,8 @@ async def test_list_odd_keys_come_back_decoded(
     )
     assert [entry.key for entry in listed.contents] == sorted(ODD_KEYS)
     assert listed.encoding_type == "url"  # the client's choice, for the renderer
-    assert listed.contents[0].etag.startswith('"') and listed.contents[0].size == len(b"a b.txt")
+    assert listed.contents[0].etag.startswith('"')
+    assert listed.contents[0].size == len(b"a b.txt")
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -78,7 +79,8 @@ async def test_list_prefix_and_delimiter(
     )
     assert [e.key for e in listed.contents] == ["dir/per%cent", "dir/plus+sign", "dir/ü ñ.txt"]
     assert listed.common_prefixes == ("dir/sub/",)
-    assert listed.prefix == "dir/" and listed.delimiter == "/"
+    assert listed.prefix == "dir/"
+    assert listed.delimiter == "/"
 
 
 async def test_list_v2_pages(remote_s3: RemoteS3, remote_bucket: str, stage: Stage) -> None:
@@ -146,7 +148,8 @@ async def test_delete_objects(
             remote_bucket, tuple(ops.ObjectIdentifier(k) for k in doomed), quiet=quiet
         )
     )
-    assert result.errors == () and result.quiet is quiet
+    assert result.errors == ()
+    assert result.quiet is quiet
     if quiet:
         assert result.deleted == ()
     else:

@@ -22,7 +22,8 @@ async def start(remote: RemoteS3, bucket: str, key: str = KEY, **kw: object) -> 
     created = await remote.create_multipart_upload(
         ops.CreateMultipartUpload(bucket, key, **kw)  # type: ignore[arg-type]
     )
-    assert created.bucket == bucket and created.key == key
+    assert created.bucket == bucket
+    assert created.key == key
     return created.upload_id
 
 
@@ -52,9 +53,12 @@ async def test_upload_list_complete(remote_s3: RemoteS3, remote_bucket: str, sta
         (1, parts[0].etag, len(PART1)),
         (2, parts[1].etag, len(PART2)),
     ]
-    assert not listed.is_truncated and listed.upload_id == upload_id
+    assert not listed.is_truncated
+    assert listed.upload_id == upload_id
     page = await remote_s3.list_parts(ops.ListParts(remote_bucket, KEY, upload_id, max_parts=1))
-    assert page.is_truncated and page.next_part_number_marker == 1 and len(page.parts) == 1
+    assert page.is_truncated
+    assert page.next_part_number_marker == 1
+    assert len(page.parts) == 1
 
     uploads = await remote_s3.list_multipart_uploads(ops.ListMultipartUploads(remote_bucket))
     assert [(u.key, u.upload_id) for u in uploads.uploads] == [(KEY, upload_id)]
@@ -64,7 +68,8 @@ async def test_upload_list_complete(remote_s3: RemoteS3, remote_bucket: str, sta
     )
     md5s = hashlib.md5(PART1).digest() + hashlib.md5(PART2).digest()
     assert done.etag == f'"{hashlib.md5(md5s).hexdigest()}-2"'
-    assert done.key == KEY and done.bucket == remote_bucket
+    assert done.key == KEY
+    assert done.bucket == remote_bucket
 
     answer = await remote_s3.get_object(ops.GetObject(remote_bucket, KEY))
     assert header(answer.headers, "content-type") == "application/x-mp"
@@ -112,7 +117,8 @@ async def test_upload_part_copy_with_range(
             headers=(("x-amz-copy-source-range", "bytes=100-1099"),),
         )
     )
-    assert copied.part and copied.etag == f'"{hashlib.md5(source[100:1100]).hexdigest()}"'
+    assert copied.part
+    assert copied.etag == f'"{hashlib.md5(source[100:1100]).hexdigest()}"'
     await remote_s3.complete_multipart_upload(
         ops.CompleteMultipartUpload(
             remote_bucket, KEY, upload_id, (ops.CompletedPart(1, copied.etag),)

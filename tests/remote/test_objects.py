@@ -47,13 +47,15 @@ async def test_put_sends_parameter_headers_and_head_returns_them(
 
     head = await remote_s3.get_object(ops.GetObject(remote_bucket, KEY, head=True))
     got = dict(head.headers)
-    assert head.status == 200 and head.body is None
+    assert head.status == 200
+    assert head.body is None
     assert got["content-type"] == "application/x-test"
     assert got["cache-control"] == "max-age=60"
     assert got["content-disposition"] == 'attachment; filename="x.bin"'
     assert got["content-language"] == "de"
     assert got["expires"] == "Wed, 21 Oct 2037 07:28:00 GMT"
-    assert got["x-amz-meta-colour"] == "blue" and got["x-amz-meta-shape"] == "round"
+    assert got["x-amz-meta-colour"] == "blue"
+    assert got["x-amz-meta-shape"] == "round"
     assert got["x-amz-tagging-count"] == "2"
     assert got["x-amz-storage-class"] == "STANDARD_IA"
     assert got["content-length"] == str(len(DATA))
@@ -195,12 +197,14 @@ async def test_copy_replacing_metadata(
             ),
         )
     )
-    assert result.etag == etag and not result.part
+    assert result.etag == etag
+    assert not result.part
     assert result.last_modified.tzinfo is not None
     head = dict(
         (await remote_s3.get_object(ops.GetObject(remote_bucket, "copy", head=True))).headers
     )
-    assert head["x-amz-meta-new"] == "2" and "x-amz-meta-old" not in head
+    assert head["x-amz-meta-new"] == "2"
+    assert "x-amz-meta-old" not in head
     assert head["content-type"] == "c/d"
 
 
@@ -261,3 +265,12 @@ async def test_bad_integer_header_is_invalid_argument(
             headers=(("x-amz-object-lock-retain-until-date", "not a date"),),
         )
     assert raised.value.details == {"ArgumentName": "x-amz-object-lock-retain-until-date"}
+
+
+async def test_vanished_staged_body_is_internal_error(
+    remote_s3: RemoteS3, remote_bucket: str, stage: Stage
+) -> None:
+    body = await stage(DATA)
+    body.path.unlink()
+    with pytest.raises(errors.InternalError):
+        await remote_s3.put_object(ops.PutObject(remote_bucket, "gone"), body)
