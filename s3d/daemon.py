@@ -66,9 +66,7 @@ class Daemon:
         settings = self.settings
         remote_settings = await self._remote_settings(settings.remote)
         keys = await self._access_keys()
-        staging = await self._stack.enter_async_context(
-            StagingArea(settings.data_dir / "staging")
-        )
+        staging = await self._stack.enter_async_context(StagingArea(settings.data_dir / "staging"))
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
         handler = S3Handler(
             Gateway(remote, staging),
@@ -76,6 +74,7 @@ class Daemon:
                 {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
             ),
             settings.server.base_domains,
+            settings.server.body_timeout,
         )
         runner = web.AppRunner(
             build_app(handler),

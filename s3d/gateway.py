@@ -15,12 +15,15 @@ from typing import Protocol
 
 from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol import operations as ops
+from s3d.protocol.conditions import parse_http_date
 from s3d.protocol.errors import InternalError
+from s3d.protocol.listing import cap_page
 from s3d.protocol.model import (
     CompleteMultipartResult,
     CopyResult,
     CreateMultipartResult,
     DeleteObjectsResult,
+    Headers,
     ListBucketsResult,
     ListMultipartUploadsResult,
     ListObjectsResult,
@@ -31,6 +34,7 @@ from s3d.protocol.model import (
     Result,
     TaggingResult,
     WriteResult,
+    header,
 )
 
 
@@ -95,8 +99,9 @@ class Gateway:
             case ops.UploadPart():
                 return await remote.upload_part(op, _required(body))
             case ops.ListObjects():
-                return await remote.list_objects(op)
+                return cap_page(await remote.list_objects(op))
             case ops.CopyObject():
+                await self._check_copy_source(op.source, op.headers)
                 return await remote.copy_object(op)
             case ops.DeleteObject():
                 return await remote.delete_object(op)
@@ -105,6 +110,7 @@ class Gateway:
             case ops.CreateMultipartUpload():
                 return await remote.create_multipart_upload(op)
             case ops.UploadPartCopy():
+                await self._check_copy_source(op.source, op.headers)
                 return await remote.upload_part_copy(op)
             case ops.CompleteMultipartUpload():
                 return await remote.complete_multipart_upload(op)
@@ -132,6 +138,31 @@ class Gateway:
                 return await remote.get_bucket_location(op)
             case ops.Forwarded():
                 return await remote.forward(op, body)
+
+    async def _check_copy_source(self, source: ops.CopySource, headers: Headers) -> None:
+        """Evaluate x-amz-copy-source-if-* against the source's current ETag and date.
+
+        The headers also go to the remote, which checks them atomically where it implements
+        them; checking here as well gives S3's answer in front of remotes that ignore them.
+        """
+        if source.conditions.empty:
+            return
+        prefix = "x-amz-copy-source-server-side-encryption-customer-"
+        sse_c = tuple(
+            ("x-amz-server-side-encryption-customer-" + name[len(prefix) :], value)
+            for name, value in headers
+            if name.startswith(prefix)
+        )
+        head = await self._remote.get_object(
+            ops.GetObject(
+                source.bucket, source.key, head=True, version_id=source.version_id, headers=sse_c
+            )
+        )
+        etag = header(head.headers, "etag") or ""
+        modified = parse_http_date(header(head.headers, "last-modified"))
+        if modified is None:
+            raise InternalError("the copy source has no Last-Modified date")
+        source.conditions.check_copy_source(etag, modified)
 
 
 def _required(body: StagedBody | None) -> StagedBody:

@@ -92,6 +92,14 @@ class ServerSettings:
         default=30.0,
         metadata={"help": "seconds given to requests in flight after SIGTERM or SIGINT", "min": 0},
     )
+    body_timeout: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds a client may stay silent while sending a request body before it "
+            "is answered 400 RequestTimeout",
+            "above": 0,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

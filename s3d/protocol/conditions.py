@@ -57,10 +57,19 @@ class Conditions:
 
     @property
     def empty(self) -> bool:
-        return self == Conditions()
+        return self == NO_CONDITIONS
 
     def check_read(self, etag: str, last_modified: datetime) -> None:
         """Raise PreconditionFailed (412) or NotModified (304) as S3 answers a GET or HEAD."""
+        self._check(etag, last_modified, NotModified())
+
+    def check_copy_source(self, etag: str, last_modified: datetime) -> None:
+        """The x-amz-copy-source-if-* headers: every failure is 412 PreconditionFailed."""
+        self._check(
+            etag, last_modified, PreconditionFailed(Condition="x-amz-copy-source-If-None-Match")
+        )
+
+    def _check(self, etag: str, last_modified: datetime, not_modified: Exception) -> None:
         bare = etag.strip('"')
         lm = last_modified.replace(microsecond=0)
         if self.if_match is not None:
@@ -70,6 +79,10 @@ class Conditions:
             raise PreconditionFailed(Condition="If-Unmodified-Since")
         if self.if_none_match is not None:
             if "*" in self.if_none_match or bare in self.if_none_match:
-                raise NotModified()
+                raise not_modified
         elif self.if_modified_since is not None and lm <= self.if_modified_since:
-            raise NotModified()
+            raise not_modified
+
+
+NO_CONDITIONS = Conditions()
+"""The frozen empty value, for defaults."""

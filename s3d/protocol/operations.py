@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from s3d.protocol.conditions import Conditions
+from s3d.protocol.conditions import NO_CONDITIONS, Conditions
 from s3d.protocol.model import Headers
 from s3d.protocol.ranges import ByteRange
 
@@ -23,6 +23,8 @@ class CopySource:
     bucket: str
     key: str
     version_id: str | None = None
+    conditions: Conditions = NO_CONDITIONS
+    """The x-amz-copy-source-if-* headers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ class GetObject:
     key: str
     head: bool = False
     range: ByteRange | None = None
-    conditions: Conditions = Conditions()
+    conditions: Conditions = NO_CONDITIONS
     version_id: str | None = None
     part_number: int | None = None
     overrides: tuple[tuple[str, str], ...] = ()
@@ -148,7 +150,7 @@ class PutObject:
     name: ClassVar[str] = "PutObject"
     bucket: str
     key: str
-    conditions: Conditions = Conditions()
+    conditions: Conditions = NO_CONDITIONS
     headers: Headers = ()
 
 

@@ -222,7 +222,13 @@ def _copy_source(args: _Args) -> ops.CopySource:
                 ArgumentValue=raw,
             )
         version_id = unquote(value)
-    return ops.CopySource(bucket, key, version_id)
+    conditions = Conditions.from_values(
+        args.header("x-amz-copy-source-if-match"),
+        args.header("x-amz-copy-source-if-none-match"),
+        args.header("x-amz-copy-source-if-modified-since"),
+        args.header("x-amz-copy-source-if-unmodified-since"),
+    )
+    return ops.CopySource(bucket, key, version_id, conditions)
 
 
 def _get_object(args: _Args, head: bool) -> ops.GetObject:

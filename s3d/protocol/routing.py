@@ -33,6 +33,9 @@ AUTH_PARAMETERS = frozenset(
         "X-Amz-Content-Sha256",
         "x-amz-checksum-mode",
         "x-id",
+        "AWSAccessKeyId",
+        "Signature",
+        "Expires",
     }
 )
 """Query parameters that belong to authentication or to the SDK, never to the operation."""

@@ -54,7 +54,9 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("internal error on %s %s (request %s)", request.method, request.path, info.request_id)
+        log.exception(
+            "internal error on %s %s (request %s)", request.method, request.path, info.request_id
+        )
         response = error_response(
             InternalError(), info.request_id, head=request.method == "HEAD", resource=request.path
         )

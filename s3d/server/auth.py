@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from s3d.protocol import sigv4
+from s3d.protocol import sigv2, sigv4
 from s3d.protocol.errors import AccessDenied, InvalidAccessKeyId
+from s3d.protocol.routing import Target
 from s3d.settings import AnonymousAccess
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,21 +40,34 @@ class Authenticator:
         self._keys = dict(keys)
         self._anonymous = anonymous
 
-    def authenticate(self, req: sigv4.SignedRequest, now: datetime | None = None) -> Principal:
-        """The verified principal of ``req``.
+    def authenticate(
+        self, req: sigv4.SignedRequest, target: Target, now: datetime | None = None
+    ) -> Principal:
+        """The verified principal of ``req`` (SigV4, or SigV2 for older clients).
 
         Raises AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed
         and the malformed-authorization errors of ``sigv4.parse_authorization``.
         """
+        now = now or datetime.now(UTC)
+        v2 = sigv2.parse_v2(req)
+        if v2 is not None:
+            sigv2.check_time_v2(req, v2, now)
+            secret = self._secret(v2.access_key_id)
+            sigv2.verify_v2(req, v2, secret, target.bucket, target.virtual_host)
+            return Principal(v2.access_key_id)
         auth = sigv4.parse_authorization(req)
         if auth is None:
             return self._anonymous_principal(req.method)
-        secret = self._keys.get(auth.scope.access_key_id)
-        if secret is None:
-            raise InvalidAccessKeyId(AWSAccessKeyId=auth.scope.access_key_id)
-        sigv4.check_time(auth, now or datetime.now(UTC))
+        secret = self._secret(auth.scope.access_key_id)
+        sigv4.check_time(auth, now)
         signing = sigv4.verify(req, auth, secret)
         return Principal(auth.scope.access_key_id, auth, signing)
+
+    def _secret(self, access_key_id: str) -> str:
+        secret = self._keys.get(access_key_id)
+        if secret is None:
+            raise InvalidAccessKeyId(AWSAccessKeyId=access_key_id)
+        return secret
 
     def _anonymous_principal(self, method: str) -> Principal:
         if self._anonymous == "read-write":

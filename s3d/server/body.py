@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from s3d.journal.staging import StagedBody, StagingArea, StagingWriter
 from s3d.protocol.chunked import ChunkedDecoder
-from s3d.protocol.errors import IncompleteBody, MaxMessageLengthExceeded
+from s3d.protocol.errors import IncompleteBody, MaxMessageLengthExceeded, RequestTimeout
 from s3d.protocol.integrity import BodyPlan, verify_body
 from s3d.protocol.sigv4 import SigningContext
 
@@ -30,11 +30,13 @@ async def stage_body(
     plan: BodyPlan,
     signing: SigningContext | None,
     staging: StagingArea,
+    idle_timeout: float,
 ) -> StagedBody:
     """Stage the body of ``request`` and verify it against ``plan``.
 
-    Raises IncompleteBody, SignatureDoesNotMatch, XAmzContentSHA256Mismatch, BadDigest,
-    InvalidRequest. On any error or cancellation the staged file is deleted.
+    Raises IncompleteBody, RequestTimeout (no data for ``idle_timeout`` seconds),
+    SignatureDoesNotMatch, XAmzContentSHA256Mismatch, BadDigest, InvalidRequest. On any error
+    or cancellation the staged file is deleted.
     """
     decoder = None
     if plan.chunked:
@@ -44,7 +46,7 @@ async def stage_body(
             decoded_length=plan.length,
         )
     async with staging.writer(plan.algorithms) as writer:
-        await _copy(request, decoder, writer, plan.length)
+        await _copy(request, decoder, writer, plan.length, idle_timeout)
         trailers = decoder.finish() if decoder is not None else {}
         staged = await writer.finish()
     try:
@@ -63,15 +65,26 @@ async def stage_body(
 
 
 async def _copy(
-    request: web.Request, decoder: ChunkedDecoder | None, writer: StagingWriter, length: int
+    request: web.Request,
+    decoder: ChunkedDecoder | None,
+    writer: StagingWriter,
+    length: int,
+    idle_timeout: float,
 ) -> None:
+    content = request.content
     try:
-        async for data in request.content.iter_any():
+        while True:
+            async with asyncio.timeout(idle_timeout):
+                data = await content.readany()
+            if not data:
+                return
             pieces = decoder.feed(data) if decoder is not None else (data,)
             for piece in pieces:
                 await writer.write(piece)
             if writer.size > length:
                 raise IncompleteBody("The body is longer than announced.")
+    except TimeoutError:
+        raise RequestTimeout() from None
     except (HttpProcessingError, ConnectionError) as exc:
         raise IncompleteBody() from exc
 

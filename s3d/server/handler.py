@@ -43,18 +43,25 @@ def request_headers(request: web.Request) -> Headers:
 
 def _has_body(headers: Headers) -> bool:
     length = header(headers, "content-length")
-    return (length is not None and length.strip() not in ("", "0")) or header(
-        headers, "x-amz-decoded-content-length"
-    ) is not None or header(headers, "transfer-encoding") is not None
+    return (
+        (length is not None and length.strip() not in ("", "0"))
+        or header(headers, "x-amz-decoded-content-length") is not None
+        or header(headers, "transfer-encoding") is not None
+    )
 
 
 class S3Handler:
     def __init__(
-        self, gateway: Gateway, authenticator: Authenticator, base_domains: tuple[str, ...]
+        self,
+        gateway: Gateway,
+        authenticator: Authenticator,
+        base_domains: tuple[str, ...],
+        body_timeout: float,
     ) -> None:
         self._gateway = gateway
         self._auth = authenticator
         self._base_domains = base_domains
+        self._body_timeout = body_timeout
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         info: RequestInfo = request["s3d"]
@@ -69,7 +76,7 @@ class S3Handler:
             op = build(PREFLIGHT, target, query, headers, method="OPTIONS")
             return await respond(request, op, await self._gateway.execute(op))
         principal = self._auth.authenticate(
-            SignedRequest(request.method, raw_path, raw_query, headers)
+            SignedRequest(request.method, raw_path, raw_query, headers), target
         )
         info.principal = principal.name
         action = route(request.method, target, query, headers)
@@ -79,9 +86,7 @@ class S3Handler:
             return await self._with_document(request, principal, action, target, query, headers)
         op = build(action, target, query, headers, method=request.method)
         body = None
-        if action in DATA_BODY_ACTIONS or (
-            isinstance(op, ops.Forwarded) and _has_body(headers)
-        ):
+        if action in DATA_BODY_ACTIONS or (isinstance(op, ops.Forwarded) and _has_body(headers)):
             limit = MAX_OBJECT_PUT if action in DATA_BODY_ACTIONS else MAX_DOCUMENT
             body = await self._stage(request, principal, headers, limit)
         return await respond(request, op, await self._gateway.execute(op, body))
@@ -90,7 +95,9 @@ class S3Handler:
         self, request: web.Request, principal: Principal, headers: Headers, limit: int
     ) -> StagedBody:
         plan = plan_body(headers, principal.payload_hash, max_size=limit)
-        return await stage_body(request, plan, principal.signing, self._gateway.staging)
+        return await stage_body(
+            request, plan, principal.signing, self._gateway.staging, self._body_timeout
+        )
 
     async def _with_document(
         self,

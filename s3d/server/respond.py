@@ -37,7 +37,12 @@ log = logging.getLogger("s3d.server")
 
 XML = "application/xml"
 
-_NO_CONTENT = (ops.DeleteObject, ops.DeleteBucket, ops.AbortMultipartUpload, ops.DeleteObjectTagging)
+_NO_CONTENT = (
+    ops.DeleteObject,
+    ops.DeleteBucket,
+    ops.AbortMultipartUpload,
+    ops.DeleteObjectTagging,
+)
 
 
 async def respond(request: web.Request, op: ops.Operation, result: Result) -> web.StreamResponse:
@@ -52,9 +57,7 @@ async def respond(request: web.Request, op: ops.Operation, result: Result) -> we
             status = 204 if isinstance(op, _NO_CONTENT) and result.status == 200 else result.status
             return web.Response(status=status, headers=_multi(result.headers))
     document, headers = _document(result)
-    return web.Response(
-        body=document, status=200, headers=_multi(headers), content_type=XML
-    )
+    return web.Response(body=document, status=200, headers=_multi(headers), content_type=XML)
 
 
 def _document(result: Result) -> tuple[bytes, Headers]:
@@ -98,7 +101,7 @@ async def _stream(
         try:
             async for chunk in body:
                 await response.write(chunk)
-        except Exception as exc:  # noqa: BLE001 - the headers are sent: all that is left is to cut
+        except Exception as exc:
             # The status line is gone already, so no error document can follow: close the
             # connection so the client sees a body shorter than its Content-Length.
             log.warning("response body cut short (%s: %s)", type(exc).__name__, exc)

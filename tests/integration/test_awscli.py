@@ -119,6 +119,9 @@ def _make_tree(root: Path, count: int) -> dict[str, bytes]:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        # Files older than the upload, as a directory being synced usually is: `aws s3 sync`
+        # compares local mtimes with the whole-second LastModified of the copies.
+        os.utime(path, (1_700_000_000, 1_700_000_000))
         tree[rel] = data
     return tree
 

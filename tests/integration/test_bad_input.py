@@ -159,25 +159,41 @@ def test_checksum_trailer_right_and_wrong(s3d, remote, bucket) -> None:  # type:
     assert absent(remote, bucket, "bad-trailer")
 
 
-def test_body_shorter_than_announced(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
-    url, headers = sign(
-        "PUT",
-        f"{s3d.endpoint_url}/{bucket}/short",
-        headers={"Content-Length": "1000"},
-        payload_hash="UNSIGNED-PAYLOAD",
-    )
+def _partial_put(url: str, headers: dict[str, str], *, close: bool) -> bytes:
+    """Announce 1000 bytes, send 400; then either close the socket or wait for an answer."""
     parts = urllib.parse.urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        head = f"PUT {parts.path} HTTP/1.1\r\n" + "".join(
+        head = f"PUT {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n" + "".join(
             f"{k}: {v}\r\n" for k, v in headers.items()
         )
         sock.sendall(head.encode() + b"\r\n" + b"x" * 400)
-        sock.shutdown(socket.SHUT_WR)
+        if close:
+            return b""
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
-    assert answer.startswith(b"HTTP/1.1 400")
-    assert b"<Code>IncompleteBody</Code>" in answer
+        return answer
+
+
+def test_body_shorter_than_announced(remote_url, tmp_path, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+    from tests.support import DaemonThread, daemon_settings
+
+    settings = daemon_settings(remote_url, tmp_path, body_timeout=1.0)
+    with DaemonThread(settings) as daemon:
+        url, headers = sign(
+            "PUT",
+            f"{daemon.endpoint_url}/{bucket}/short",
+            headers={"Content-Length": "1000"},
+            payload_hash="UNSIGNED-PAYLOAD",
+        )
+        # A client that goes silent is answered as S3 answers it, after the body timeout.
+        answer = _partial_put(url, headers, close=False)
+        assert answer.startswith(b"HTTP/1.1 400"), answer
+        assert b"<Code>RequestTimeout</Code>" in answer
+        # A client that hangs up mid-body gets nothing, and nothing is stored.
+        _partial_put(url, headers, close=True)
+        assert client(daemon.endpoint_url).list_buckets()["Buckets"]
+        assert list((tmp_path / "staging").iterdir()) == []
     assert absent(remote, bucket, "short")
 
 

@@ -1,0 +1,140 @@
+"""SigV2 verification (``Authorization: AWS id:signature`` and ``AWSAccessKeyId``/
+``Signature``/``Expires`` query strings).
+
+S3 deprecated SigV2, but boto3 still signs presigned S3 URLs with it unless told
+``signature_version="s3v4"``, and older tools use it for headers too: a local endpoint that
+refused it would break them. There is no payload hash in SigV2; bodies are checked against
+Content-MD5 when given. Sans-IO: the clock is passed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
+
+from s3d.protocol.errors import (
+    AccessDenied,
+    AuthorizationQueryParametersError,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+)
+from s3d.protocol.model import header
+from s3d.protocol.sigv4_model import MAX_SKEW, SignedRequest
+
+# The query parameters that are part of the signed resource (botocore's HmacV1Auth list).
+SIGNED_SUBRESOURCES = frozenset(
+    {
+        "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber",
+        "policy", "requestPayment", "torrent", "versioning", "versionId", "versions",
+        "website", "uploads", "uploadId", "response-content-type",
+        "response-content-language", "response-expires", "response-cache-control",
+        "response-content-disposition", "response-content-encoding", "delete", "lifecycle",
+        "tagging", "restore", "storageClass", "notification", "replication", "analytics",
+        "metrics", "inventory", "select", "select-type", "object-lock",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class V2Authorization:
+    access_key_id: str
+    signature: str
+    presigned: bool
+    expires: int | None = None
+
+
+def parse_v2(req: SignedRequest) -> V2Authorization | None:
+    """The SigV2 claim of ``req``, or None when it does not use SigV2."""
+    value = header(req.headers, "authorization")
+    if value is not None and value.startswith("AWS "):
+        key_id, _, signature = value[4:].strip().rpartition(":")
+        if not key_id or not signature:
+            raise AccessDenied("The authorization header is malformed.")
+        return V2Authorization(key_id, signature, presigned=False)
+    params = _query(req.raw_query)
+    if "AWSAccessKeyId" not in params and "Signature" not in params:
+        return None
+    try:
+        return V2Authorization(
+            params["AWSAccessKeyId"], params["Signature"], True, int(params["Expires"])
+        )
+    except (KeyError, ValueError):
+        raise AuthorizationQueryParametersError(
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
+            "parameters"
+        ) from None
+
+
+def _query(raw_query: str) -> dict[str, str]:
+    pairs = (part.partition("=") for part in raw_query.split("&") if part)
+    return {unquote(name): unquote(value) for name, _, value in pairs}
+
+
+def check_time_v2(req: SignedRequest, auth: V2Authorization, now: datetime) -> None:
+    """Presigned: refuse after Expires. Header: refuse a Date/x-amz-date over 15 minutes off."""
+    if auth.presigned:
+        assert auth.expires is not None
+        if now.timestamp() > auth.expires:
+            raise AccessDenied(
+                "Request has expired",
+                Expires=datetime.fromtimestamp(auth.expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        return
+    raw = header(req.headers, "x-amz-date") or header(req.headers, "date")
+    try:
+        when = parsedate_to_datetime(raw) if raw else None
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None:
+        raise AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
+    if abs(now - when) > MAX_SKEW:
+        raise RequestTimeTooSkewed(RequestTime=raw or "", ServerTime=now.isoformat())
+
+
+def string_to_sign_v2(
+    req: SignedRequest, auth: V2Authorization, bucket: str | None, virtual_host: bool
+) -> str:
+    """SigV2's StringToSign. The resource is the path as sent, prefixed with ``/bucket`` for
+    virtual-hosted requests, plus the signed sub-resources sorted."""
+    lines = [req.method.upper(), header(req.headers, "content-md5") or ""]
+    lines.append(header(req.headers, "content-type") or "")
+    if auth.presigned:
+        lines.append(str(auth.expires))
+    else:
+        lines.append("" if header(req.headers, "x-amz-date") else header(req.headers, "date") or "")
+    amz: dict[str, list[str]] = {}
+    for name, value in req.headers:
+        if name.startswith("x-amz-"):
+            amz.setdefault(name, []).append(value.strip())
+    lines += [f"{name}:{','.join(values)}" for name, values in sorted(amz.items())]
+    resource = (f"/{bucket}" if virtual_host and bucket else "") + req.raw_path
+    sub = sorted(
+        (name, value)
+        for name, _, value in (p.partition("=") for p in req.raw_query.split("&") if p)
+        if name in SIGNED_SUBRESOURCES
+    )
+    if sub:
+        resource += "?" + "&".join(f"{n}={unquote(v)}" if v else n for n, v in sub)
+    lines.append(resource)
+    return "\n".join(lines)
+
+
+def verify_v2(
+    req: SignedRequest, auth: V2Authorization, secret: str, bucket: str | None, virtual_host: bool
+) -> None:
+    """Raise SignatureDoesNotMatch unless ``auth.signature`` signs the request with ``secret``."""
+    to_sign = string_to_sign_v2(req, auth, bucket, virtual_host)
+    mac = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha1).digest()
+    expected = base64.b64encode(mac).decode()
+    if not hmac.compare_digest(expected, auth.signature):
+        raise SignatureDoesNotMatch(
+            AWSAccessKeyId=auth.access_key_id,
+            StringToSign=to_sign,
+            SignatureProvided=auth.signature,
+        )
