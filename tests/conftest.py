@@ -25,19 +25,19 @@ def s3d(remote_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
 
 
 @pytest.fixture
-def s3(s3d: DaemonThread):  # type: ignore[no-untyped-def]
+def s3(s3d: DaemonThread):
     """boto3 against s3d, with the default (when_supported) checksum settings."""
     return client(s3d.endpoint_url)
 
 
 @pytest.fixture
-def remote(remote_url: str):  # type: ignore[no-untyped-def]
+def remote(remote_url: str):
     """boto3 straight to the remote, to check what s3d really stored."""
     return client(remote_url, key="remote-access-key-id", secret="remote-secret")
 
 
 @pytest.fixture
-def bucket(s3) -> str:  # type: ignore[no-untyped-def]
+def bucket(s3) -> str:
     name = f"b-{uuid.uuid4().hex[:20]}"
     s3.create_bucket(Bucket=name)
     return name

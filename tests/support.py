@@ -51,7 +51,7 @@ def daemon_settings(remote_url: str, data_dir: Path, **server: object) -> Settin
             ServerSettings(
                 port=0, access_keys=(AccessKey(ACCESS_KEY, SECRET_KEY),), shutdown_grace=5.0
             ),
-            **server,  # type: ignore[arg-type]
+            **server,
         ),
         remote=RemoteSettings(
             endpoint_url=remote_url,
@@ -105,7 +105,7 @@ class DaemonThread:
             await self._stop.wait()
 
 
-def client(endpoint_url: str, *, key: str = ACCESS_KEY, secret: str = SECRET_KEY, **config: object):  # type: ignore[no-untyped-def]
+def client(endpoint_url: str, *, key: str = ACCESS_KEY, secret: str = SECRET_KEY, **config: object):
     """A boto3 S3 client for ``endpoint_url`` (path style, no retries to hide errors)."""
     return boto3.client(
         "s3",
@@ -116,7 +116,7 @@ def client(endpoint_url: str, *, key: str = ACCESS_KEY, secret: str = SECRET_KEY
         config=Config(
             s3={"addressing_style": "path"},
             retries={"max_attempts": 1, "mode": "standard"},
-            **config,  # type: ignore[arg-type]
+            **config,
         ),
     )
 
@@ -143,7 +143,7 @@ def sign(
     from botocore.credentials import Credentials
 
     class _Auth(S3SigV4Auth):
-        def payload(self, request):  # type: ignore[no-untyped-def]
+        def payload(self, request):
             return payload_hash if payload_hash is not None else super().payload(request)
 
     request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
@@ -160,7 +160,9 @@ def sign(
     return prepared.url, dict(prepared.headers.items())
 
 
-def send(method: str, url: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+def send(
+    method: str, url: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
     """One plain HTTP request with http.client: (status, headers lower-cased, body)."""
     import http.client
     import urllib.parse

@@ -40,12 +40,12 @@ def aws(endpoint: str, *args: str, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
-def api(endpoint: str, *args: str) -> dict:  # type: ignore[type-arg]
+def api(endpoint: str, *args: str) -> dict:
     out = aws(endpoint, "s3api", *args, "--output", "json").stdout
     return json.loads(out) if out.strip() else {}
 
 
-def test_cp_ls_rm(s3d, remote, bucket, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cp_ls_rm(s3d, remote, bucket, tmp_path: Path) -> None:
     src = tmp_path / "hello wörld.txt"
     src.write_bytes(b"hello from the aws cli\n")
     aws(s3d.endpoint_url, "s3", "cp", str(src), f"s3://{bucket}/dir/hello wörld.txt")
@@ -54,12 +54,15 @@ def test_cp_ls_rm(s3d, remote, bucket, tmp_path: Path) -> None:  # type: ignore[
     back = tmp_path / "back.txt"
     aws(s3d.endpoint_url, "s3", "cp", f"s3://{bucket}/dir/hello wörld.txt", str(back))
     assert back.read_bytes() == src.read_bytes()
-    assert remote.get_object(Bucket=bucket, Key="dir/hello wörld.txt")["Body"].read() == src.read_bytes()
+    assert (
+        remote.get_object(Bucket=bucket, Key="dir/hello wörld.txt")["Body"].read()
+        == src.read_bytes()
+    )
     aws(s3d.endpoint_url, "s3", "rm", f"s3://{bucket}/dir/hello wörld.txt")
     assert "Contents" not in remote.list_objects_v2(Bucket=bucket)
 
 
-def test_multipart_cp_50_mib(s3d, remote, bucket, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_multipart_cp_50_mib(s3d, remote, bucket, tmp_path: Path) -> None:
     src = tmp_path / "big.bin"
     src.write_bytes(os.urandom(50 * 1024 * 1024))
     aws(s3d.endpoint_url, "s3", "cp", str(src), f"s3://{bucket}/big.bin")
@@ -71,15 +74,30 @@ def test_multipart_cp_50_mib(s3d, remote, bucket, tmp_path: Path) -> None:  # ty
     assert hashlib.sha256(down.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
 
 
-def test_s3api_operations(s3d, remote, bucket, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_s3api_operations(s3d, remote, bucket, tmp_path: Path) -> None:
     ep = s3d.endpoint_url
     body = tmp_path / "b"
     body.write_bytes(b"s3api body")
-    put = api(ep, "put-object", "--bucket", bucket, "--key", "k", "--body", str(body),
-              "--metadata", "a=1", "--content-type", "text/x-s3api", "--tagging", "t=v")
+    put = api(
+        ep,
+        "put-object",
+        "--bucket",
+        bucket,
+        "--key",
+        "k",
+        "--body",
+        str(body),
+        "--metadata",
+        "a=1",
+        "--content-type",
+        "text/x-s3api",
+        "--tagging",
+        "t=v",
+    )
     assert put["ETag"] == f'"{hashlib.md5(b"s3api body").hexdigest()}"'
     head = api(ep, "head-object", "--bucket", bucket, "--key", "k")
-    assert head["Metadata"] == {"a": "1"} and head["ContentType"] == "text/x-s3api"
+    assert head["Metadata"] == {"a": "1"}
+    assert head["ContentType"] == "text/x-s3api"
     assert api(ep, "get-object-tagging", "--bucket", bucket, "--key", "k")["TagSet"] == [
         {"Key": "t", "Value": "v"}
     ]
@@ -89,20 +107,54 @@ def test_s3api_operations(s3d, remote, bucket, tmp_path: Path) -> None:  # type:
     v1 = api(ep, "list-objects", "--bucket", bucket, "--prefix", "k2")
     assert [o["Key"] for o in v1["Contents"]] == ["k2"]
     up = api(ep, "create-multipart-upload", "--bucket", bucket, "--key", "mp")
-    part = api(ep, "upload-part", "--bucket", bucket, "--key", "mp", "--part-number", "1",
-               "--upload-id", up["UploadId"], "--body", str(body))
+    part = api(
+        ep,
+        "upload-part",
+        "--bucket",
+        bucket,
+        "--key",
+        "mp",
+        "--part-number",
+        "1",
+        "--upload-id",
+        up["UploadId"],
+        "--body",
+        str(body),
+    )
     parts = api(ep, "list-parts", "--bucket", bucket, "--key", "mp", "--upload-id", up["UploadId"])
     assert parts["Parts"][0]["ETag"] == part["ETag"]
     layout = json.dumps({"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
-    done = api(ep, "complete-multipart-upload", "--bucket", bucket, "--key", "mp",
-               "--upload-id", up["UploadId"], "--multipart-upload", layout)
+    done = api(
+        ep,
+        "complete-multipart-upload",
+        "--bucket",
+        bucket,
+        "--key",
+        "mp",
+        "--upload-id",
+        up["UploadId"],
+        "--multipart-upload",
+        layout,
+    )
     assert done["ETag"].endswith('-1"')
-    deleted = api(ep, "delete-objects", "--bucket", bucket, "--delete",
-                  json.dumps({"Objects": [{"Key": "k"}, {"Key": "k2"}]}))
+    deleted = api(
+        ep,
+        "delete-objects",
+        "--bucket",
+        bucket,
+        "--delete",
+        json.dumps({"Objects": [{"Key": "k"}, {"Key": "k2"}]}),
+    )
     assert sorted(d["Key"] for d in deleted["Deleted"]) == ["k", "k2"]
     assert api(ep, "get-bucket-location", "--bucket", bucket)["LocationConstraint"] is None
-    api(ep, "put-bucket-versioning", "--bucket", bucket,
-        "--versioning-configuration", "Status=Enabled")
+    api(
+        ep,
+        "put-bucket-versioning",
+        "--bucket",
+        bucket,
+        "--versioning-configuration",
+        "Status=Enabled",
+    )
     assert remote.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
 
@@ -113,7 +165,8 @@ def _make_tree(root: Path, count: int) -> dict[str, bytes]:
     weights = [10, 10, 40, 40, 40, 30, 12, 3, 2]
     tree: dict[str, bytes] = {}
     for i in range(count):
-        rel = f"{rng.choice(names)}/{i:03d} {rng.choice(names)}.{rng.choice(['txt', 'bin', 'json', 'png'])}"
+        suffix = rng.choice(["txt", "bin", "json", "png"])
+        rel = f"{rng.choice(names)}/{i:03d} {rng.choice(names)}.{suffix}"
         size = rng.choices(sizes, weights)[0]
         data = rng.randbytes(size)
         path = root / rel
@@ -127,7 +180,7 @@ def _make_tree(root: Path, count: int) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_sync_200_mixed_files_round_trip(s3d, remote, bucket, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sync_200_mixed_files_round_trip(s3d, remote, bucket, tmp_path: Path) -> None:
     tree = _make_tree(tmp_path / "up", 200)
     assert max(len(v) for v in tree.values()) == 20 * 1024 * 1024
     aws(s3d.endpoint_url, "s3", "sync", str(tmp_path / "up"), f"s3://{bucket}/tree")

@@ -20,7 +20,7 @@ def code_of(body: bytes) -> str:
     return text.split("<Code>")[1].split("</Code>")[0]
 
 
-def absent(remote, bucket: str, key: str) -> bool:  # type: ignore[no-untyped-def]
+def absent(remote, bucket: str, key: str) -> bool:
     try:
         remote.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
@@ -29,14 +29,14 @@ def absent(remote, bucket: str, key: str) -> bool:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture(autouse=True)
-def still_serving(s3d, request):  # type: ignore[no-untyped-def]
+def still_serving(s3d, request):
     """After every bad request, s3d still answers a good one."""
     yield
     s3 = client(s3d.endpoint_url)
     assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
-def test_missing_signature(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_missing_signature(s3d, remote, bucket) -> None:
     status, headers, body = send("PUT", f"{s3d.endpoint_url}/{bucket}/anon", {}, b"data")
     assert (status, code_of(body)) == (403, "AccessDenied")
     assert headers["x-amz-request-id"]
@@ -44,7 +44,7 @@ def test_missing_signature(s3d, remote, bucket) -> None:  # type: ignore[no-unty
     assert absent(remote, bucket, "anon")
 
 
-def test_wrong_secret(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_secret(s3d, remote, bucket) -> None:
     bad = client(s3d.endpoint_url, secret="not-the-secret")
     with pytest.raises(ClientError) as exc:
         bad.put_object(Bucket=bucket, Key="wrong-sig", Body=b"x")
@@ -53,14 +53,14 @@ def test_wrong_secret(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-d
     assert absent(remote, bucket, "wrong-sig")
 
 
-def test_unknown_access_key(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_access_key(s3d, bucket) -> None:
     bad = client(s3d.endpoint_url, key="AKIANOTKNOWN")
     with pytest.raises(ClientError) as exc:
         bad.get_object(Bucket=bucket, Key="x")
     assert exc.value.response["Error"]["Code"] == "InvalidAccessKeyId"
 
 
-def test_clock_skew(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_clock_skew(s3d, remote, bucket) -> None:
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=16)
     url, headers = sign("PUT", f"{s3d.endpoint_url}/{bucket}/skewed", body=b"x", when=past)
     status, _, body = send("PUT", url, headers, b"x")
@@ -71,35 +71,44 @@ def test_clock_skew(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def
     assert send("PUT", url, headers, b"x")[0] == 200
 
 
-def test_presigned_urls_and_expiry(s3, s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("version", ["s3", "s3v4"])
+def test_presigned_urls_and_expiry(s3, s3d, bucket, version: str) -> None:
+    # boto3 presigns S3 URLs with SigV2 unless told s3v4: both must work.
     s3.put_object(Bucket=bucket, Key="shared file.txt", Body=b"presigned bytes")
-    good = s3.generate_presigned_url(
+    signer = client(s3d.endpoint_url, signature_version=version)
+    good = signer.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": "shared file.txt"}, ExpiresIn=300
     )
+    assert ("X-Amz-Signature=" in good) == (version == "s3v4")
     status, _, body = send("GET", good, {})
     assert (status, body) == (200, b"presigned bytes")
-    old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=120)
-    url, headers = sign(
-        "GET", f"{s3d.endpoint_url}/{bucket}/shared%20file.txt", when=old, presign_expires=60
-    )
-    status, _, body = send("GET", url, {})
-    assert (status, code_of(body)) == (403, "AccessDenied")
-    assert b"Request has expired" in body
     tampered = good.replace("shared%20file.txt", "other.txt")
     status, _, body = send("GET", tampered, {})
     assert (status, code_of(body)) == (403, "SignatureDoesNotMatch")
 
 
-def test_presigned_put(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_presigned_url_expired(s3d, bucket) -> None:
+    old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=120)
+    url, _ = sign(
+        "GET", f"{s3d.endpoint_url}/{bucket}/shared%20file.txt", when=old, presign_expires=60
+    )
+    status, _, body = send("GET", url, {})
+    assert (status, code_of(body)) == (403, "AccessDenied")
+    assert b"Request has expired" in body
+
+
+def test_presigned_put(s3, remote, bucket) -> None:
     url = s3.generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "up"}, ExpiresIn=300
     )
     status, _, _ = send("PUT", url, {}, b"uploaded via presigned url")
     assert status == 200
-    assert remote.get_object(Bucket=bucket, Key="up")["Body"].read() == b"uploaded via presigned url"
+    assert (
+        remote.get_object(Bucket=bucket, Key="up")["Body"].read() == b"uploaded via presigned url"
+    )
 
 
-def test_wrong_content_sha256(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_content_sha256(s3d, remote, bucket) -> None:
     wrong = hashlib.sha256(b"something else").hexdigest()
     url, headers = sign("PUT", f"{s3d.endpoint_url}/{bucket}/sha", body=b"body", payload_hash=wrong)
     status, _, body = send("PUT", url, headers, b"body")
@@ -107,7 +116,7 @@ def test_wrong_content_sha256(s3d, remote, bucket) -> None:  # type: ignore[no-u
     assert absent(remote, bucket, "sha")
 
 
-def test_wrong_content_md5(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_content_md5(s3, remote, bucket) -> None:
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="md5", Body=b"data", ContentMD5=wrong)
@@ -118,7 +127,7 @@ def test_wrong_content_md5(s3, remote, bucket) -> None:  # type: ignore[no-untyp
     assert absent(remote, bucket, "md5")
 
 
-def test_wrong_checksum_header(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_checksum_header(s3, remote, bucket) -> None:
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="crc", Body=b"data", ChecksumCRC32="AAAAAA==")
     assert exc.value.response["Error"]["Code"] == "BadDigest"
@@ -134,7 +143,7 @@ def _unsigned_trailer_body(data: bytes, crc_b64: str) -> bytes:
     )
 
 
-def test_checksum_trailer_right_and_wrong(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_checksum_trailer_right_and_wrong(s3d, remote, bucket) -> None:
     data = b"trailer checked data" * 100
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
     for key, value, expected in [("good-trailer", crc, 200), ("bad-trailer", "AAAAAA==", 400)]:
@@ -175,7 +184,7 @@ def _partial_put(url: str, headers: dict[str, str], *, close: bool) -> bytes:
         return answer
 
 
-def test_body_shorter_than_announced(remote_url, tmp_path, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_body_shorter_than_announced(remote_url, tmp_path, remote, bucket) -> None:
     from tests.support import DaemonThread, daemon_settings
 
     settings = daemon_settings(remote_url, tmp_path, body_timeout=1.0)
@@ -197,7 +206,7 @@ def test_body_shorter_than_announced(remote_url, tmp_path, remote, bucket) -> No
     assert absent(remote, bucket, "short")
 
 
-def test_malformed_xml(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_xml(s3d, bucket) -> None:
     for query, document in [
         ("delete", b"<Delete><Object><Key>a</Key>"),
         ("delete", b"not xml at all"),
@@ -208,21 +217,23 @@ def test_malformed_xml(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
         assert (status, code_of(body)) == (400, "MalformedXML"), document
 
 
-def test_key_too_long(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_key_too_long(s3, bucket) -> None:
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k" * 1025, Body=b"x")
     assert exc.value.response["Error"]["Code"] == "KeyTooLongError"
     s3.put_object(Bucket=bucket, Key="k" * 1024, Body=b"x")
 
 
-@pytest.mark.parametrize("name", ["UPPER_case!", "ab", "192.168.1.1", "a..b", "-dash", "xn--punycode"])
-def test_invalid_bucket_names(s3d, name: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "name", ["UPPER_case!", "ab", "192.168.1.1", "a..b", "-dash", "xn--punycode"]
+)
+def test_invalid_bucket_names(s3d, name: str) -> None:
     url, headers = sign("PUT", f"{s3d.endpoint_url}/{urllib.parse.quote(name)}")
     status, _, body = send("PUT", url, headers)
     assert (status, code_of(body)) == (400, "InvalidBucketName")
 
 
-def test_unknown_subresource(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_subresource(s3d, bucket) -> None:
     url, headers = sign("GET", f"{s3d.endpoint_url}/{bucket}?nosuchsubresource")
     status, _, body = send("GET", url, headers)
     assert (status, code_of(body)) == (501, "NotImplemented")
@@ -232,26 +243,26 @@ def test_unknown_subresource(s3d, bucket) -> None:  # type: ignore[no-untyped-de
     assert (status, code_of(body)) == (501, "NotImplemented")
 
 
-def test_percent_encoded_slash_is_a_slash(s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_percent_encoded_slash_is_a_slash(s3d, remote, bucket) -> None:
     url, headers = sign("PUT", f"{s3d.endpoint_url}/{bucket}/a%2Fb%2F..%2Fc", body=b"v")
     assert send("PUT", url, headers, b"v")[0] == 200
     assert remote.get_object(Bucket=bucket, Key="a/b/../c")["Body"].read() == b"v"
 
 
-def test_invalid_key_encoding(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_key_encoding(s3d, bucket) -> None:
     url, headers = sign("GET", f"{s3d.endpoint_url}/{bucket}/bad%FF%FEkey")
     status, _, body = send("GET", url, headers)
     assert status == 400
     assert code_of(body) in ("InvalidURI", "SignatureDoesNotMatch")
 
 
-def test_method_not_allowed(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_method_not_allowed(s3d, bucket) -> None:
     url, headers = sign("DELETE", f"{s3d.endpoint_url}/{bucket}?location")
     status, _, body = send("DELETE", url, headers)
     assert (status, code_of(body)) == (405, "MethodNotAllowed")
 
 
-def test_anonymous_is_refused_by_default(s3d, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_is_refused_by_default(s3d, bucket) -> None:
     status, _, body = send("GET", f"{s3d.endpoint_url}/{bucket}", {})
     assert (status, code_of(body)) == (403, "AccessDenied")
     assert ACCESS_KEY not in body.decode()

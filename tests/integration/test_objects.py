@@ -15,7 +15,7 @@ CHECKSUM_MODES = ["when_supported", "when_required"]
 
 
 @pytest.fixture(params=CHECKSUM_MODES)
-def s3c(request, s3d):  # type: ignore[no-untyped-def]
+def s3c(request, s3d):
     """boto3 with each request checksum setting: default (CRC32) and when_required."""
     return client(s3d.endpoint_url, request_checksum_calculation=request.param)
 
@@ -24,7 +24,7 @@ def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
 
-def test_put_get_head_keep_headers_and_metadata(s3c, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_put_get_head_keep_headers_and_metadata(s3c, remote, bucket) -> None:
     body = os.urandom(100_000)
     expires = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     put = s3c.put_object(
@@ -59,7 +59,7 @@ def test_put_get_head_keep_headers_and_metadata(s3c, remote, bucket) -> None:  #
     assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "1"), ("b", "two")]
 
 
-def test_content_encoding_gzip_is_stored_as_sent(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_content_encoding_gzip_is_stored_as_sent(s3, remote, bucket) -> None:
     import gzip
 
     raw = gzip.compress(b"hello " * 1000)
@@ -69,7 +69,7 @@ def test_content_encoding_gzip_is_stored_as_sent(s3, remote, bucket) -> None:  #
     assert stored["Body"].read() == raw
 
 
-def test_empty_object(s3c, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_empty_object(s3c, bucket) -> None:
     put = s3c.put_object(Bucket=bucket, Key="empty", Body=b"")
     assert put["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
     got = s3c.get_object(Bucket=bucket, Key="empty")
@@ -77,7 +77,7 @@ def test_empty_object(s3c, bucket) -> None:  # type: ignore[no-untyped-def]
     assert got["ContentLength"] == 0
 
 
-def test_ranges(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_ranges(s3, bucket) -> None:
     body = bytes(range(256)) * 40
     s3.put_object(Bucket=bucket, Key="r", Body=body)
     part = s3.get_object(Bucket=bucket, Key="r", Range="bytes=10-19")
@@ -85,14 +85,16 @@ def test_ranges(s3, bucket) -> None:  # type: ignore[no-untyped-def]
     assert part["ContentRange"] == f"bytes 10-19/{len(body)}"
     assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
     assert s3.get_object(Bucket=bucket, Key="r", Range="bytes=-5")["Body"].read() == body[-5:]
-    assert s3.get_object(Bucket=bucket, Key="r", Range="bytes=10200-")["Body"].read() == body[10200:]
+    assert (
+        s3.get_object(Bucket=bucket, Key="r", Range="bytes=10200-")["Body"].read() == body[10200:]
+    )
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="r", Range=f"bytes={len(body)}-")
     assert error_code(exc) == "InvalidRange"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
 
 
-def test_conditional_get(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_conditional_get(s3, bucket) -> None:
     etag = s3.put_object(Bucket=bucket, Key="c", Body=b"data")["ETag"]
     head = s3.head_object(Bucket=bucket, Key="c")
     modified = head["LastModified"]
@@ -107,15 +109,13 @@ def test_conditional_get(s3, bucket) -> None:  # type: ignore[no-untyped-def]
         s3.get_object(Bucket=bucket, Key="c", IfModifiedSince=modified + dt.timedelta(hours=1))
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
     with pytest.raises(ClientError) as exc:
-        s3.get_object(
-            Bucket=bucket, Key="c", IfUnmodifiedSince=modified - dt.timedelta(hours=1)
-        )
+        s3.get_object(Bucket=bucket, Key="c", IfUnmodifiedSince=modified - dt.timedelta(hours=1))
     assert error_code(exc) == "PreconditionFailed"
     ok = s3.get_object(Bucket=bucket, Key="c", IfModifiedSince=modified - dt.timedelta(hours=1))
     assert ok["Body"].read() == b"data"
 
 
-def test_response_overrides(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_response_overrides(s3, bucket) -> None:
     s3.put_object(Bucket=bucket, Key="o", Body=b"x", ContentType="text/plain")
     got = s3.get_object(
         Bucket=bucket,
@@ -129,7 +129,7 @@ def test_response_overrides(s3, bucket) -> None:  # type: ignore[no-untyped-def]
     assert got["CacheControl"] == "no-cache"
 
 
-def test_conditional_put(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_conditional_put(s3, remote, bucket) -> None:
     etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one", IfNoneMatch="*")["ETag"]
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k", Body=b"two", IfNoneMatch="*")
@@ -141,7 +141,7 @@ def test_conditional_put(s3, remote, bucket) -> None:  # type: ignore[no-untyped
     assert remote.get_object(Bucket=bucket, Key="k")["Body"].read() == b"four"
 
 
-def test_copy_object_directives(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_copy_object_directives(s3, remote, bucket) -> None:
     etag = s3.put_object(
         Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"}, Tagging="t=1"
     )["ETag"]
@@ -175,16 +175,14 @@ def test_copy_object_directives(s3, remote, bucket) -> None:  # type: ignore[no-
         remote.head_object(Bucket=bucket, Key="never")
 
 
-def test_delete_and_delete_objects(s3, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_delete_and_delete_objects(s3, remote, bucket) -> None:
     for i in range(5):
         s3.put_object(Bucket=bucket, Key=f"d/{i}", Body=b"x")
     s3.delete_object(Bucket=bucket, Key="d/0")
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket=bucket, Key="d/0")
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    verbose = s3.delete_objects(
-        Bucket=bucket, Delete={"Objects": [{"Key": "d/1"}, {"Key": "d/2"}]}
-    )
+    verbose = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "d/1"}, {"Key": "d/2"}]})
     assert sorted(d["Key"] for d in verbose["Deleted"]) == ["d/1", "d/2"]
     quiet = s3.delete_objects(
         Bucket=bucket, Delete={"Objects": [{"Key": "d/3"}, {"Key": "d/4"}], "Quiet": True}
@@ -193,7 +191,7 @@ def test_delete_and_delete_objects(s3, remote, bucket) -> None:  # type: ignore[
     assert remote.list_objects_v2(Bucket=bucket, Prefix="d/").get("KeyCount") == 0
 
 
-def test_get_missing_key_and_bucket(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_get_missing_key_and_bucket(s3, bucket) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="missing")
     assert error_code(exc) == "NoSuchKey"
@@ -204,19 +202,17 @@ def test_get_missing_key_and_bucket(s3, bucket) -> None:  # type: ignore[no-unty
     assert exc.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
 
 
-def test_tagging_operations(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_tagging_operations(s3, bucket) -> None:
     s3.put_object(Bucket=bucket, Key="t", Body=b"x")
     s3.put_object_tagging(
         Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "v w"}]}
     )
-    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [
-        {"Key": "k", "Value": "v w"}
-    ]
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "k", "Value": "v w"}]
     s3.delete_object_tagging(Bucket=bucket, Key="t")
     assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
 
 
-def test_odd_keys_round_trip(s3, s3d, remote, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_odd_keys_round_trip(s3, s3d, remote, bucket) -> None:
     keys = [
         "a/../b",
         "a//b",
@@ -244,7 +240,7 @@ def test_odd_keys_round_trip(s3, s3d, remote, bucket) -> None:  # type: ignore[n
     assert list((s3d.settings.data_dir / "staging").iterdir()) == []
 
 
-def test_part_number(s3, bucket) -> None:  # type: ignore[no-untyped-def]
+def test_part_number(s3, bucket) -> None:
     # Part 1 of an object uploaded in one piece is the whole object, as S3 answers it.
     s3.put_object(Bucket=bucket, Key="single", Body=b"0123456789")
     whole = s3.get_object(Bucket=bucket, Key="single", PartNumber=1)
