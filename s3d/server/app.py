@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
-from s3d.server.handler import RequestInfo, S3Handler
+from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
 from s3d.server.respond import error_response
 
 log = logging.getLogger("s3d.server")
@@ -34,7 +34,7 @@ def new_request_id() -> str:
 @web.middleware
 async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     info = RequestInfo(request_id=new_request_id())
-    request["s3d"] = info
+    request[REQUEST_INFO] = info
     started = time.perf_counter()
     response: web.StreamResponse | None = None
     try:
@@ -69,7 +69,7 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     # Streamed responses are prepared inside the handler: stamp them here as well.
-    info: RequestInfo | None = request.get("s3d")
+    info = request.get(REQUEST_INFO)
     if info is not None:
         response.headers["x-amz-request-id"] = info.request_id
         response.headers["x-amz-id-2"] = info.request_id
@@ -109,7 +109,7 @@ def _log_access(
 
 def build_app(handler: S3Handler) -> web.Application:
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
-    app.router.add_route("*", "/{tail:.*}", handler)
+    app.router.add_route("*", "/{tail:.*}", handler.__call__)
     app.on_response_prepare.append(_on_prepare)
     return app
 

@@ -37,6 +37,9 @@ class RequestInfo:
     key: str | None = None
 
 
+REQUEST_INFO = web.RequestKey("s3d", RequestInfo)
+
+
 def request_headers(request: web.Request) -> Headers:
     return tuple((name.lower(), value) for name, value in request.headers.items())
 
@@ -64,7 +67,7 @@ class S3Handler:
         self._body_timeout = body_timeout
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        info: RequestInfo = request["s3d"]
+        info = request[REQUEST_INFO]
         raw_path, _, raw_query = request.raw_path.partition("?")
         headers = request_headers(request)
         target = locate(raw_path, headers, self._base_domains)
