@@ -27,6 +27,7 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
+from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.handler import S3Handler
 from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
 
@@ -34,6 +35,9 @@ log = logging.getLogger("s3d.daemon")
 
 READ_BUFFER = 1 << 20
 """Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
+CUT_TIMEOUT = 2.0
+"""Seconds a request still running when the grace period ends is given to unwind once cut
+(aiohttp waits this long, then again as long after cancelling it; 0 would mean forever)."""
 
 
 class Daemon:
@@ -76,16 +80,17 @@ class Daemon:
             settings.server.base_domains,
             settings.server.body_timeout,
         )
+        app = build_app(handler)
         runner = web.AppRunner(
-            build_app(handler),
+            app,
             handle_signals=False,
-            shutdown_timeout=settings.server.shutdown_grace,
+            shutdown_timeout=CUT_TIMEOUT,
             access_log=None,
             auto_decompress=False,
             read_bufsize=READ_BUFFER,
         )
         await runner.setup()
-        self._stack.push_async_callback(runner.cleanup)
+        self._stack.push_async_callback(self._stop_serving, runner, app[IN_FLIGHT])
         site = web.TCPSite(
             runner, settings.server.host, settings.server.port, ssl_context=self._tls()
         )
@@ -94,6 +99,21 @@ class Daemon:
         scheme = "https" if settings.server.tls_cert_file else "http"
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
+
+    async def _stop_serving(self, runner: web.AppRunner, in_flight: InFlight) -> None:
+        # The listener first, then the requests in flight for up to the grace period, and only
+        # then aiohttp's own clean-up: it closes idle connections and cuts what still runs (a
+        # connection it closes stops reading, so an upload in flight could not finish there).
+        try:
+            for site in list(runner.sites):
+                await site.stop()
+            grace = self.settings.server.shutdown_grace
+            if not await in_flight.drain(grace):
+                log.warning(
+                    "%d request(s) still in flight after %ss: cutting them", in_flight.count, grace
+                )
+        finally:
+            await runner.cleanup()
 
     async def _remote_settings(self, remote: RemoteSettings) -> RemoteSettings:
         if remote.endpoint_url != EMBEDDED:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -184,3 +187,216 @@ def send(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         conn.close()
+
+
+# --- Real processes, TLS certificates and configuration files -------------------------------
+
+
+def s3_error_code(body: bytes) -> str:
+    """The <Code> of an S3 error document ("" when the body is not one)."""
+    text = body.decode("utf-8", "replace")
+    if "<Code>" not in text:
+        return ""
+    return text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+
+
+def make_tls_cert(directory: Path, *, ip: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for ``ip`` (its own CA, so clients can verify against it):
+    (cert.pem, key.pem) in ``directory``."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"s3d test {ip}")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def write_config(path: Path, sections: dict[str, dict[str, object]]) -> Path:
+    """A TOML configuration file: ``{"": top-level, "server": {...}, ...}``; a list of dicts
+    becomes an array of tables (``server.access_keys``)."""
+    import json
+
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(item) for item in v) + "]"
+        return json.dumps(str(v))  # a JSON string is a TOML basic string
+
+    lines: list[str] = []
+    tables: list[str] = []
+    for section, entries in sections.items():
+        if section:
+            lines.append(f"[{section}]")
+        for name, v in entries.items():
+            if isinstance(v, list) and v and all(isinstance(item, dict) for item in v):
+                for item in v:
+                    tables.append(f"[[{section}.{name}]]")
+                    tables += [f"{k} = {value(x)}" for k, x in item.items()]
+            else:
+                lines.append(f"{name} = {value(v)}")
+    path.write_text("\n".join(lines + tables) + "\n")
+    return path
+
+
+class DaemonProcess:
+    """``python -m s3d serve`` as a real subprocess, in its own session so that signals the
+    test sends reach only it. Its stdout and stderr are collected as they come; the banner is
+    parsed on start (``endpoint_url``, ``access_key_id``, ``secret_access_key``). Leaving the
+    context kills the process if it is still running."""
+
+    def __init__(self, args: list[str], *, cwd: Path | None = None) -> None:
+        import os
+
+        self.args = [sys.executable, "-m", "s3d", "serve", *args]
+        self.cwd = cwd
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("S3D_", "AWS_"))}
+        self.env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        self.endpoint_url = ""
+        self.access_key_id = ""
+        self.secret_access_key = ""
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._changed = threading.Condition()
+        self._process: subprocess.Popen[str] | None = None
+        self._readers: list[threading.Thread] = []
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        assert self._process is not None, "not started"
+        return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def stdout(self) -> str:
+        with self._changed:
+            return "".join(self._out)
+
+    @property
+    def stderr(self) -> str:
+        with self._changed:
+            return "".join(self._err)
+
+    def __enter__(self) -> DaemonProcess:
+        self._process = subprocess.Popen(
+            self.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            cwd=self.cwd,
+            env=self.env,
+            start_new_session=True,
+        )
+        for stream, sink in ((self._process.stdout, self._out), (self._process.stderr, self._err)):
+            reader = threading.Thread(target=self._collect, args=(stream, sink), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        try:
+            self._read_banner()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL if still running; then wait for it and for its output. Idempotent."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait(60)
+        for reader in self._readers:
+            reader.join(10)
+
+    def send_signal(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        """The exit status, once the process has exited and its output has been read."""
+        code = self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(10)
+        return code
+
+    def wait_for_output(self, text: str, *, stream: str = "stderr", timeout: float = 60) -> None:
+        """Block until ``text`` appears in ``stream``; AssertionError on timeout or exit."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        sink = self._err if stream == "stderr" else self._out
+        with self._changed:
+            while text not in "".join(sink):
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.process.poll() is not None and not self._reading()):
+                    raise AssertionError(
+                        f"{text!r} not in {stream} of s3d; stdout:\n{''.join(self._out)}\n"
+                        f"stderr:\n{''.join(self._err)}"
+                    )
+                self._changed.wait(min(left, 0.5))
+
+    def _reading(self) -> bool:
+        return any(reader.is_alive() for reader in self._readers)
+
+    def _collect(self, stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                sink.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def _read_banner(self) -> None:
+        self.wait_for_output("secret access key:", stream="stdout")
+        fields = {}
+        for line in self.stdout.splitlines():
+            if line.startswith("s3d is serving S3 at "):
+                self.endpoint_url = line.removeprefix("s3d is serving S3 at ").strip()
+            name, colon, rest = line.strip().partition(":")
+            if colon and name in ("access key id", "secret access key"):
+                fields[name] = rest.strip()
+        self.access_key_id = fields["access key id"]
+        self.secret_access_key = fields["secret access key"]
+        assert self.endpoint_url, self.stdout

@@ -183,7 +183,26 @@ class RequestTimeout(S3Error):
     )
 
 
+class MalformedTrailerError(S3Error):
+    """The checksum trailer x-amz-trailer announced is missing, or another one came."""
+
+    code = "MalformedTrailerError"
+    status = 400
+    default_message = (
+        "The request contained trailing data that was not well-formed or did not conform to "
+        "our published schema."
+    )
+
+
 # Names and arguments.
+class BadRequest(S3Error):
+    """S3's generic 400, used for a few limits (more than 10 tags on an object)."""
+
+    code = "BadRequest"
+    status = 400
+    default_message = "Bad Request"
+
+
 class InvalidBucketName(S3Error):
     code = "InvalidBucketName"
     status = 400
@@ -388,6 +407,8 @@ BY_CODE: dict[str, type[S3Error]] = {
         EntityTooLarge,
         EntityTooSmall,
         MalformedXML,
+        MalformedTrailerError,
+        BadRequest,
         MaxMessageLengthExceeded,
         RequestTimeout,
         InvalidBucketName,

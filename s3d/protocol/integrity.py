@@ -24,7 +24,9 @@ from s3d.protocol.errors import (
     InvalidArgument,
     InvalidDigest,
     InvalidRequest,
+    MalformedTrailerError,
     MissingContentLength,
+    NotImplemented_,
     XAmzContentSHA256Mismatch,
 )
 from s3d.protocol.model import Headers, header
@@ -61,7 +63,8 @@ def plan_body(headers: Headers, payload_hash: str | None, *, max_size: int) -> B
     """How to read and check the body of a request with these headers.
 
     ``payload_hash`` is the signed x-amz-content-sha256 value (None for anonymous requests).
-    Raises MissingContentLength, EntityTooLarge, InvalidDigest, InvalidArgument, InvalidRequest.
+    Raises MissingContentLength, NotImplemented (Transfer-Encoding without a length),
+    EntityTooLarge, InvalidDigest, InvalidArgument, InvalidRequest.
     """
     value = payload_hash or header(headers, "x-amz-content-sha256")
     chunked = value in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER)
@@ -98,10 +101,17 @@ def _is_hex64(value: str) -> bool:
 def _length(headers: Headers, name: str) -> int:
     raw = header(headers, name)
     if raw is None:
+        if name == "content-length" and header(headers, "transfer-encoding") is not None:
+            # S3 has never taken a body of unannounced length.
+            raise NotImplemented_(
+                "A header you provided implies functionality that is not implemented",
+                Header="Transfer-Encoding",
+            )
         raise MissingContentLength()
-    if not raw.strip().isdigit():
+    digits = raw.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > 19:
         raise InvalidArgument(f"Invalid {name}", ArgumentName=name, ArgumentValue=raw)
-    return int(raw)
+    return int(digits.lstrip("0") or "0")
 
 
 def _content_md5(headers: Headers) -> str | None:
@@ -120,7 +130,7 @@ def _content_md5(headers: Headers) -> str | None:
 
 
 def _checksum(headers: Headers, *, trailer: bool) -> tuple[str | None, str | None]:
-    found = [
+    found: list[tuple[str, str | None]] = [
         (alg, value)
         for name, value in headers
         if (alg := checksums.algorithm_of_header(name)) is not None
@@ -132,7 +142,9 @@ def _checksum(headers: Headers, *, trailer: bool) -> tuple[str | None, str | Non
             raise InvalidRequest(
                 f"The value specified in the x-amz-trailer header is not supported: {declared}"
             )
-        found.append((alg, ""))
+        if found:
+            raise InvalidRequest("Expecting a single x-amz-checksum- header")
+        found.append((alg, None))
     if len(found) > 1:
         raise InvalidRequest(
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
@@ -140,9 +152,12 @@ def _checksum(headers: Headers, *, trailer: bool) -> tuple[str | None, str | Non
     if not found:
         return None, None
     alg, value = found[0]
-    if value and not checksums.well_formed(alg, value):
+    if value is not None and not checksums.well_formed(alg, value):
         raise InvalidRequest(f"Value for {checksums.header_name(alg)} header is invalid.")
-    return alg, value or None
+    sdk = header(headers, "x-amz-sdk-checksum-algorithm")
+    if sdk is not None and sdk.strip().upper() != alg:
+        raise InvalidRequest("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+    return alg, value
 
 
 def verify_body(
@@ -156,7 +171,8 @@ def verify_body(
 ) -> tuple[tuple[str, str], ...]:
     """Check a fully received body; return its verified S3 checksums as (ALGORITHM, b64).
 
-    Raises IncompleteBody, XAmzContentSHA256Mismatch, BadDigest, InvalidRequest.
+    Raises IncompleteBody, XAmzContentSHA256Mismatch, BadDigest, InvalidRequest,
+    MalformedTrailerError.
     """
     if size != plan.length:
         raise IncompleteBody()
@@ -164,20 +180,36 @@ def verify_body(
         raise XAmzContentSHA256Mismatch(
             ClientComputedContentSHA256=plan.sha256_hex, S3ComputedContentSHA256=sha256.hex()
         )
-    if plan.md5_b64 is not None and base64.b64encode(md5).decode() != plan.md5_b64:
+    if plan.md5_b64 is not None and base64.b64decode(plan.md5_b64) != md5:
+        # As S3 words it: the digest sent in hex, the one computed in base64.
         raise BadDigest(
-            ExpectedDigest=base64.b64decode(plan.md5_b64).hex(), CalculatedDigest=md5.hex()
+            ExpectedDigest=base64.b64decode(plan.md5_b64).hex(),
+            CalculatedDigest=base64.b64encode(md5).decode(),
         )
+    _check_trailers(plan, trailers)
     if plan.checksum_algorithm is None:
         return ()
     alg = plan.checksum_algorithm
     expected = plan.checksum_value
     if expected is None:
         expected = trailers.get(checksums.header_name(alg))
-        if expected is None or not checksums.well_formed(alg, expected):
+        if expected is None:
+            raise MalformedTrailerError()
+        if not checksums.well_formed(alg, expected):
             raise InvalidRequest(
                 f"Value for {checksums.header_name(alg)} trailing header is invalid."
             )
     if computed[alg] != expected:
         raise BadDigest(f"The {alg} you specified did not match the calculated checksum.")
     return ((alg, expected),)
+
+
+def _check_trailers(plan: BodyPlan, trailers: Mapping[str, str]) -> None:
+    """Only the checksum x-amz-trailer announced may come as a trailer."""
+    announced = (
+        checksums.header_name(plan.checksum_algorithm)
+        if plan.trailer and plan.checksum_algorithm is not None and plan.checksum_value is None
+        else None
+    )
+    if any(name != announced for name in trailers):
+        raise MalformedTrailerError()

@@ -14,10 +14,16 @@ from s3d.protocol.model import ListObjectsResult
 
 
 def cap_page(result: ListObjectsResult) -> ListObjectsResult:
-    """``result`` with at most ``max_keys`` entries (V1 only; V2 is returned unchanged)."""
+    """``result`` with at most ``max_keys`` entries (V1 only; V2 is returned unchanged).
+
+    ``max-keys=0`` is an empty page that is not truncated, as S3 answers it."""
     limit = result.max_keys
-    if result.version != 1 or limit <= 0:
+    if result.version != 1:
         return result
+    if limit <= 0:
+        return dataclasses.replace(
+            result, contents=(), common_prefixes=(), is_truncated=False, next_marker=None
+        )
     if len(result.contents) + len(result.common_prefixes) <= limit:
         return result
     entries = sorted(

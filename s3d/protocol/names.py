@@ -42,16 +42,24 @@ def check_bucket_name(name: str, *, creating: bool = False) -> None:
         raise InvalidBucketName(BucketName=name)
 
 
+def decode_path(raw: str) -> str:
+    """A path segment from its percent-encoded wire form (``+`` stays a plus in a path).
+
+    Raises InvalidURI when the bytes are not UTF-8."""
+    # aiohttp hands bytes that are not UTF-8 over as surrogate escapes: take them back.
+    data = unquote_to_bytes(raw.encode("utf-8", "surrogateescape"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidURI() from None
+
+
 def decode_key(raw: str) -> str:
     """An object key from its percent-encoded wire form.
 
     Raises InvalidURI when the bytes are not UTF-8 and KeyTooLongError beyond 1024 bytes.
     """
-    data = unquote_to_bytes(raw)
-    try:
-        key = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidURI() from None
+    key = decode_path(raw)
     check_key(key)
     return key
 

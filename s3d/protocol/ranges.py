@@ -12,7 +12,20 @@ from dataclasses import dataclass
 
 from s3d.protocol.errors import InvalidArgument, InvalidRange
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+# ASCII digits only; the unit compared without case (RFC 9110 section 14.1).
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.ASCII | re.IGNORECASE)
+
+
+def _number(digits: str) -> int:
+    # int() refuses more than 4300 digits; a position that long is past any object anyway.
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 30 else 10**30
+
+
+def _before(last: str, first: str) -> bool:
+    """Whether the decimal ``last`` is smaller than ``first``, exactly, however long."""
+    last, first = last.lstrip("0"), first.lstrip("0")
+    return (len(last), last) < (len(first), first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +67,9 @@ def parse_range(value: str | None) -> ByteRange | None:
     first, last = match.group(1), match.group(2)
     if not first and not last:
         return None
-    if first and last and int(last) < int(first):
+    if first and last and _before(last, first):
         return None
-    return ByteRange(int(first) if first else None, int(last) if last else None)
+    return ByteRange(_number(first) if first else None, _number(last) if last else None)
 
 
 def parse_copy_source_range(value: str | None) -> tuple[int, int] | None:
@@ -72,12 +85,11 @@ def parse_copy_source_range(value: str | None) -> tuple[int, int] | None:
             ArgumentName="x-amz-copy-source-range",
             ArgumentValue=value,
         )
-    first, last = int(match.group(1)), int(match.group(2))
-    if last < first:
+    if _before(match.group(2), match.group(1)):
         raise InvalidArgument(
             "The x-amz-copy-source-range value must be of the form bytes=first-last where "
             "first and last are the zero-based offsets of the first and last bytes to copy",
             ArgumentName="x-amz-copy-source-range",
             ArgumentValue=value,
         )
-    return first, last
+    return _number(match.group(1)), _number(match.group(2))

@@ -8,8 +8,9 @@ an argument it refuses; nothing has been stored at that point.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from s3d.protocol import operations as ops
 from s3d.protocol import xml_parse
@@ -23,8 +24,8 @@ from s3d.protocol.errors import (
 )
 from s3d.protocol.model import Headers, header
 from s3d.protocol.names import check_bucket_name, check_key
-from s3d.protocol.ranges import parse_range
-from s3d.protocol.routing import AUTH_PARAMETERS, Query, Target
+from s3d.protocol.ranges import parse_copy_source_range, parse_range
+from s3d.protocol.routing import Query, Target, is_auth_parameter
 from s3d.protocol.tagging import parse_tagging_header, validate_tags
 
 XML_BODY_ACTIONS = frozenset(
@@ -100,7 +101,7 @@ def build(
             method=method,
             bucket=target.bucket,
             key=target.key,
-            query=tuple((n, v) for n, v in query if n not in AUTH_PARAMETERS),
+            query=tuple((n, v) for n, v in query if not is_auth_parameter(n)),
             headers=kept,
         )
     return builder(_Args(target, params, kept, document))
@@ -140,22 +141,26 @@ class _Args:
         )
 
     def integer(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
+        """A query integer as S3 reads it: absent or empty is ``default``; anything that is
+        not an int32 is refused, an int32 below ``low`` too; above ``high`` it is capped."""
         raw = self.params.get(name)
-        if raw is None:
+        if not raw:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
+        # Not int(): it takes " 5", "+5", "5_0" and non-ASCII digits, which S3 refuses.
+        digits = raw.removeprefix("-").lstrip("0") or "0"
+        ceiling = _INT32_MAX + 1 if raw.startswith("-") else _INT32_MAX
+        if not _INTEGER.fullmatch(raw) or len(digits) > 10 or int(digits) > ceiling:
             raise InvalidArgument(
                 f"Provided {name} not an integer or within integer range",
                 ArgumentName=name,
                 ArgumentValue=raw,
-            ) from None
+            )
+        value = -int(digits) if raw.startswith("-") else int(digits)
         if value < low:
             raise InvalidArgument(
-                f"Argument {name} must be an integer between {low} and 2147483647",
+                f"Argument {name} must be an integer between {low} and {_INT32_MAX}",
                 ArgumentName=name,
-                ArgumentValue=raw,
+                ArgumentValue=str(value),
             )
         return value if high is None else min(value, high)
 
@@ -177,15 +182,21 @@ class _Args:
         return self.document
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+_INT32_MAX = 2147483647
+_INT32_MIN = -_INT32_MAX - 1
+
+
 def _part_number(args: _Args) -> int:
     raw = args.params.get("partNumber", "")
-    if not raw.isdigit() or not 1 <= int(raw) <= 10000:
+    digits = raw.lstrip("0") or "0"
+    if not (raw.isascii() and raw.isdigit()) or len(digits) > 5 or not 1 <= int(digits) <= 10000:
         raise InvalidArgument(
             "Part number must be an integer between 1 and 10000, inclusive",
             ArgumentName="partNumber",
             ArgumentValue=raw,
         )
-    return int(raw)
+    return int(digits)
 
 
 def _upload_id(args: _Args) -> str:
@@ -202,11 +213,11 @@ def _upload_id(args: _Args) -> str:
 def _copy_source(args: _Args) -> ops.CopySource:
     raw = args.header("x-amz-copy-source") or ""
     path, _, query = raw.partition("?")
-    decoded = unquote(path).lstrip("/")
+    decoded = _copy_source_text(raw, path).lstrip("/")
     bucket, _, key = decoded.partition("/")
     if not bucket or not key:
         raise InvalidArgument(
-            "Invalid copy source object key",
+            "Invalid copy source object key" if bucket else "Invalid copy source bucket name",
             ArgumentName="x-amz-copy-source",
             ArgumentValue=raw,
         )
@@ -231,6 +242,22 @@ def _copy_source(args: _Args) -> ops.CopySource:
     return ops.CopySource(bucket, key, version_id, conditions)
 
 
+_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _copy_source_text(raw: str, path: str) -> str:
+    """The percent-decoded source path; a stray ``%`` or bytes that are not UTF-8 are
+    S3's "Invalid copy source encoding"."""
+    if not _PERCENT_ESCAPE.search(path):
+        try:
+            return unquote_to_bytes(path.encode("utf-8", "surrogateescape")).decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    raise InvalidArgument(
+        "Invalid copy source encoding.", ArgumentName="x-amz-copy-source", ArgumentValue=raw
+    )
+
+
 def _get_object(args: _Args, head: bool) -> ops.GetObject:
     part_number = None
     if "partNumber" in args.params:
@@ -253,21 +280,45 @@ def _get_object(args: _Args, head: bool) -> ops.GetObject:
     )
 
 
+_VERSION_ONLY = {
+    1: (("marker", "Marker unsupported with REST.GET.BUCKET in list-type=2"),),
+    2: (
+        (
+            "continuation-token",
+            "continuation-token only supported in REST.GET.BUCKET with list-type=2",
+        ),
+        ("start-after", "startAfter only supported in REST.GET.BUCKET with list-type=2"),
+    ),
+}
+"""Parameters of one listing version that S3 refuses in the other (any value, empty too)."""
+
+
 def _list_objects(args: _Args, version: int) -> ops.ListObjects:
+    # S3's order: max-keys parses, the other version's parameters are refused, then
+    # encoding-type, the continuation token and the max-keys range are judged.
+    max_keys = args.integer("max-keys", 1000, _INT32_MIN)
+    for name, message in _VERSION_ONLY[1 if version == 2 else 2]:
+        if name in args.params:
+            raise InvalidArgument(message, ArgumentName=name)
+    encoding_type = args.encoding_type()
     token = args.params.get("continuation-token")
     if version == 2 and token == "":
         raise InvalidArgument(
-            "The continuation token provided is incorrect",
-            ArgumentName="continuation-token",
-            ArgumentValue=token,
+            "The continuation token provided is incorrect", ArgumentName="continuation-token"
+        )
+    if max_keys < 0:
+        raise InvalidArgument(
+            f"Argument maxKeys must be an integer between 0 and {_INT32_MAX}",
+            ArgumentName="maxKeys",
+            ArgumentValue=str(max_keys),
         )
     return ops.ListObjects(
         bucket=args.bucket,
         version=version,
         prefix=args.params.get("prefix", ""),
         delimiter=args.params.get("delimiter") or None,
-        max_keys=args.integer("max-keys", 1000, 0, 1000),
-        encoding_type=args.encoding_type(),
+        max_keys=min(max_keys, 1000),
+        encoding_type=encoding_type,
         marker=args.params.get("marker") if version == 1 else None,
         continuation_token=token if version == 2 else None,
         start_after=args.params.get("start-after") if version == 2 else None,
@@ -302,7 +353,7 @@ def _check_new_object(args: _Args) -> None:
     if storage_class is not None and storage_class not in _STORAGE_CLASSES:
         raise InvalidStorageClass(StorageClassRequested=storage_class)
     size = sum(
-        len(name[len("x-amz-meta-") :].encode()) + len(value.encode())
+        len(_utf8(name[len("x-amz-meta-") :])) + len(_utf8(value))
         for name, value in args.headers
         if name.startswith("x-amz-meta-")
     )
@@ -311,6 +362,11 @@ def _check_new_object(args: _Args) -> None:
     tagging = args.header("x-amz-tagging")
     if tagging is not None:
         validate_tags(parse_tagging_header(tagging))
+
+
+def _utf8(text: str) -> bytes:
+    # Header bytes that are not UTF-8 arrive as surrogate escapes; count them as the bytes sent.
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _put_object(args: _Args) -> ops.PutObject:
@@ -326,6 +382,13 @@ def _copy_object(args: _Args) -> ops.CopyObject:
 def _create_multipart(args: _Args) -> ops.CreateMultipartUpload:
     _check_new_object(args)
     return ops.CreateMultipartUpload(args.bucket, args.key, args.headers)
+
+
+def _upload_part_copy(args: _Args) -> ops.UploadPartCopy:
+    upload_id, part_number, source = _upload_id(args), _part_number(args), _copy_source(args)
+    # Only its form is judged here; whether it fits the source is the remote's to say.
+    parse_copy_source_range(args.header("x-amz-copy-source-range"))
+    return ops.UploadPartCopy(args.bucket, args.key, upload_id, part_number, source, args.headers)
 
 
 def _delete_objects(args: _Args) -> ops.DeleteObjects:
@@ -387,9 +450,7 @@ _BUILDERS: dict[str, Callable[[_Args], ops.Operation]] = {
     "UploadPart": lambda a: ops.UploadPart(
         a.bucket, a.key, _upload_id(a), _part_number(a), a.headers
     ),
-    "UploadPartCopy": lambda a: ops.UploadPartCopy(
-        a.bucket, a.key, _upload_id(a), _part_number(a), _copy_source(a), a.headers
-    ),
+    "UploadPartCopy": _upload_part_copy,
     "CompleteMultipartUpload": lambda a: ops.CompleteMultipartUpload(
         a.bucket, a.key, _upload_id(a), xml_parse.parse_complete_multipart(a.xml()), a.headers
     ),

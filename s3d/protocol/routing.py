@@ -4,21 +4,22 @@ method and query selector.
 Theory of operation: a request is located first (``locate``: bucket and key from the Host
 header and the raw path), then named (``route``: an S3 action name from the method, the level
 — service, bucket or object — and the query's selector). Names come from ``s3_api``, the table
-taken from S3's service model. A selector S3 defines but not for this method is ``405
-MethodNotAllowed``; a valueless query word S3 does not define is refused with ``501
-NotImplemented`` naming it, so a subresource s3d does not know never falls through to a listing
-or to the object's bytes. Parameters with a value that S3 does not define are ignored, as S3
-ignores them (cache-busting ``?v=2`` works).
+taken from S3's service model. A selector S3 defines but not for this method (HEAD included:
+no sub-resource has a HEAD form) is ``405 MethodNotAllowed``; two different selectors are
+``400 InvalidArgument`` ("Conflicting query string parameters"), as S3 answers; a valueless
+query word S3 does not define is refused with ``501 NotImplemented`` naming it, so a
+subresource s3d does not know never falls through to a listing or to the object's bytes.
+Parameters with a value that S3 does not define are ignored, as S3 ignores them
+(cache-busting ``?v=2`` works).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
 
-from s3d.protocol.errors import MethodNotAllowed, NotImplemented_
+from s3d.protocol.errors import InvalidArgument, MethodNotAllowed, NotImplemented_
 from s3d.protocol.model import Headers, header
-from s3d.protocol.names import check_bucket_name, decode_key
+from s3d.protocol.names import check_bucket_name, decode_key, decode_path
 from s3d.protocol.s3_api import PARAMETERS, SELECTORS
 
 AUTH_PARAMETERS = frozenset(
@@ -38,7 +39,17 @@ AUTH_PARAMETERS = frozenset(
         "Expires",
     }
 )
-"""Query parameters that belong to authentication or to the SDK, never to the operation."""
+"""Query parameters that belong to authentication or to the SDK, never to the operation.
+Compare with ``is_auth_parameter``: SigV2 presigned URLs carry the token as
+``x-amz-security-token``, in lower case."""
+
+_AUTH_LOWER = frozenset(name.lower() for name in AUTH_PARAMETERS)
+
+
+def is_auth_parameter(name: str) -> bool:
+    """Whether the query parameter ``name`` belongs to authentication (any case)."""
+    return name.lower() in _AUTH_LOWER
+
 
 NOT_SERVED = frozenset({"PostObject", "RenameObject", "CreateSession", "WriteGetObjectResponse"})
 """Operations s3d answers with 501: browser-form uploads (their POST policy is another
@@ -57,14 +68,21 @@ class Target:
 
 
 def parse_query(raw_query: str) -> Query:
-    """Decoded (name, value) pairs in order; a valueless name has the value ""."""
+    """Decoded (name, value) pairs in order; a valueless name has the value "".
+
+    ``+`` is a space, as in every S3 client's query encoding. Raises InvalidURI when a name or
+    value is not UTF-8 once decoded (rather than guessing, which would change a prefix)."""
     pairs = []
     for part in raw_query.split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
-        pairs.append((unquote_plus(name), unquote_plus(value)))
+        pairs.append((_query_text(name), _query_text(value)))
     return tuple(pairs)
+
+
+def _query_text(raw: str) -> str:
+    return decode_path(raw.replace("+", " "))
 
 
 def locate(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> Target:
@@ -82,13 +100,16 @@ def locate(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> Ta
     if not path:
         return Target(None, None)
     bucket_part, slash, key_part = path.partition("/")
-    bucket = decode_key(bucket_part)
+    bucket = decode_path(bucket_part)
     check_bucket_name(bucket)
     return Target(bucket, decode_key(key_part) if slash and key_part else None)
 
 
 def route(method: str, target: Target, query: Query, headers: Headers) -> str:
-    """The S3 action a request names, e.g. "PutObject", "GetBucketVersioning"."""
+    """The S3 action a request names, e.g. "PutObject", "GetBucketVersioning".
+
+    Raises MethodNotAllowed, InvalidArgument (two selectors), NotImplemented (an unknown
+    valueless word)."""
     names = {name for name, _ in query}
     if target.bucket is None:
         if method in ("GET", "HEAD"):
@@ -96,20 +117,32 @@ def route(method: str, target: Target, query: Query, headers: Headers) -> str:
         raise MethodNotAllowed(Method=method, ResourceType="SERVICE")
     level = "bucket" if target.key is None else "object"
     for name, value in query:
-        actions = SELECTORS.get((level, name))
-        if actions is not None:
-            return _selected(actions, method, names, level)
-        if value == "" and name not in PARAMETERS and name not in AUTH_PARAMETERS:
+        if (
+            value == ""
+            and (level, name) not in SELECTORS
+            and name not in PARAMETERS
+            and not is_auth_parameter(name)
+        ):
             raise NotImplemented_(
                 f"The {name} subresource is not implemented by s3d.", Subresource=name
             )
+    selectors = sorted(name for name in names if (level, name) in SELECTORS)
+    if len(selectors) > 1:
+        # S3 names them sorted, whatever order they came in, and the first as the value.
+        raise InvalidArgument(
+            "Conflicting query string parameters: " + ", ".join(selectors),
+            ArgumentName="ResourceType",
+            ArgumentValue=selectors[0],
+        )
+    if selectors:
+        return _selected(SELECTORS[(level, selectors[0])], method, names, level)
     if level == "bucket":
-        return _bucket_action(method, names)
+        return _bucket_action(method, query)
     return _object_action(method, names, headers)
 
 
 def _selected(actions: dict[str, tuple[str, ...]], method: str, names: set[str], level: str) -> str:
-    candidates = actions.get(method if method != "HEAD" else "GET")
+    candidates = actions.get(method)
     if not candidates:
         raise MethodNotAllowed(Method=method, ResourceType=level.upper())
     if len(candidates) == 1:
@@ -121,9 +154,11 @@ def _selected(actions: dict[str, tuple[str, ...]], method: str, names: set[str],
     return max(candidates, key=len)
 
 
-def _bucket_action(method: str, names: set[str]) -> str:
+def _bucket_action(method: str, query: Query) -> str:
     if method == "GET":
-        return "ListObjectsV2" if "list-type" in names else "ListObjects"
+        # Only list-type=2 (the first one given) selects V2; any other value is V1, as S3 has it.
+        list_type = next((value for name, value in query if name == "list-type"), None)
+        return "ListObjectsV2" if list_type == "2" else "ListObjects"
     actions = {"PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}
     if method in actions:
         return actions[method]
@@ -145,8 +180,10 @@ def _object_action(method: str, names: set[str], headers: Headers) -> str:
         return "CopyObject" if copy else "PutObject"
     if method == "DELETE":
         return "AbortMultipartUpload" if multipart else "DeleteObject"
-    if method == "POST":
-        return "CompleteMultipartUpload" if multipart else "PostObject"
+    if method == "POST" and multipart:
+        return "CompleteMultipartUpload"
+    # POST on a key without uploadId is no operation: S3 answers 405 (form uploads go to the
+    # bucket).
     raise MethodNotAllowed(Method=method, ResourceType="OBJECT")
 
 

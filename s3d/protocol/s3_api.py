@@ -163,8 +163,9 @@ SELECTORS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("object", "torrent"): {"GET": ("GetObjectTorrent",)},
     ("object", "uploads"): {"POST": ("CreateMultipartUpload",)},
 }
-"""(level, selector) -> method -> the operations it can name, most current first when
-several share it (a List* variant is chosen when no ``id`` is given)."""
+"""(level, selector) -> method -> the operations it can name, sorted by name when several
+share it; ``routing`` picks among them (a List* variant when no ``id`` is given, else the
+current API, e.g. GetBucketLifecycleConfiguration over GetBucketLifecycle)."""
 
 PARAMETERS: frozenset[str] = frozenset(
     {

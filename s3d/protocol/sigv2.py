@@ -5,6 +5,9 @@ S3 deprecated SigV2, but boto3 still signs presigned S3 URLs with it unless told
 ``signature_version="s3v4"``, and older tools use it for headers too: a local endpoint that
 refused it would break them. There is no payload hash in SigV2; bodies are checked against
 Content-MD5 when given. Sans-IO: the clock is passed in.
+
+A presigned URL carries the ``x-amz-*`` headers its signer saw (a session token, an ACL) as
+query parameters, and its signature covers them as headers: they are read back from the query.
 """
 
 from __future__ import annotations
@@ -17,12 +20,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
-from s3d.protocol.errors import (
-    AccessDenied,
-    AuthorizationQueryParametersError,
-    RequestTimeTooSkewed,
-    SignatureDoesNotMatch,
-)
+from s3d.protocol.errors import AccessDenied, RequestTimeTooSkewed, SignatureDoesNotMatch
 from s3d.protocol.model import header
 from s3d.protocol.sigv4_model import MAX_SKEW, SignedRequest
 
@@ -64,7 +62,7 @@ def parse_v2(req: SignedRequest) -> V2Authorization | None:
             params["AWSAccessKeyId"], params["Signature"], True, int(params["Expires"])
         )
     except (KeyError, ValueError):
-        raise AuthorizationQueryParametersError(
+        raise AccessDenied(
             "Query-string authentication requires the Signature, Expires and AWSAccessKeyId "
             "parameters"
         ) from None
@@ -75,15 +73,21 @@ def _query(raw_query: str) -> dict[str, str]:
     return {unquote(name): unquote(value) for name, _, value in pairs}
 
 
+_ISO8601 = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def check_time_v2(req: SignedRequest, auth: V2Authorization, now: datetime) -> None:
-    """Presigned: refuse after Expires. Header: refuse a Date/x-amz-date over 15 minutes off."""
+    """Presigned: refuse after Expires. Header: refuse a Date/x-amz-date over 15 minutes off.
+
+    ``now`` is aware, or naive UTC. Raises AccessDenied, RequestTimeTooSkewed."""
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     if auth.presigned:
         assert auth.expires is not None
         if now.timestamp() > auth.expires:
             raise AccessDenied(
                 "Request has expired",
-                Expires=datetime.fromtimestamp(auth.expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                Expires=datetime.fromtimestamp(auth.expires, UTC).strftime(_ISO8601),
+                ServerTime=now.strftime(_ISO8601),
             )
         return
     raw = header(req.headers, "x-amz-date") or header(req.headers, "date")
@@ -94,7 +98,11 @@ def check_time_v2(req: SignedRequest, auth: V2Authorization, now: datetime) -> N
     if when is None or when.tzinfo is None:
         raise AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
     if abs(now - when) > MAX_SKEW:
-        raise RequestTimeTooSkewed(RequestTime=raw or "", ServerTime=now.isoformat())
+        raise RequestTimeTooSkewed(
+            RequestTime=raw or "",
+            ServerTime=now.strftime(_ISO8601),
+            MaxAllowedSkewMilliseconds=str(int(MAX_SKEW.total_seconds() * 1000)),
+        )
 
 
 def string_to_sign_v2(
@@ -112,17 +120,27 @@ def string_to_sign_v2(
     for name, value in req.headers:
         if name.startswith("x-amz-"):
             amz.setdefault(name, []).append(value.strip())
+    if auth.presigned:
+        hoisted: dict[str, list[str]] = {}
+        for name, value in _hoisted(req.raw_query):
+            hoisted.setdefault(name, []).append(value.strip())
+        amz = hoisted | amz  # a header sent as a header wins over its query copy
     lines += [f"{name}:{','.join(values)}" for name, values in sorted(amz.items())]
     resource = (f"/{bucket}" if virtual_host and bucket else "") + req.raw_path
-    sub = sorted(
-        (name, value)
-        for name, _, value in (p.partition("=") for p in req.raw_query.split("&") if p)
-        if name in SIGNED_SUBRESOURCES
-    )
+    pairs = (p.partition("=") for p in req.raw_query.split("&") if p)
+    # Sorted by name only, stably, as botocore sorts them; "acl" and "acl=" are signed as sent.
+    sub = sorted(((n, e, v) for n, e, v in pairs if n in SIGNED_SUBRESOURCES), key=lambda p: p[0])
     if sub:
-        resource += "?" + "&".join(f"{n}={unquote(v)}" if v else n for n, v in sub)
+        resource += "?" + "&".join(f"{n}{e}{unquote(v)}" for n, e, v in sub)
     lines.append(resource)
     return "\n".join(lines)
+
+
+def _hoisted(raw_query: str) -> list[tuple[str, str]]:
+    """The x-amz-* headers a presigner moved into the query, decoded, in order."""
+    pairs = (part.partition("=") for part in raw_query.split("&") if part)
+    decoded = ((unquote(name).lower(), unquote(value)) for name, _, value in pairs)
+    return [(name, value) for name, value in decoded if name.startswith("x-amz-")]
 
 
 def verify_v2(
@@ -130,9 +148,11 @@ def verify_v2(
 ) -> None:
     """Raise SignatureDoesNotMatch unless ``auth.signature`` signs the request with ``secret``."""
     to_sign = string_to_sign_v2(req, auth, bucket, virtual_host)
-    mac = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha1).digest()
-    expected = base64.b64encode(mac).decode()
-    if not hmac.compare_digest(expected, auth.signature):
+    # Header bytes that are not UTF-8 arrive as surrogate escapes: sign the bytes sent.
+    mac = hmac.new(secret.encode(), to_sign.encode("utf-8", "surrogateescape"), hashlib.sha1)
+    expected = base64.b64encode(mac.digest())
+    provided = auth.signature.encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(expected, provided):
         raise SignatureDoesNotMatch(
             AWSAccessKeyId=auth.access_key_id,
             StringToSign=to_sign,

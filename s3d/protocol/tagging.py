@@ -8,10 +8,9 @@ is URL query encoding (``k1=v1&k2=v2``, '+' or %20 for a space); the XML form is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 from urllib.parse import parse_qsl, quote, urlencode
 
-from s3d.protocol.errors import InvalidArgument, InvalidTag, S3Error
+from s3d.protocol.errors import BadRequest, InvalidArgument, InvalidTag
 
 MAX_TAGS = 10
 MAX_KEY_LENGTH = 128
@@ -21,14 +20,6 @@ _HEADER_MESSAGE = (
     "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
     "parameters without tag name duplicates."
 )
-
-
-class TooManyTags(S3Error):
-    """More than 10 tags on an object: S3 answers the generic ``BadRequest`` code here."""
-
-    code: ClassVar[str] = "BadRequest"
-    status: ClassVar[int] = 400
-    default_message: ClassVar[str] = "Object tags cannot be greater than 10"
 
 
 def parse_tagging_header(value: str) -> tuple[tuple[str, str], ...]:
@@ -50,9 +41,9 @@ def validate_tags(tags: Sequence[tuple[str, str]]) -> None:
     """Check a tag set against S3's limits for objects: at most 10 tags, keys of 1 to 128
     characters not starting with ``aws:``, values of at most 256 characters, no key twice.
 
-    Raises TooManyTags (code BadRequest) or InvalidTag, with S3's messages."""
+    Raises BadRequest (more than 10 tags) or InvalidTag, with S3's messages."""
     if len(tags) > MAX_TAGS:
-        raise TooManyTags()
+        raise BadRequest("Object tags cannot be greater than 10")
     for key, value in tags:
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
             raise InvalidTag("The TagKey you have provided is invalid")

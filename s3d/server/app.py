@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
+from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
-from s3d.server.respond import error_response
+from s3d.server.respond import BODY_SENT, error_response
 
 log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
@@ -37,11 +38,12 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
     request[REQUEST_INFO] = info
     started = time.perf_counter()
     response: web.StreamResponse | None = None
-    try:
-        response = await _answer(request, handler, info)
-        return response
-    finally:
-        _log_access(request, info, response, time.perf_counter() - started)
+    with request.app[IN_FLIGHT].track():
+        try:
+            response = await _answer(request, handler, info)
+            return response
+        finally:
+            _log_access(request, info, response, time.perf_counter() - started)
 
 
 async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> web.StreamResponse:
@@ -68,6 +70,11 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    if request.app[IN_FLIGHT].stopping:
+        # No further request on this connection: the daemon is stopping. (The header is set
+        # by hand: aiohttp has already derived its own from keep-alive when this hook runs.)
+        response.force_close()
+        response.headers["Connection"] = "close"
     # Streamed responses are prepared inside the handler: stamp them here as well.
     info = request.get(REQUEST_INFO)
     if info is not None:
@@ -80,7 +87,7 @@ def _log_access(
     request: web.Request, info: RequestInfo, response: web.StreamResponse | None, seconds: float
 ) -> None:
     status = response.status if response is not None else 499
-    sent = response.body_length if response is not None else 0
+    sent = _body_bytes(response)
     # The raw path, without the query: percent-encoding keeps odd keys on one line, and
     # presigned query strings carry credentials.
     path = request.raw_path.partition("?")[0]
@@ -107,10 +114,22 @@ def _log_access(
     )
 
 
+def _body_bytes(response: web.StreamResponse | None) -> int:
+    """Body bytes sent, as S3's access log counts them: no status line, no headers. (A
+    response returned here is logged before aiohttp sends it: its body_length is still 0.)"""
+    if response is None:
+        return 0
+    if BODY_SENT in response:
+        return response[BODY_SENT]
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes | bytearray) else 0
+
+
 def build_app(handler: S3Handler) -> web.Application:
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
     app.router.add_route("*", "/{tail:.*}", handler.__call__)
     app.on_response_prepare.append(_on_prepare)
+    app[IN_FLIGHT] = InFlight()
     return app
 
 

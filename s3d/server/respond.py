@@ -8,6 +8,7 @@ the client goes away mid-transfer.
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import web
 
@@ -36,6 +37,9 @@ from s3d.protocol.model import (
 log = logging.getLogger("s3d.server")
 
 XML = "application/xml"
+
+BODY_SENT = web.ResponseKey("s3d.body_sent", int)
+"""Body bytes written so far by a streamed response (aiohttp's own count includes headers)."""
 
 _NO_CONTENT = (
     ops.DeleteObject,
@@ -94,6 +98,7 @@ async def _stream(
 ) -> web.StreamResponse:
     try:
         response = web.StreamResponse(status=status, headers=_multi(headers))
+        response[BODY_SENT] = 0
         length = next((v for n, v in headers if n == "content-length"), None)
         if length is not None:
             response.content_length = int(length)
@@ -101,6 +106,7 @@ async def _stream(
         try:
             async for chunk in body:
                 await response.write(chunk)
+                response[BODY_SENT] += len(chunk)
         except Exception as exc:
             # The status line is gone already, so no error document can follow: close the
             # connection so the client sees a body shorter than its Content-Length.
@@ -127,6 +133,25 @@ def error_response(error: S3Error, request_id: str, *, head: bool, resource: str
         request_id,
         host_id=request_id,
         resource=resource,
-        details=error.details,
+        details={name: _redact(value) for name, value in error.details.items()},
     )
     return web.Response(body=document, status=status, headers=headers, content_type=XML)
+
+
+# The values of these headers (and of the token's query form) are secrets of the client's: an
+# SSE-C key, a session token. A signature error echoes the signed request (CanonicalRequest,
+# StringToSign) so that clients can compare; those lines are echoed with the value withheld.
+_SECRET_HEADER_LINE = re.compile(
+    r"^((?:x-amz-(?:copy-source-)?server-side-encryption-customer-key|x-amz-security-token):)"
+    r".*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SECRET_QUERY_VALUE = re.compile(
+    r"((?:^|[&?])X-Amz-Security-Token=)[^&\n]*", re.IGNORECASE | re.MULTILINE
+)
+WITHHELD = "(withheld)"
+
+
+def _redact(value: str) -> str:
+    value = _SECRET_HEADER_LINE.sub(rf"\g<1>{WITHHELD}", value)
+    return _SECRET_QUERY_VALUE.sub(rf"\g<1>{WITHHELD}", value)
