@@ -8,22 +8,26 @@ an argument it refuses; nothing has been stored at that point.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from urllib.parse import unquote, unquote_to_bytes
 
 from s3d.protocol import operations as ops
 from s3d.protocol import xml_parse
-from s3d.protocol.conditions import Conditions
+from s3d.protocol.arguments import (
+    INT32_MAX,
+    INT32_MIN,
+    Args,
+    copy_source,
+    part_number,
+    upload_id,
+)
 from s3d.protocol.errors import (
     InvalidArgument,
     InvalidRequest,
     InvalidStorageClass,
-    MalformedXML,
     MetadataTooLarge,
 )
-from s3d.protocol.model import Headers, header
-from s3d.protocol.names import check_bucket_name, check_key
+from s3d.protocol.model import Headers
+from s3d.protocol.names import check_bucket_name
 from s3d.protocol.ranges import parse_copy_source_range, parse_range
 from s3d.protocol.routing import Query, Target, is_auth_parameter
 from s3d.protocol.tagging import parse_tagging_header, validate_tags
@@ -104,164 +108,13 @@ def build(
             query=tuple((n, v) for n, v in query if not is_auth_parameter(n)),
             headers=kept,
         )
-    return builder(_Args(target, params, kept, document))
+    return builder(Args(target, params, kept, document))
 
 
-class _Args:
-    __slots__ = ("bucket_or_none", "document", "headers", "key_or_none", "params")
-
-    def __init__(
-        self, target: Target, params: dict[str, str], headers: Headers, document: bytes | None
-    ) -> None:
-        self.bucket_or_none = target.bucket
-        self.key_or_none = target.key
-        self.params = params
-        self.headers = headers
-        self.document = document
-
-    @property
-    def bucket(self) -> str:
-        assert self.bucket_or_none is not None
-        return self.bucket_or_none
-
-    @property
-    def key(self) -> str:
-        assert self.key_or_none is not None
-        return self.key_or_none
-
-    def header(self, name: str) -> str | None:
-        return header(self.headers, name)
-
-    def conditions(self) -> Conditions:
-        return Conditions.from_values(
-            self.header("if-match"),
-            self.header("if-none-match"),
-            self.header("if-modified-since"),
-            self.header("if-unmodified-since"),
-        )
-
-    def integer(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
-        """A query integer as S3 reads it: absent or empty is ``default``; anything that is
-        not an int32 is refused, an int32 below ``low`` too; above ``high`` it is capped."""
-        raw = self.params.get(name)
-        if not raw:
-            return default
-        # Not int(): it takes " 5", "+5", "5_0" and non-ASCII digits, which S3 refuses.
-        digits = raw.removeprefix("-").lstrip("0") or "0"
-        ceiling = _INT32_MAX + 1 if raw.startswith("-") else _INT32_MAX
-        if not _INTEGER.fullmatch(raw) or len(digits) > 10 or int(digits) > ceiling:
-            raise InvalidArgument(
-                f"Provided {name} not an integer or within integer range",
-                ArgumentName=name,
-                ArgumentValue=raw,
-            )
-        value = -int(digits) if raw.startswith("-") else int(digits)
-        if value < low:
-            raise InvalidArgument(
-                f"Argument {name} must be an integer between {low} and {_INT32_MAX}",
-                ArgumentName=name,
-                ArgumentValue=str(value),
-            )
-        return value if high is None else min(value, high)
-
-    def encoding_type(self) -> str | None:
-        value = self.params.get("encoding-type")
-        if value is None:
-            return None
-        if value.lower() != "url":
-            raise InvalidArgument(
-                "Invalid Encoding Method specified in Request",
-                ArgumentName="encoding-type",
-                ArgumentValue=value,
-            )
-        return "url"
-
-    def xml(self) -> bytes:
-        if not self.document:
-            raise MalformedXML()
-        return self.document
-
-
-_INTEGER = re.compile(r"-?[0-9]+")
-_INT32_MAX = 2147483647
-_INT32_MIN = -_INT32_MAX - 1
-
-
-def _part_number(args: _Args) -> int:
-    raw = args.params.get("partNumber", "")
-    digits = raw.lstrip("0") or "0"
-    if not (raw.isascii() and raw.isdigit()) or len(digits) > 5 or not 1 <= int(digits) <= 10000:
-        raise InvalidArgument(
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=raw,
-        )
-    return int(digits)
-
-
-def _upload_id(args: _Args) -> str:
-    upload_id = args.params.get("uploadId", "")
-    if not upload_id:
-        raise InvalidArgument(
-            "This operation does not accept an empty upload id",
-            ArgumentName="uploadId",
-            ArgumentValue=upload_id,
-        )
-    return upload_id
-
-
-def _copy_source(args: _Args) -> ops.CopySource:
-    raw = args.header("x-amz-copy-source") or ""
-    path, _, query = raw.partition("?")
-    decoded = _copy_source_text(raw, path).lstrip("/")
-    bucket, _, key = decoded.partition("/")
-    if not bucket or not key:
-        raise InvalidArgument(
-            "Invalid copy source object key" if bucket else "Invalid copy source bucket name",
-            ArgumentName="x-amz-copy-source",
-            ArgumentValue=raw,
-        )
-    check_bucket_name(bucket)
-    check_key(key)
-    version_id = None
-    if query:
-        name, _, value = query.partition("=")
-        if name != "versionId" or not value:
-            raise InvalidArgument(
-                "Invalid copy source version id",
-                ArgumentName="x-amz-copy-source",
-                ArgumentValue=raw,
-            )
-        version_id = unquote(value)
-    conditions = Conditions.from_values(
-        args.header("x-amz-copy-source-if-match"),
-        args.header("x-amz-copy-source-if-none-match"),
-        args.header("x-amz-copy-source-if-modified-since"),
-        args.header("x-amz-copy-source-if-unmodified-since"),
-    )
-    return ops.CopySource(bucket, key, version_id, conditions)
-
-
-_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def _copy_source_text(raw: str, path: str) -> str:
-    """The percent-decoded source path; a stray ``%`` or bytes that are not UTF-8 are
-    S3's "Invalid copy source encoding"."""
-    if not _PERCENT_ESCAPE.search(path):
-        try:
-            return unquote_to_bytes(path.encode("utf-8", "surrogateescape")).decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    raise InvalidArgument(
-        "Invalid copy source encoding.", ArgumentName="x-amz-copy-source", ArgumentValue=raw
-    )
-
-
-def _get_object(args: _Args, head: bool) -> ops.GetObject:
-    part_number = None
+def _get_object(args: Args, head: bool) -> ops.GetObject:
+    part = None
     if "partNumber" in args.params:
-        part_number = _part_number(args)
+        part = part_number(args)
         if args.header("range") is not None:
             raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     overrides = tuple(
@@ -274,7 +127,7 @@ def _get_object(args: _Args, head: bool) -> ops.GetObject:
         range=parse_range(args.header("range")),
         conditions=args.conditions(),
         version_id=args.params.get("versionId"),
-        part_number=part_number,
+        part_number=part,
         overrides=overrides,
         headers=args.headers,
     )
@@ -293,10 +146,10 @@ _VERSION_ONLY = {
 """Parameters of one listing version that S3 refuses in the other (any value, empty too)."""
 
 
-def _list_objects(args: _Args, version: int) -> ops.ListObjects:
+def _list_objects(args: Args, version: int) -> ops.ListObjects:
     # S3's order: max-keys parses, the other version's parameters are refused, then
     # encoding-type, the continuation token and the max-keys range are judged.
-    max_keys = args.integer("max-keys", 1000, _INT32_MIN)
+    max_keys = args.integer("max-keys", 1000, INT32_MIN)
     for name, message in _VERSION_ONLY[1 if version == 2 else 2]:
         if name in args.params:
             raise InvalidArgument(message, ArgumentName=name)
@@ -308,7 +161,7 @@ def _list_objects(args: _Args, version: int) -> ops.ListObjects:
         )
     if max_keys < 0:
         raise InvalidArgument(
-            f"Argument maxKeys must be an integer between 0 and {_INT32_MAX}",
+            f"Argument maxKeys must be an integer between 0 and {INT32_MAX}",
             ArgumentName="maxKeys",
             ArgumentValue=str(max_keys),
         )
@@ -347,7 +200,7 @@ _STORAGE_CLASSES = frozenset(
 _MAX_METADATA_BYTES = 2048
 
 
-def _check_new_object(args: _Args) -> None:
+def _check_new_object(args: Args) -> None:
     """What S3 checks of the headers that describe a new object (PUT, copy, multipart)."""
     storage_class = args.header("x-amz-storage-class")
     if storage_class is not None and storage_class not in _STORAGE_CLASSES:
@@ -369,34 +222,34 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _put_object(args: _Args) -> ops.PutObject:
+def _put_object(args: Args) -> ops.PutObject:
     _check_new_object(args)
     return ops.PutObject(args.bucket, args.key, args.conditions(), args.headers)
 
 
-def _copy_object(args: _Args) -> ops.CopyObject:
+def _copy_object(args: Args) -> ops.CopyObject:
     _check_new_object(args)
-    return ops.CopyObject(args.bucket, args.key, _copy_source(args), args.headers)
+    return ops.CopyObject(args.bucket, args.key, copy_source(args), args.headers)
 
 
-def _create_multipart(args: _Args) -> ops.CreateMultipartUpload:
+def _create_multipart(args: Args) -> ops.CreateMultipartUpload:
     _check_new_object(args)
     return ops.CreateMultipartUpload(args.bucket, args.key, args.headers)
 
 
-def _upload_part_copy(args: _Args) -> ops.UploadPartCopy:
-    upload_id, part_number, source = _upload_id(args), _part_number(args), _copy_source(args)
+def _upload_part_copy(args: Args) -> ops.UploadPartCopy:
+    upload, part, source = upload_id(args), part_number(args), copy_source(args)
     # Only its form is judged here; whether it fits the source is the remote's to say.
     parse_copy_source_range(args.header("x-amz-copy-source-range"))
-    return ops.UploadPartCopy(args.bucket, args.key, upload_id, part_number, source, args.headers)
+    return ops.UploadPartCopy(args.bucket, args.key, upload, part, source, args.headers)
 
 
-def _delete_objects(args: _Args) -> ops.DeleteObjects:
+def _delete_objects(args: Args) -> ops.DeleteObjects:
     objects, quiet = xml_parse.parse_delete(args.xml())
     return ops.DeleteObjects(args.bucket, objects, quiet, args.headers)
 
 
-def _put_object_tagging(args: _Args) -> ops.PutObjectTagging:
+def _put_object_tagging(args: Args) -> ops.PutObjectTagging:
     tags = xml_parse.parse_tagging(args.xml())
     validate_tags(tags)
     return ops.PutObjectTagging(
@@ -404,7 +257,7 @@ def _put_object_tagging(args: _Args) -> ops.PutObjectTagging:
     )
 
 
-def _list_uploads(args: _Args) -> ops.ListMultipartUploads:
+def _list_uploads(args: Args) -> ops.ListMultipartUploads:
     return ops.ListMultipartUploads(
         bucket=args.bucket,
         prefix=args.params.get("prefix", ""),
@@ -417,13 +270,13 @@ def _list_uploads(args: _Args) -> ops.ListMultipartUploads:
     )
 
 
-def _create_bucket(args: _Args) -> ops.CreateBucket:
+def _create_bucket(args: Args) -> ops.CreateBucket:
     check_bucket_name(args.bucket, creating=True)
     location = xml_parse.parse_create_bucket(args.document) if args.document else None
     return ops.CreateBucket(args.bucket, location, args.headers)
 
 
-_BUILDERS: dict[str, Callable[[_Args], ops.Operation]] = {
+_BUILDERS: dict[str, Callable[[Args], ops.Operation]] = {
     "ListBuckets": lambda a: ops.ListBuckets(
         prefix=a.params.get("prefix"),
         max_buckets=a.integer("max-buckets", 0, 1, 10000) or None,
@@ -448,19 +301,19 @@ _BUILDERS: dict[str, Callable[[_Args], ops.Operation]] = {
     ),
     "CreateMultipartUpload": _create_multipart,
     "UploadPart": lambda a: ops.UploadPart(
-        a.bucket, a.key, _upload_id(a), _part_number(a), a.headers
+        a.bucket, a.key, upload_id(a), part_number(a), a.headers
     ),
     "UploadPartCopy": _upload_part_copy,
     "CompleteMultipartUpload": lambda a: ops.CompleteMultipartUpload(
-        a.bucket, a.key, _upload_id(a), xml_parse.parse_complete_multipart(a.xml()), a.headers
+        a.bucket, a.key, upload_id(a), xml_parse.parse_complete_multipart(a.xml()), a.headers
     ),
     "AbortMultipartUpload": lambda a: ops.AbortMultipartUpload(
-        a.bucket, a.key, _upload_id(a), a.headers
+        a.bucket, a.key, upload_id(a), a.headers
     ),
     "ListParts": lambda a: ops.ListParts(
         a.bucket,
         a.key,
-        _upload_id(a),
+        upload_id(a),
         a.integer("max-parts", 1000, 0, 1000),
         a.integer("part-number-marker", 0, 0),
         a.headers,
