@@ -33,6 +33,7 @@ from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
 
 log = logging.getLogger("s3d.daemon")
 
+LINGER = 2.0
 READ_BUFFER = 1 << 20
 """Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
 CUT_TIMEOUT = 2.0
@@ -88,6 +89,10 @@ class Daemon:
             access_log=None,
             auto_decompress=False,
             read_bufsize=READ_BUFFER,
+            # After an early answer to an upload (refused, timed out) aiohttp reads and drops
+            # the rest of the body before closing, so the client sees the answer rather than a
+            # reset; two seconds of that is enough, ten (its default) holds clients needlessly.
+            lingering_time=LINGER,
         )
         await runner.setup()
         self._stack.push_async_callback(self._stop_serving, runner, app[IN_FLIGHT])

@@ -62,6 +62,10 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
         response = error_response(
             InternalError(), info.request_id, head=request.method == "HEAD", resource=request.path
         )
+    if not response.prepared and request.body_exists and not request.content.is_eof():
+        # Answered before the body was read (refused, timed out): close rather than let aiohttp
+        # read and discard the rest of an upload nobody will use, as S3 closes.
+        response.force_close()
     if not response.prepared:
         response.headers["x-amz-request-id"] = info.request_id
         response.headers["x-amz-id-2"] = info.request_id

@@ -159,11 +159,12 @@ def suite_authorization(authz: str, body: bytes) -> Authorization:
 
 
 def _suite_cases(excluded: dict[str, str]) -> list[Any]:
+    """The suite's cases, less those whose files contradict the check at hand (the reasons
+    are in ``excluded``); a test below asserts the exclusions stay exactly these."""
     return [
         pytest.param(case, id=case["name"])
-        if case["name"] not in excluded
-        else pytest.param(case, id=case["name"], marks=pytest.mark.skip(excluded[case["name"]]))
         for case in SUITE["tests"]
+        if case["name"] not in excluded
     ]
 
 
@@ -177,6 +178,12 @@ CREQ_EXCLUDED = {
 SIGNATURE_EXCLUDED = {
     "post-x-www-form-urlencoded-parameters": ".sts/.authz do not match its .creq (suite defect)",
 }
+
+
+def test_suite_exclusions_are_only_the_known_defects() -> None:
+    names = {case["name"] for case in SUITE["tests"]}
+    assert set(CREQ_EXCLUDED) | set(SIGNATURE_EXCLUDED) <= names
+    assert len(_suite_cases({**CREQ_EXCLUDED, **SIGNATURE_EXCLUDED})) == len(names) - 2
 
 
 @pytest.mark.parametrize("case", _suite_cases(CREQ_EXCLUDED))
