@@ -19,6 +19,7 @@ from s3d.protocol.errors import InternalError, S3Error
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
 from s3d.server.respond import BODY_SENT, error_response
+from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
@@ -38,7 +39,10 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
     request[REQUEST_INFO] = info
     started = time.perf_counter()
     response: web.StreamResponse | None = None
-    with request.app[IN_FLIGHT].track():
+    with (
+        request.app[IN_FLIGHT].track(),
+        trace("s3.request", method=request.method, request_id=info.request_id),
+    ):
         try:
             response = await _answer(request, handler, info)
             return response
@@ -131,7 +135,7 @@ def _body_bytes(response: web.StreamResponse | None) -> int:
 
 def build_app(handler: S3Handler) -> web.Application:
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
-    app.router.add_route("*", "/{tail:.*}", handler.__call__)
+    app.router.add_route("*", "/{tail:.*}", handler.__call__, expect_handler=handler.expect)
     app.on_response_prepare.append(_on_prepare)
     app[IN_FLIGHT] = InFlight()
     return app

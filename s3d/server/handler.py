@@ -14,6 +14,7 @@ from aiohttp import web
 from s3d.gateway import Gateway
 from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
+from s3d.protocol.errors import S3Error
 from s3d.protocol.integrity import MAX_OBJECT_PUT, plan_body
 from s3d.protocol.model import Headers, header
 from s3d.protocol.request import DATA_BODY_ACTIONS, XML_BODY_ACTIONS, build
@@ -93,6 +94,24 @@ class S3Handler:
             limit = MAX_OBJECT_PUT if action in DATA_BODY_ACTIONS else MAX_DOCUMENT
             body = await self._stage(request, principal, headers, limit)
         return await respond(request, op, await self._gateway.execute(op, body))
+
+    async def expect(self, request: web.Request) -> None:
+        """``Expect: 100-continue``: invite the body only from a request that authenticates,
+        as S3 does, so a refused upload is not sent for nothing. A refused request gets no
+        100 Continue; the handler then answers its error and closes the connection."""
+        if request.headers.get("Expect", "").lower() != "100-continue":
+            return
+        raw_path, _, raw_query = request.raw_path.partition("?")
+        headers = request_headers(request)
+        try:
+            target = locate(raw_path, headers, self._base_domains)
+            self._auth.authenticate(
+                SignedRequest(request.method, raw_path, raw_query, headers), target
+            )
+        except S3Error:
+            return
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
 
     async def _stage(
         self, request: web.Request, principal: Principal, headers: Headers, limit: int

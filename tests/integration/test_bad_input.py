@@ -266,3 +266,45 @@ def test_anonymous_is_refused_by_default(s3d, bucket) -> None:
     status, _, body = send("GET", f"{s3d.endpoint_url}/{bucket}", {})
     assert (status, code_of(body)) == (403, "AccessDenied")
     assert ACCESS_KEY not in body.decode()
+
+
+def _expect_continue(url: str, headers: dict[str, str], body: bytes) -> bytes:
+    """Send the headers with Expect: 100-continue, then what the server says before a body."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        lines = [f"PUT {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Expect: 100-continue"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        first = _read_response(sock, b"")
+        if not first.startswith(b"HTTP/1.1 100"):
+            return first
+        sock.sendall(body)
+        return first + _read_response(sock, b"")
+
+
+def _read_response(sock: socket.socket, data: bytes) -> bytes:
+    """One whole response (status line, headers and Content-Length bytes of body)."""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest
+
+
+def test_expect_continue_only_for_authenticated_uploads(s3d, remote, bucket) -> None:
+    body = b"x" * 5000
+    url, headers = sign("PUT", f"{s3d.endpoint_url}/{bucket}/expected", body=body)
+    answer = _expect_continue(url, headers, body)
+    assert answer.startswith(b"HTTP/1.1 100 Continue")
+    assert b"HTTP/1.1 200" in answer
+    url, headers = sign("PUT", f"{s3d.endpoint_url}/{bucket}/refused", body=body, secret="wrong")
+    answer = _expect_continue(url, headers, body)
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:40]
+    assert b"<Code>SignatureDoesNotMatch</Code>" in answer
+    assert absent(remote, bucket, "refused")
