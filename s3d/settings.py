@@ -165,6 +165,66 @@ class RemoteSettings:
     )
 
 
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    enabled: bool = field(
+        default=True, metadata={"help": "serve GET and HEAD through the on-disk read cache"}
+    )
+    max_size: int = field(
+        default=10 * GiB,
+        metadata={
+            "help": "bytes the cache may hold on the data volume (suffixes KiB, MiB, GiB, TiB)",
+            "unit": "bytes",
+            "min": 0,
+        },
+    )
+    min_free_space: int = field(
+        default=0,
+        metadata={
+            "help": "bytes to keep free on the data volume, evicting below that (0: no check)",
+            "unit": "bytes",
+            "min": 0,
+        },
+    )
+    high_watermark: float = field(
+        default=0.95,
+        metadata={"help": "eviction starts above this fraction of max_size", "above": 0, "max": 1},
+    )
+    low_watermark: float = field(
+        default=0.85,
+        metadata={"help": "eviction stops at this fraction of max_size", "above": 0, "max": 1},
+    )
+    freshness: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds an entry is served without asking the remote; after that it is "
+            "revalidated with a conditional request on its ETag",
+            "min": 0,
+        },
+    )
+    block_size: int = field(
+        default=8 * MiB,
+        metadata={
+            "help": "objects larger than whole_object_max are fetched and cached in blocks of "
+            "this many bytes",
+            "unit": "bytes",
+            "min": 64 * 1024,
+        },
+    )
+    whole_object_max: int = field(
+        default=8 * MiB,
+        metadata={
+            "help": "objects up to this size are cached whole, even on a ranged read",
+            "unit": "bytes",
+            "min": 0,
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
@@ -185,4 +245,5 @@ class Settings:
     )
     server: ServerSettings = ServerSettings()
     remote: RemoteSettings = RemoteSettings()
+    cache: CacheSettings = CacheSettings()
     log: LogSettings = LogSettings()
