@@ -1,16 +1,18 @@
-"""The command line: ``s3d serve``, ``s3d check-config`` and ``s3d --version``.
+"""The command line: ``s3d serve``, ``s3d check-config``, ``s3d status`` and ``s3d --version``.
 
-Every setting is a flag of both commands, generated from ``s3d.config.options()``. Flags not
+Every setting is a flag of each command, generated from ``s3d.config.options()``. Flags not
 given are absent from the parsed namespace (``argparse.SUPPRESS``) so that they never hide a
 value from the file or the environment; the dataclass default is shown in the help text instead.
-Exit codes: 0 success, 1 the daemon could not start (port in use…), 2 bad configuration or
-usage, 130 interrupted.
+``s3d status`` reads the same settings as ``serve`` to find the daemon and the key to sign with.
+Exit codes: 0 success, 1 the daemon could not start (port in use…) or, for ``status``, could not
+be reached or refused, 2 bad configuration or usage, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import textwrap
@@ -18,8 +20,10 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
+from s3d.admin_client import AdminClientError, endpoint_for, fetch
 from s3d.config import ConfigError, Option, load_settings, options, render_settings
 from s3d.settings import Settings
+from s3d.status_text import render_status
 
 _EPILOG = """\
 Each setting comes from, in increasing order of precedence: its default, the TOML file
@@ -37,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(_settings(args, os.environ))
+        if args.command == "status":
+            return _status(args, _settings(args, os.environ))
         return _check_config(_settings(args, os.environ))
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
@@ -48,15 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s3d", description="A local S3 endpoint in front of a remote bucket."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = _command(commands, "serve", "run the daemon until SIGTERM or SIGINT")
-    serve.add_argument(
-        "--config",
-        metavar="FILE",
-        type=Path,
-        help="TOML configuration file (default: $S3D_CONFIG, else none)",
-    )
+    _config_option(serve)
     check = _command(
         commands, "check-config", "print the effective configuration (secrets masked) and exit"
     )
@@ -67,9 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="TOML configuration file (default: $S3D_CONFIG, else none)",
     )
-    for sub in (serve, check):
+    status = _command(
+        commands, "status", "show a running daemon's state: its cache, uptime and endpoints"
+    )
+    _config_option(status)
+    status.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="the daemon's URL (default: from server.host, server.port and server.tls_cert_file)",
+    )
+    status.add_argument("--json", action="store_true", help="print the status document as JSON")
+    for sub in (serve, check, status):
         add_setting_flags(sub)
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="TOML configuration file (default: $S3D_CONFIG, else none)",
+    )
 
 
 def _command(
@@ -132,6 +152,19 @@ def _check_config(settings: Settings) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    endpoint = endpoint_for(settings, args.endpoint)
+    try:
+        document = fetch(endpoint, "status")
+    except AdminClientError as exc:
+        print(f"s3d: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(
+        json.dumps(document, indent=2) + "\n" if args.json else render_status(document)
+    )
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     # Imported here: the daemon pulls in aiohttp, aiobotocore and moto, which check-config
     # and --help do not need.
@@ -149,7 +182,8 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-def _version() -> str:
+def version() -> str:
+    """s3d's installed version ("unknown" when running from a source tree not installed)."""
     try:
         return metadata.version("s3d")
     except metadata.PackageNotFoundError:  # running from a source tree that is not installed

@@ -14,17 +14,23 @@ import logging
 import signal
 import ssl
 import sys
+import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Self
 
 from aiohttp import web
 
 from s3d import local_keys
+from s3d.cache.stats import CacheStats
+from s3d.cli import version
+from s3d.cache.service import ReadCache
 from s3d.gateway import Gateway
 from s3d.journal.staging import StagingArea
 from s3d.logs import configure_logging
 from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
+from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
 from s3d.server.drain import IN_FLIGHT, InFlight
@@ -51,6 +57,7 @@ class Daemon:
         self.remote_url = ""
         self.access_key: AccessKey | None = None
         self.generated_key = False
+        self.cache: ReadCache | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -73,15 +80,20 @@ class Daemon:
         keys = await self._access_keys()
         staging = await self._stack.enter_async_context(StagingArea(settings.data_dir / "staging"))
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
+        cache = await self._stack.enter_async_context(
+            ReadCache(settings.data_dir / "cache", settings.cache, remote)
+        )
+        self.cache = cache
+        authenticator = Authenticator(
+            {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
+        )
         handler = S3Handler(
-            Gateway(remote, staging),
-            Authenticator(
-                {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
-            ),
+            Gateway(remote, staging, cache),
+            authenticator,
             settings.server.base_domains,
             settings.server.body_timeout,
         )
-        app = build_app(handler)
+        app = build_app(handler, self._admin(authenticator))
         runner = web.AppRunner(
             app,
             handle_signals=False,
@@ -104,6 +116,12 @@ class Daemon:
         scheme = "https" if settings.server.tls_cert_file else "http"
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
+
+    def _admin(self, authenticator: Authenticator) -> AdminHandler:
+        cache = self.cache
+        stats = (lambda: cache.stats) if cache is not None else None
+        routes = admin_routes(status=status_provider(self, stats))
+        return AdminHandler(routes, authenticator, self.settings.server.base_domains)
 
     async def _stop_serving(self, runner: web.AppRunner, in_flight: InFlight) -> None:
         # The listener first, then the requests in flight for up to the grace period, and only
@@ -150,6 +168,30 @@ class Daemon:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(server.tls_cert_file, server.tls_key_file)
         return context
+
+
+def status_provider(
+    daemon: Daemon, cache_stats: Callable[[], CacheStats] | None = None
+) -> StatusProvider:
+    """What ``GET /_s3d/status`` answers (``s3d status`` shows it), read at each request.
+
+    ``cache_stats`` gives the live cache's counters; without it the cache part holds only
+    the configured size.
+    """
+    started = time.monotonic()
+    cache = daemon.settings.cache
+
+    def status() -> dict[str, object]:
+        stats = cache_stats() if cache_stats else CacheStats(cache.enabled, max_size=cache.max_size)
+        return {
+            "version": version(),
+            "uptime_seconds": round(time.monotonic() - started, 3),
+            "endpoint": daemon.endpoint_url,
+            "remote": daemon.remote_url,
+            "cache": stats.as_dict(),
+        }
+
+    return status
 
 
 def _url_host(host: str) -> str:

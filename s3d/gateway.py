@@ -1,83 +1,39 @@
 """The gateway: carries out one S3 operation across s3d's services.
 
 Every operation the server parsed comes here, and only here, so that nothing that changes an
-object's bytes can reach the remote around it. Today every operation goes to the remote; the
-read cache and the write-back journal attach here (reads consult the cache first, writes go to
-the journal), which is why the server never calls the remote itself.
+object's bytes can reach the remote around it. Reads go through the read cache when there is
+one; every write of a key through s3d drops that key from the cache at once (also when the
+remote refused it: an ambiguous failure must not leave a stale entry behind). The write-back
+journal attaches here too, which is why the server never calls the remote itself.
 
-``Remote`` is the contract the remote adapter (``s3d/remote``) fulfils: one coroutine per
-operation, S3 errors raised as ``S3Error``, bodies streamed, never held whole.
+``Remote`` (``s3d/ports.py``) is the contract the remote adapter fulfils.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
+from s3d.cache.service import ReadCache
 from s3d.journal.staging import StagedBody, StagingArea
+from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
 from s3d.protocol.errors import InternalError
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import (
-    CompleteMultipartResult,
-    CopyResult,
-    CreateMultipartResult,
-    DeleteObjectsResult,
     Headers,
-    ListBucketsResult,
-    ListMultipartUploadsResult,
-    ListObjectsResult,
-    ListPartsResult,
-    LocationResult,
-    ObjectResponse,
-    RawResponse,
     Result,
-    TaggingResult,
-    WriteResult,
     header,
 )
-
-
-class Remote(Protocol):
-    """The remote bucket store. Each call raises ``S3Error`` for what the remote refused and
-    ``ServiceUnavailable`` when it cannot be reached; cancellation abandons the call."""
-
-    async def list_buckets(self, op: ops.ListBuckets) -> ListBucketsResult: ...
-    async def create_bucket(self, op: ops.CreateBucket) -> WriteResult: ...
-    async def head_bucket(self, op: ops.HeadBucket) -> WriteResult: ...
-    async def delete_bucket(self, op: ops.DeleteBucket) -> WriteResult: ...
-    async def get_bucket_location(self, op: ops.GetBucketLocation) -> LocationResult: ...
-    async def list_objects(self, op: ops.ListObjects) -> ListObjectsResult: ...
-    async def list_multipart_uploads(
-        self, op: ops.ListMultipartUploads
-    ) -> ListMultipartUploadsResult: ...
-    async def delete_objects(self, op: ops.DeleteObjects) -> DeleteObjectsResult: ...
-    async def get_object(self, op: ops.GetObject) -> ObjectResponse: ...
-    async def put_object(self, op: ops.PutObject, body: StagedBody) -> WriteResult: ...
-    async def copy_object(self, op: ops.CopyObject) -> CopyResult: ...
-    async def delete_object(self, op: ops.DeleteObject) -> WriteResult: ...
-    async def create_multipart_upload(
-        self, op: ops.CreateMultipartUpload
-    ) -> CreateMultipartResult: ...
-    async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult: ...
-    async def upload_part_copy(self, op: ops.UploadPartCopy) -> CopyResult: ...
-    async def complete_multipart_upload(
-        self, op: ops.CompleteMultipartUpload
-    ) -> CompleteMultipartResult: ...
-    async def abort_multipart_upload(self, op: ops.AbortMultipartUpload) -> WriteResult: ...
-    async def list_parts(self, op: ops.ListParts) -> ListPartsResult: ...
-    async def get_object_tagging(self, op: ops.GetObjectTagging) -> TaggingResult: ...
-    async def put_object_tagging(self, op: ops.PutObjectTagging) -> WriteResult: ...
-    async def delete_object_tagging(self, op: ops.DeleteObjectTagging) -> WriteResult: ...
-    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse: ...
 
 
 class Gateway:
     """Dispatches operations. Owns no state of its own; the services it composes do."""
 
-    def __init__(self, remote: Remote, staging: StagingArea) -> None:
+    def __init__(
+        self, remote: Remote, staging: StagingArea, cache: ReadCache | None = None
+    ) -> None:
         self._remote = remote
         self.staging = staging
+        self.cache = cache
 
     async def execute(self, op: ops.Operation, body: StagedBody | None = None) -> Result:
         """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
@@ -88,11 +44,16 @@ class Gateway:
         finally:
             if body is not None:
                 await self.staging.discard(body)
+            if self.cache is not None:
+                for bucket, key in written_keys(op):
+                    await self.cache.invalidate(bucket, key)
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         remote = self._remote
         match op:
             case ops.GetObject():
+                if self.cache is not None and self.cache.settings.enabled:
+                    return await self.cache.get(op)
                 return await remote.get_object(op)
             case ops.PutObject():
                 return await remote.put_object(op, _required(body))
@@ -163,6 +124,29 @@ class Gateway:
         if modified is None:
             raise InternalError("the copy source has no Last-Modified date")
         source.conditions.check_copy_source(etag, modified)
+
+
+_WRITE_METHODS = frozenset({"PUT", "POST", "DELETE"})
+_OBJECT_WRITES = (
+    ops.PutObject,
+    ops.CopyObject,
+    ops.DeleteObject,
+    ops.CompleteMultipartUpload,
+    ops.PutObjectTagging,
+    ops.DeleteObjectTagging,
+)
+
+
+def written_keys(op: ops.Operation) -> list[tuple[str, str]]:
+    """The keys an operation may change (bytes, metadata, tags, ACLs…)."""
+    if isinstance(op, _OBJECT_WRITES):
+        return [(op.bucket, op.key)]
+    if isinstance(op, ops.DeleteObjects):
+        return [(op.bucket, o.key) for o in op.objects]
+    if isinstance(op, ops.Forwarded) and op.key is not None and op.method in _WRITE_METHODS:
+        assert op.bucket is not None
+        return [(op.bucket, op.key)]
+    return []
 
 
 def _required(body: StagedBody | None) -> StagedBody:

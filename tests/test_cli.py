@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import pytest
 
 from s3d.cli import main
 from s3d.config import options
+from tests.support import DaemonProcess, free_port, make_tls_cert, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretValue/xyz"
@@ -188,3 +190,118 @@ def test_readme_and_ci_run_the_same_test_command() -> None:
     assert "make test" in readme
     assert "make run" in readme
     assert os.access(REPO / ".ci" / "run", os.X_OK)
+
+
+# s3d status: a real `s3d status` process against a real `s3d serve` process.
+
+LOCAL_KEY, LOCAL_SECRET = "S3DSTATUSTESTKEY0001", "status-test-secret/value"
+
+
+def serve_config(tmp_path: Path, remote_url: str, **server: object) -> Path:
+    """A configuration both `serve` and `status` read: a fixed port, the local key, the remote."""
+    return write_config(
+        tmp_path / "s3d.toml",
+        {
+            "": {"data_dir": str(tmp_path / "data")},
+            "server": {
+                "port": free_port(),
+                "access_keys": [{"access_key_id": LOCAL_KEY, "secret_access_key": LOCAL_SECRET}],
+                **server,
+            },
+            "remote": {
+                "endpoint_url": remote_url,
+                "access_key_id": "remote-key",
+                "secret_access_key": "remote-secret",
+            },
+            "log": {"level": "warning"},
+        },
+    )
+
+
+def test_status_reads_the_serve_configuration(tmp_path: Path, remote_url: str) -> None:
+    config = serve_config(tmp_path, remote_url)
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        text = s3d("status", "--config", str(config))
+        as_json = s3d("status", "--json", env={"S3D_CONFIG": str(config)})
+        wrong = s3d("status", "--config", str(config), "--access-key", f"{LOCAL_KEY}:nope")
+        other = s3d("status", "--endpoint", daemon.endpoint_url, "--access-key", "OTHERKEY:x")
+    assert text.returncode == 0, text.stderr
+    assert text.stderr == ""
+    lines = [" ".join(line.split()) for line in text.stdout.splitlines()]
+    assert lines[:5] == [
+        "daemon",
+        f"version: {metadata.version('s3d')}",
+        lines[2],
+        f"endpoint: {daemon.endpoint_url}",
+        f"remote: {remote_url}",
+    ]
+    assert re.fullmatch(r"uptime: \d+s", lines[2])
+    assert "cache" in lines
+    assert "used: 0 B of 10 GiB (0.0%)" in lines
+    assert "hit ratio: 0.0%" in lines
+    assert {"hits: 0", "misses: 0", "revalidated: 0", "stale: 0", "bypass: 0"} <= set(lines)
+    assert "evictions: 0 (0 B)" in lines
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert document["endpoint"] == daemon.endpoint_url
+    assert document["cache"]["max_size"] == 10 * 1024**3
+    assert wrong.returncode == 1
+    assert wrong.stderr == (
+        f"s3d: s3d at {daemon.endpoint_url} refused the request: SignatureDoesNotMatch (The "
+        "request signature we calculated does not match the signature you provided. Check your "
+        "key and signing method.)\n"
+    )
+    assert other.returncode == 1
+    assert "InvalidAccessKeyId" in other.stderr
+    for result in (text, as_json, wrong, other):
+        assert LOCAL_SECRET not in result.stdout + result.stderr
+
+
+def test_status_over_tls(tmp_path: Path, remote_url: str) -> None:
+    cert, key = make_tls_cert(tmp_path / "tls")
+    config = serve_config(tmp_path, remote_url, tls_cert_file=str(cert), tls_key_file=str(key))
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        result = s3d("status", "--config", str(config), "--json")
+    assert daemon.endpoint_url.startswith("https://127.0.0.1:")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["endpoint"] == daemon.endpoint_url
+
+
+def test_status_signs_with_the_generated_key(tmp_path: Path, remote_url: str) -> None:
+    port, data = str(free_port()), tmp_path / "data"
+    remote = ["--remote", remote_url, "--remote-access-key-id", "k"]
+    remote += ["--remote-secret-access-key", "s", "--log-level", "warning"]
+    with DaemonProcess(["--port", port, "--data-dir", str(data), *remote]) as daemon:
+        result = s3d("status", "--data-dir", str(data), env={"S3D_SERVER_PORT": port})
+    assert (data / "local-credentials.json").exists()
+    assert result.returncode == 0, result.stderr
+    assert f"endpoint:     {daemon.endpoint_url}" in result.stdout
+    assert daemon.secret_access_key not in result.stdout + result.stderr
+
+
+def test_status_when_nothing_listens() -> None:
+    port = free_port()
+    result = s3d("status", "--port", str(port), "--access-key", f"{LOCAL_KEY}:{LOCAL_SECRET}")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        result.stderr == f"s3d: no s3d answering at http://127.0.0.1:{port}: connection refused\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "0"), "s3d: server.port is 0 (any free port): give the daemon's address"),
+        (("--endpoint", "ftp://host/"), "s3d: --endpoint: expected an http:// or https:// URL"),
+        (("--cache-max-size", "huge"), "s3d: flag --cache-max-size: expected a byte size"),
+        ((), "s3d: no access key: none is configured and "),
+    ],
+)
+def test_status_configuration_errors_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = s3d("status", "--data-dir", str(tmp_path), *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert "\n" not in result.stderr.rstrip("\n")

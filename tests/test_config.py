@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from s3d.config import ConfigError, load_settings, options, render_settings
 from s3d.config.docs import example_toml, with_reference
+from s3d.config.sizes import format_size, parse_size
 from s3d.settings import AccessKey, Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -395,3 +396,142 @@ def test_example_config_is_up_to_date_and_loads() -> None:
     text = example.read_text(encoding="utf-8")
     assert text == example_toml(), "run `make docs` to regenerate s3d.example.toml"
     assert load_settings(example, {}, {}) == Settings()
+
+
+# Byte sizes: "unit": "bytes" fields take an integer or a string with a unit.
+
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("512", 512),
+        ("0", 0),
+        ("512B", 512),
+        ("64KiB", 64 * KiB),
+        ("64Ki", 64 * KiB),
+        ("64K", 64 * KiB),
+        ("64k", 64 * KiB),
+        ("64KB", 64_000),
+        ("64kb", 64_000),
+        ("10GiB", 10 * GiB),
+        ("10 GiB", 10 * GiB),
+        (" 10gib ", 10 * GiB),
+        ("1.5GiB", 3 * GiB // 2),
+        ("1.5G", 3 * GiB // 2),
+        ("500MB", 500_000_000),
+        ("500M", 500 * MiB),
+        ("2T", 2 * TiB),
+        ("2TB", 2_000_000_000_000),
+        ("1.1KiB", 1126),  # 1126.4, rounded down
+        ("10_000", 10_000),
+    ],
+)
+def test_byte_sizes_from_every_source(tmp_path: Path, text: str, size: int) -> None:
+    from_env = load_settings(None, {"S3D_CACHE_MAX_SIZE": text}, {})
+    from_flag = load_settings(None, {}, {"cache.max_size": text})
+    from_file = load_settings(write(tmp_path, f'[cache]\nmax_size = "{text}"\n'), {}, {})
+    assert from_env.cache.max_size == from_flag.cache.max_size == size
+    assert from_file.cache.max_size == size
+
+
+def test_byte_sizes_as_toml_integers(tmp_path: Path) -> None:
+    path = write(tmp_path, "[cache]\nmax_size = 1_073_741_824\nmin_free_space = 0\n")
+    settings = load_settings(path, {}, {})
+    assert (settings.cache.max_size, settings.cache.min_free_space) == (GiB, 0)
+    assert load_settings(None, {}, {"cache.block_size": 128 * KiB}).cache.block_size == 128 * KiB
+
+
+FORMS = '(512, "64KiB", "1.5GiB", "500MB" or "2T"; K, KiB, M, MiB… are powers of 1024;'
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('max_size = "10 gigs"', f"cache.max_size: expected a byte size {FORMS}"),
+        ('max_size = "1.5"', "cache.max_size: expected a byte size"),  # a fraction needs a unit
+        ('max_size = "1e9"', "cache.max_size: expected a byte size"),
+        ('max_size = "GiB"', "cache.max_size: expected a byte size"),
+        ('max_size = ""', "cache.max_size: expected a byte size"),
+        ('max_size = "10PiB"', "cache.max_size: expected a byte size"),
+        ("max_size = 1.5", "cache.max_size: expected a byte size"),
+        ("max_size = true", "cache.max_size: expected a byte size"),
+        ("max_size = -1", "cache.max_size: must be at least 0, got -1"),
+        ('max_size = "-1KiB"', "cache.max_size: must be at least 0, got -1KiB"),
+        ('block_size = "1KiB"', "cache.block_size: must be at least 64KiB, got 1KiB"),
+        ("block_size = 1000", "cache.block_size: must be at least 64KiB, got 1KB"),
+    ],
+)
+def test_byte_size_errors_name_the_key_and_the_forms(
+    tmp_path: Path, toml: str, expected: str
+) -> None:
+    path = write(tmp_path, f"[cache]\n{toml}\n")
+    assert error_of(path, {}, {}).startswith(f"{path}: {expected}")
+
+
+def test_byte_size_errors_from_env_and_flags() -> None:
+    message = error_of(None, {"S3D_CACHE_MAX_SIZE": "lots"}, {})
+    assert message == (
+        f"environment variable S3D_CACHE_MAX_SIZE: expected a byte size {FORMS} KB, MB… are "
+        'powers of 1000), got "lots"'
+    )
+    message = error_of(None, {}, {"cache.whole_object_max": "8 MiBs"})
+    assert message.startswith("flag --cache-whole-object-max: expected a byte size (512,")
+
+
+def test_byte_sizes_render_readably_and_load_back(tmp_path: Path) -> None:
+    flags = {
+        "cache.max_size": "1.5GiB",
+        "cache.min_free_space": "500MB",
+        "cache.block_size": "1000001",
+        "cache.whole_object_max": "0",
+    }
+    settings = load_settings(None, {}, flags)
+    text = render_settings(settings)
+    assert 'max_size = "1.5GiB"\n' in text
+    assert 'min_free_space = "500MB"\n' in text
+    assert "block_size = 1000001\n" in text  # no unit writes it exactly: the integer
+    assert "whole_object_max = 0\n" in text
+    assert load_settings(write(tmp_path, text), {}, {}) == settings
+    assert 'max_size = "10GiB"' in render_settings(Settings())
+
+
+@given(st.integers(min_value=0, max_value=1 << 62))
+def test_any_byte_size_renders_to_what_loads_back(size: int) -> None:
+    settings = load_settings(None, {}, {"cache.max_size": size})
+    document = tomllib.loads(render_settings(settings))
+    loaded = load_settings(None, {}, {"cache.max_size": document["cache"]["max_size"]})
+    assert loaded.cache.max_size == size
+
+
+def test_byte_size_defaults_are_shown_with_units() -> None:
+    by_key = {o.key: o for o in options()}
+    assert by_key["cache.max_size"].kind.base == "bytes"
+    assert by_key["cache.max_size"].default_text == "10GiB"
+    assert by_key["cache.block_size"].default_text == "8MiB"
+    assert by_key["cache.max_size"].metavar == "SIZE"
+    assert '# max_size = "10GiB"' in example_toml()
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert "| `cache.max_size` | `S3D_CACHE_MAX_SIZE` | `--cache-max-size` | a byte size" in doc
+    assert "| `10GiB` |" in doc
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0"),
+        (512, "512"),
+        (1024, "1KiB"),
+        (1126, "1126"),
+        (8 * MiB, "8MiB"),
+        (3 * GiB // 2, "1.5GiB"),  # rather than 1536MiB
+        (3073 * MiB, "3073MiB"),
+        (500_000_000, "500MB"),
+        (10**12, "1TB"),  # rather than 976562500KiB
+        (7 * TiB // 2, "3.5TiB"),
+    ],
+)
+def test_sizes_are_written_in_their_shortest_exact_form(size: int, text: str) -> None:
+    assert format_size(size) == text
+    assert parse_size(text) == size

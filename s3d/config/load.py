@@ -15,13 +15,14 @@ import dataclasses
 import difflib
 import functools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from s3d.config.errors import ConfigError
 from s3d.config.options import Option, options, sections
+from s3d.config.sizes import format_size
 from s3d.config.values import BadValue, describe, from_native, from_text
 from s3d.settings import Settings
 
@@ -140,9 +141,12 @@ def _check(option: Option, given: Mapping[str, _Given]) -> None:
     item = given.get(option.key)
     if item is None or item.value is None:
         return  # defaults are valid by construction
-    problem = _out_of_range(option.metadata, item.value)
+    # Byte sizes are shown as they are written (64KiB), in the limits as in the value.
+    show: Callable[[Any], str] = format_size if option.kind.base == "bytes" else str
+    problem = _out_of_range(option.metadata, item.value, show)
     if problem:
-        got = "" if option.secret else f", got {describe(item.value, False)}"
+        shown = show(item.value) if option.kind.base == "bytes" else describe(item.value, False)
+        got = "" if option.secret else f", got {shown}"
         raise ConfigError(f"{item.origin}: {problem}{got}")
     problem = _missing_file(option, item.value)
     if problem:
@@ -153,16 +157,16 @@ def _check(option: Option, given: Mapping[str, _Given]) -> None:
             raise ConfigError(f"{item.origin}: is set, but {prefix + sibling} is not")
 
 
-def _out_of_range(meta: Mapping[str, Any], value: Any) -> str | None:
+def _out_of_range(meta: Mapping[str, Any], value: Any, show: Callable[[Any], str]) -> str | None:
     low, high, above = meta.get("min"), meta.get("max"), meta.get("above")
     if low is not None and high is not None and not low <= value <= high:
-        return f"must be between {low} and {high}"
+        return f"must be between {show(low)} and {show(high)}"
     if low is not None and value < low:
-        return f"must be at least {low}"
+        return f"must be at least {show(low)}"
     if high is not None and value > high:
-        return f"must be at most {high}"
+        return f"must be at most {show(high)}"
     if above is not None and value <= above:
-        return f"must be greater than {above}"
+        return f"must be greater than {show(above)}"
     return None
 
 

@@ -5,6 +5,8 @@ Every field of ``Settings`` becomes one ``Option``: a field whose type is itself
 field (``data_dir``) is a top-level option. Names, environment variables, flags, defaults and
 checks all come from the field and its metadata, so a new field needs no code here. A field of
 a type this module does not know raises ``TypeError`` on first use, which the tests catch.
+An ``int`` field with ``"unit": "bytes"`` in its metadata is a byte size (``Kind("bytes")``):
+it also takes ``"64KiB"``, ``"1.5GiB"``… (``s3d.config.sizes``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from s3d.config.sizes import format_size
 from s3d.settings import Settings
 
-Base = Literal["string", "integer", "number", "boolean", "path", "choice", "strings", "records"]
+Base = Literal[
+    "string", "integer", "bytes", "number", "boolean", "path", "choice", "strings", "records"
+]
 
 _SCALARS: dict[object, Base] = {
     str: "string",
@@ -32,6 +37,7 @@ _SCALARS: dict[object, Base] = {
 _METAVARS: dict[Base, str] = {
     "string": "TEXT",
     "integer": "INT",
+    "bytes": "SIZE",
     "number": "NUMBER",
     "boolean": "BOOL",
     "path": "PATH",
@@ -78,6 +84,8 @@ class Option:
             return "true" if value else "false"
         if isinstance(value, tuple):
             return ",".join(map(str, value)) if value else "none"
+        if self.kind.base == "bytes" and isinstance(value, int):
+            return format_size(value)
         return str(value)
 
     @property
@@ -135,13 +143,22 @@ def _option(section: str | None, f: dataclasses.Field[Any], hint: object) -> Opt
     return Option(
         section=section,
         name=f.name,
-        kind=kind_of(hint),
+        kind=_with_unit(kind_of(hint), meta, f.name),
         default=_default(f),
         help=str(meta.get("help", "")),
         env=str(meta.get("env", f"S3D_{prefix}{f.name}".upper())),
         flag=str(meta.get("flag", "--" + prefix.replace("_", "-") + dashed)),
         metadata=meta,
     )
+
+
+def _with_unit(kind: Kind, meta: typing.Mapping[str, Any], name: str) -> Kind:
+    unit = meta.get("unit")
+    if unit is None:
+        return kind
+    if unit == "bytes" and kind.base == "integer":
+        return dataclasses.replace(kind, base="bytes")
+    raise TypeError(f"s3d.config: setting {name!r}: unit {unit!r} needs an int field of bytes")
 
 
 def _default(f: dataclasses.Field[Any]) -> object:

@@ -1,8 +1,9 @@
 """The effective configuration as TOML, with secrets masked (``s3d check-config``).
 
 The output loads back with ``load_settings`` into the same settings, masked secrets aside:
-``None`` values are written as comments (TOML has no null) and lists of records as arrays of
-tables after their section's plain keys, where TOML requires them.
+``None`` values are written as comments (TOML has no null), lists of records as arrays of
+tables after their section's plain keys, where TOML requires them, and byte sizes with a unit
+where one writes them exactly (``max_size = "10GiB"``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from s3d.config.options import Option, options, sections
+from s3d.config.sizes import format_size
 from s3d.settings import Settings
 
 MASK = "****"
@@ -47,7 +49,7 @@ def mask(metadata: Mapping[str, Any], value: object) -> object:
 def _line(option: Option, value: object) -> str:
     if value is None:
         return f"# {option.name} is unset"
-    return f"{option.name} = {toml_value(mask(option.metadata, value))}"
+    return f"{option.name} = {toml_setting(option, mask(option.metadata, value))}"
 
 
 def _tables(option: Option, records: tuple[Any, ...]) -> list[str]:
@@ -59,6 +61,15 @@ def _tables(option: Option, records: tuple[Any, ...]) -> list[str]:
         for f in dataclasses.fields(record):
             lines.append(f"{f.name} = {toml_value(mask(f.metadata, getattr(record, f.name)))}")
     return lines
+
+
+def toml_setting(option: Option, value: object) -> str:
+    """The TOML literal for a value of ``option``: a byte size as ``"10GiB"`` where a unit
+    writes it exactly, else as the integer."""
+    if option.kind.base == "bytes" and isinstance(value, int) and not isinstance(value, bool):
+        text = format_size(value)
+        return toml_value(value) if text == str(value) else toml_value(text)
+    return toml_value(value)
 
 
 def toml_value(value: object) -> str:

@@ -1,9 +1,10 @@
 """Turning raw configuration values into typed ones, for each ``Kind``.
 
 Two entry points: ``from_text`` for environment variables and flags (everything is a string:
-lists are comma-separated, records ``ID:SECRET``) and ``from_native`` for TOML values and values
-passed from Python. Both raise ``BadValue`` naming what was expected; the caller adds the key,
-the source and, unless the option is secret, the value received.
+lists are comma-separated, records ``ID:SECRET``, byte sizes ``64KiB``) and ``from_native`` for
+TOML values and values passed from Python (a byte size is an integer or such a string). Both
+raise ``BadValue`` naming what was expected; the caller adds the key, the source and, unless the
+option is secret, the value received.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from s3d.config import sizes
 from s3d.config.options import Kind
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -23,6 +25,7 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 _EXPECTED = {
     "string": "a string",
     "integer": "an integer",
+    "bytes": f"a byte size ({sizes.FORMS}; {sizes.UNITS_NOTE})",
     "number": "a number",
     "boolean": "true or false",
     "path": "a path",
@@ -77,6 +80,8 @@ def from_text(kind: Kind, text: str) -> object:
         if stripped.lower() in _TRUE | _FALSE:
             return stripped.lower() in _TRUE
         raise BadValue("expected true or false (or yes/no, 1/0)")
+    if kind.base == "bytes":
+        return _size(kind, stripped)
     return _scalar(kind, _number(kind, stripped))
 
 
@@ -96,9 +101,18 @@ def from_native(kind: Kind, value: object) -> object:
         return _unique(kind.record, tuple(items))
     if kind.base == "boolean" and isinstance(value, bool):
         return value
-    if kind.base in ("integer", "number") and isinstance(value, bool):
+    if kind.base in ("integer", "bytes", "number") and isinstance(value, bool):
         raise BadValue(f"expected {expected(kind)}")
+    if kind.base == "bytes" and isinstance(value, str):
+        return _size(kind, value)
     return _scalar(kind, value)
+
+
+def _size(kind: Kind, text: str) -> int:
+    try:
+        return sizes.parse_size(text)
+    except ValueError:
+        raise BadValue(f"expected {expected(kind)}") from None
 
 
 def _number(kind: Kind, text: str) -> object:
@@ -117,7 +131,7 @@ def _scalar(kind: Kind, value: object) -> object:
     base = kind.base
     if base == "string" and isinstance(value, str):
         return value
-    if base == "integer" and isinstance(value, int):
+    if base in ("integer", "bytes") and isinstance(value, int):
         return value
     if base == "number" and isinstance(value, int | float):
         if not math.isfinite(value):

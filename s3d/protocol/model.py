@@ -7,10 +7,10 @@ timezone-aware UTC ``datetime`` values. ETags are kept quoted, as S3 sends them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 Headers = tuple[tuple[str, str], ...]
 """HTTP headers as ordered (name, value) pairs; names lower-case."""
@@ -36,6 +36,18 @@ class ByteStream(Protocol):
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """Object bytes already on local disk: ``length`` bytes of the open ``file`` from
+    ``offset``, sent with sendfile. ``release`` (closes the file, lets the cache evict it again)
+    is called exactly once, when they are sent or the send failed."""
+
+    file: BinaryIO
+    offset: int
+    length: int
+    release: Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +163,12 @@ class ListPartsResult:
 
 @dataclass(frozen=True, slots=True)
 class ObjectResponse:
-    """A GET or HEAD answer: status (200, 206), the headers to send, and for GET the body."""
+    """A GET or HEAD answer: status (200, 206), the headers to send, and for GET the body,
+    streamed or from a local file."""
 
     status: int
     headers: Headers
-    body: ByteStream | None = None
+    body: ByteStream | LocalFile | None = None
 
 
 @dataclass(frozen=True, slots=True)

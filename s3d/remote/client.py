@@ -25,8 +25,8 @@ from s3d.remote.objects import ObjectOperations
 from s3d.settings import RemoteSettings
 
 if TYPE_CHECKING:
-    from s3d.gateway import Remote
     from s3d.journal.staging import StagedBody
+    from s3d.ports import Remote
 
 
 class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):

@@ -1,5 +1,8 @@
 """The aiohttp application: one catch-all route, request ids, error rendering, access log.
 
+The route hands each request to the S3 handler, or to the admin handler (``s3d/server/admin.py``)
+for the ``/_s3d/`` paths it claims; both go through the same middleware.
+
 Every response carries ``x-amz-request-id`` and ``x-amz-id-2``. ``S3Error`` becomes S3 error
 XML here; any other exception is logged with its traceback and answered ``500 InternalError``
 (the daemon keeps serving). One access-log line per request: method, path, status, bytes,
@@ -16,9 +19,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
+from s3d.server.admin import AdminHandler
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
-from s3d.server.respond import BODY_SENT, error_response
+from s3d.server.respond import error_response
+from s3d.server.sendfile import BODY_SENT
 from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.server")
@@ -133,12 +138,28 @@ def _body_bytes(response: web.StreamResponse | None) -> int:
     return len(body) if isinstance(body, bytes | bytearray) else 0
 
 
-def build_app(handler: S3Handler) -> web.Application:
+def build_app(handler: S3Handler, admin: AdminHandler | None = None) -> web.Application:
+    """The application: every request goes to ``handler``, or to ``admin`` when it claims it
+    (``/_s3d/…``, path style), through the same middleware: request ids, errors, access log."""
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
-    app.router.add_route("*", "/{tail:.*}", handler.__call__, expect_handler=handler.expect)
+    app.router.add_route(
+        "*", "/{tail:.*}", _dispatch(handler, admin), expect_handler=handler.expect
+    )
     app.on_response_prepare.append(_on_prepare)
     app[IN_FLIGHT] = InFlight()
     return app
+
+
+def _dispatch(handler: S3Handler, admin: AdminHandler | None) -> Handler:
+    if admin is None:
+        return handler.__call__
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        if admin.claims(request):
+            return await admin(request)
+        return await handler(request)
+
+    return dispatch
 
 
 MAX_CLIENT_BODY = 5 * 1024**3

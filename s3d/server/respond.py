@@ -1,8 +1,8 @@
 """Results to HTTP responses: S3 documents, object streams and error XML.
 
 The one place where ``S3Error`` becomes an HTTP answer. Object bodies are streamed in the
-chunks the remote (or, later, the cache) yields; the body stream is always closed, also when
-the client goes away mid-transfer.
+chunks the remote or the cache yields, or sent from a cached file with sendfile; the body is
+always closed, also when the client goes away mid-transfer.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from s3d.protocol.model import (
     ListMultipartUploadsResult,
     ListObjectsResult,
     ListPartsResult,
+    LocalFile,
     LocationResult,
     ObjectResponse,
     RawResponse,
@@ -33,13 +34,12 @@ from s3d.protocol.model import (
     TaggingResult,
     WriteResult,
 )
+from s3d.server.sendfile import BODY_SENT, send_local, without_length
 
 log = logging.getLogger("s3d.server")
 
 XML = "application/xml"
 
-BODY_SENT = web.ResponseKey("s3d.body_sent", int)
-"""Body bytes written so far by a streamed response (aiohttp's own count includes headers)."""
 
 _NO_CONTENT = (
     ops.DeleteObject,
@@ -52,7 +52,10 @@ _NO_CONTENT = (
 async def respond(request: web.Request, op: ops.Operation, result: Result) -> web.StreamResponse:
     """The HTTP response for ``result``; object bodies are streamed before this returns."""
     match result:
+        case ObjectResponse(body=LocalFile() as local):
+            return await send_local(request, result.status, result.headers, local)
         case ObjectResponse(body=body) | RawResponse(body=body) if body is not None:
+            assert not isinstance(body, LocalFile)
             return await _stream(request, result.status, result.headers, body)
         case ObjectResponse() | RawResponse():
             # HEAD: the length of the object, not of this (empty) body.
@@ -89,8 +92,7 @@ def _document(result: Result) -> tuple[bytes, Headers]:
     raise TypeError(f"no document for {type(result).__name__}")
 
 
-def _multi(headers: Headers) -> list[tuple[str, str]]:
-    return [(name, value) for name, value in headers if name != "content-length"]
+_multi = without_length
 
 
 async def _stream(

@@ -79,14 +79,14 @@ def call(endpoint: str, method: str, path: str, body: bytes = b""):
     return status, answer_headers, answer, time.monotonic() - started
 
 
-def assert_unavailable(endpoint: str, bucket: str) -> None:
+def assert_unavailable(endpoint: str, bucket: str, key: str = "key") -> None:
     for method, path, body in (
-        ("GET", f"/{bucket}/key", b""),
-        ("PUT", f"/{bucket}/key", b"data for a remote that is down"),
+        ("GET", f"/{bucket}/{key}", b""),
+        ("PUT", f"/{bucket}/{key}", b"data for a remote that is down"),
         ("GET", f"/{bucket}?list-type=2", b""),
         ("GET", f"/{bucket}", b""),
         ("GET", "/", b""),
-        ("HEAD", f"/{bucket}/key", b""),
+        ("HEAD", f"/{bucket}/{key}", b""),
     ):
         status, headers, answer, seconds = call(endpoint, method, path, body)
         assert status == 503, (method, path, answer)
@@ -110,9 +110,13 @@ def test_remote_down_then_back(switchable: SwitchableRemote, tmp_path: Path) -> 
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="key", Body=b"while up")
         assert s3.get_object(Bucket=bucket, Key="key")["Body"].read() == b"while up"
-        # Down again, with connections to it in s3d's pool.
+        # Down again, with connections to it in s3d's pool: what was read is still served
+        # from the cache; what never was cannot be.
         switchable.stop()
-        assert_unavailable(s3d.endpoint_url, bucket)
+        status, headers, answer, _ = call(s3d.endpoint_url, "GET", f"/{bucket}/key")
+        assert (status, answer) == (200, b"while up")
+        assert headers["x-s3d-cache"] in ("hit", "stale")
+        assert_unavailable(s3d.endpoint_url, bucket, key="never-read")
         assert list((tmp_path / "staging").iterdir()) == []
         # Back: served at once, nothing lost, nothing written while it was down.
         switchable.start()

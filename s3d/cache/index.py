@@ -1,0 +1,250 @@
+"""The cache index in SQLite (``<data-dir>/cache/index.sqlite``, WAL).
+
+Owns three tables: ``entries`` (one cached version per bucket and key, with its headers and
+layout), ``blocks`` (the blocks of an entry that are complete on disk, with their CRC32C) and
+``pins`` (keys never to evict). Invariant: a block row exists only for bytes already fsynced in
+the entry's data file; ``entries.stored`` is the sum of its blocks' lengths. Losing the last
+transactions in a power cut only forgets blocks, which are fetched again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+import aiosqlite
+
+from s3d.cache.entry import Entry, decode_headers, encode_headers
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    last_modified TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    block_size INTEGER NOT NULL,
+    validated_at REAL NOT NULL,
+    last_access REAL NOT NULL,
+    stored INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (bucket, key)
+);
+CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
+CREATE TABLE IF NOT EXISTS blocks (
+    entry_id TEXT NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    crc32c TEXT NOT NULL,
+    PRIMARY KEY (entry_id, idx)
+);
+CREATE TABLE IF NOT EXISTS pins (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+"""
+
+Stored = tuple[Entry, dict[int, str]]
+"""An entry and its complete blocks (index -> CRC32C)."""
+
+
+class CacheIndex:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self._path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._db.executescript(_SCHEMA)
+        await self._db.commit()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection. Idempotent."""
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the cache index is closed")
+        return self._db
+
+    async def get(self, bucket: str, key: str) -> Stored | None:
+        async with self.db.execute(
+            "SELECT id, etag, size, last_modified, headers, block_size, validated_at, mtime_ns"
+            " FROM entries WHERE bucket = ? AND key = ?",
+            (bucket, key),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        entry = Entry(
+            id=row[0],
+            bucket=bucket,
+            key=key,
+            etag=row[1],
+            size=row[2],
+            last_modified=datetime.fromisoformat(row[3]),
+            headers=decode_headers(row[4]),
+            block_size=row[5],
+            validated_at=row[6],
+            mtime_ns=int(row[7]),
+        )
+        async with self.db.execute(
+            "SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,)
+        ) as cursor:
+            blocks = {idx: crc for idx, crc in await cursor.fetchall()}
+        return entry, blocks
+
+    async def put(self, entry: Entry, now: float) -> tuple[str, int] | None:
+        """Record ``entry`` (no blocks yet), replacing the key's previous entry; returns the
+        replaced entry's id and stored bytes, for the caller to delete its data file."""
+        old = await self._id_of(entry.bucket, entry.key)
+        if old is not None:
+            await self.db.execute("DELETE FROM entries WHERE id = ?", (old[0],))
+        await self.db.execute(
+            "INSERT INTO entries (id, bucket, key, etag, size, last_modified, headers,"
+            " block_size, validated_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                entry.bucket,
+                entry.key,
+                entry.etag,
+                entry.size,
+                entry.last_modified.isoformat(),
+                encode_headers(entry.headers),
+                entry.block_size,
+                entry.validated_at,
+                now,
+            ),
+        )
+        await self.db.commit()
+        return old
+
+    async def _id_of(self, bucket: str, key: str) -> tuple[str, int] | None:
+        async with self.db.execute(
+            "SELECT id, stored FROM entries WHERE bucket = ? AND key = ?", (bucket, key)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    async def add_block(
+        self, entry_id: str, index: int, length: int, crc32c: str, mtime_ns: int
+    ) -> bool:
+        """Record a complete block; False when the entry is gone (replaced or dropped)."""
+        cursor = await self.db.execute(
+            "UPDATE entries SET stored = stored + ?, mtime_ns = ? WHERE id = ?",
+            (length, mtime_ns, entry_id),
+        )
+        if cursor.rowcount == 0:
+            await self.db.rollback()
+            return False
+        await self.db.execute(
+            "INSERT INTO blocks (entry_id, idx, length, crc32c) VALUES (?, ?, ?, ?)",
+            (entry_id, index, length, crc32c),
+        )
+        await self.db.commit()
+        return True
+
+    async def drop_blocks(self, entry_id: str, indexes: list[int]) -> int:
+        """Forget blocks found corrupt; returns the bytes they held."""
+        freed = 0
+        for index in indexes:
+            async with self.db.execute(
+                "DELETE FROM blocks WHERE entry_id = ? AND idx = ? RETURNING length",
+                (entry_id, index),
+            ) as cursor:
+                row = await cursor.fetchone()
+            freed += int(row[0]) if row else 0
+        await self.db.execute(
+            "UPDATE entries SET stored = stored - ? WHERE id = ?", (freed, entry_id)
+        )
+        await self.db.commit()
+        return freed
+
+    async def set_mtime(self, entry_id: str, mtime_ns: int) -> None:
+        await self.db.execute("UPDATE entries SET mtime_ns = ? WHERE id = ?", (mtime_ns, entry_id))
+        await self.db.commit()
+
+    async def validated(self, entry_id: str, when: float) -> None:
+        await self.db.execute("UPDATE entries SET validated_at = ? WHERE id = ?", (when, entry_id))
+        await self.db.commit()
+
+    async def delete(self, entry_ids: list[str]) -> int:
+        """Drop entries; returns how many were still there."""
+        removed = 0
+        for entry_id in entry_ids:
+            cursor = await self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+            removed += cursor.rowcount
+        await self.db.commit()
+        return removed
+
+    async def delete_key(self, bucket: str, key: str) -> tuple[str, int] | None:
+        """Drop the key's entry; its id and stored bytes, for the caller to delete the data
+        file."""
+        old = await self._id_of(bucket, key)
+        if old is not None:
+            await self.delete([old[0]])
+        return old
+
+    async def touch(self, accesses: dict[str, float]) -> None:
+        """Record last-access times gathered in memory since the last flush."""
+        if not accesses:
+            return
+        await self.db.executemany(
+            "UPDATE entries SET last_access = ? WHERE id = ?",
+            [(when, entry_id) for entry_id, when in accesses.items()],
+        )
+        await self.db.commit()
+
+    async def candidates(self, limit: int) -> list[tuple[str, int, float, bool]]:
+        """(id, stored, last_access, pinned), least recently used first."""
+        async with self.db.execute(
+            "SELECT e.id, e.stored, e.last_access, p.key IS NOT NULL FROM entries e"
+            " LEFT JOIN pins p ON p.bucket = e.bucket AND p.key = e.key"
+            " WHERE e.stored > 0 ORDER BY e.last_access LIMIT ?",
+            (limit,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(r[0]), int(r[1]), float(r[2]), bool(r[3])) for r in rows]
+
+    async def pin(self, bucket: str, key: str, pinned: bool) -> None:
+        if pinned:
+            await self.db.execute(
+                "INSERT OR IGNORE INTO pins (bucket, key) VALUES (?, ?)", (bucket, key)
+            )
+        else:
+            await self.db.execute("DELETE FROM pins WHERE bucket = ? AND key = ?", (bucket, key))
+        await self.db.commit()
+
+    async def totals(self) -> tuple[int, int, int]:
+        """(entries, bytes stored, pins)."""
+        async with self.db.execute("SELECT count(*), coalesce(sum(stored), 0) FROM entries") as c:
+            row = await c.fetchone()
+        async with self.db.execute("SELECT count(*) FROM pins") as c:
+            pins = await c.fetchone()
+        assert row is not None
+        assert pins is not None
+        return int(row[0]), int(row[1]), int(pins[0])
+
+    async def stored_by_entry(self) -> dict[str, int]:
+        async with self.db.execute("SELECT id, stored FROM entries") as cursor:
+            return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
+    async def layouts(self) -> dict[str, tuple[int, int]]:
+        """Every entry's (size, block_size), for reconciling files at start."""
+        async with self.db.execute("SELECT id, size, block_size FROM entries") as cursor:
+            return {str(r[0]): (int(r[1]), int(r[2])) for r in await cursor.fetchall()}

@@ -1,0 +1,167 @@
+"""Finding the entry a read answers from: fresh, revalidated, stale or newly discovered.
+
+Revalidation and discovery are single-flight per key: concurrent reads of a stale or unknown
+key share one conditional HEAD. A HEAD (not a GET) learns an unknown object's size, so that a
+ranged read of a large object fetches only its blocks, and a small object is fetched whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from s3d.cache.entry import Entry, layout, stored_headers
+from s3d.cache.fill import Fill
+from s3d.cache.index import CacheIndex
+from s3d.cache.space import Space
+from s3d.ports import Remote
+from s3d.protocol import operations as ops
+from s3d.protocol.conditions import parse_http_date
+from s3d.protocol.errors import (
+    InternalError,
+    NoSuchKey,
+    NotModified,
+    ServiceUnavailable,
+)
+from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse, header, quote_etag
+from s3d.protocol.ranges import ByteRange
+from s3d.settings import CacheSettings
+
+Found = tuple[Entry, dict[int, str], str]
+"""An entry, its complete blocks, and how it was found: hit, revalidated, stale or miss."""
+
+MakeEntry = Callable[[ObjectResponse, str, str], Entry]
+
+_CHECKSUM_MODE = (("x-amz-checksum-mode", "ENABLED"),)
+
+
+class Lookups:
+    def __init__(self, index: CacheIndex, space: Space, remote: Remote, make: MakeEntry) -> None:
+        self._index = index
+        self._space = space
+        self._remote = remote
+        self._make = make
+        self._inflight: dict[tuple[str, str], asyncio.Future[Found]] = {}
+
+    async def current(self, bucket: str, key: str, freshness: float) -> Found | None:
+        """The key's entry if cached: as is within ``freshness`` seconds of its last
+        validation, else revalidated. None when not cached. Raises NoSuchKey when the remote
+        says the object is gone (the entry is dropped)."""
+        stored = await self._index.get(bucket, key)
+        if stored is None:
+            return None
+        entry, blocks = stored
+        if time.time() - entry.validated_at <= freshness:
+            return entry, blocks, "hit"
+        return await self._single((bucket, key), lambda: self._revalidate(entry, blocks))
+
+    async def reload(self, entry: Entry) -> Found:
+        stored = await self._index.get(entry.bucket, entry.key)
+        if stored is None or stored[0].id != entry.id:
+            return entry, {}, "miss"
+        return stored[0], stored[1], "miss"
+
+    async def discover(self, bucket: str, key: str) -> Found:
+        """A new entry for an uncached key, from a HEAD; single-flight per key. Raises
+        NoSuchKey (and any other S3Error) as the remote answers."""
+        return await self._single((bucket, key), lambda: self._discover(bucket, key))
+
+    async def _discover(self, bucket: str, key: str) -> Found:
+        head = await self._remote.get_object(
+            ops.GetObject(bucket, key, head=True, headers=_CHECKSUM_MODE)
+        )
+        entry = self._make(head, bucket, key)
+        await self._space.record(entry)
+        return entry, {}, "miss"
+
+    async def _revalidate(self, entry: Entry, blocks: dict[int, str]) -> Found:
+        conditional = (*_CHECKSUM_MODE, ("if-none-match", entry.etag))
+        now = time.time()
+        try:
+            head = await self._remote.get_object(
+                ops.GetObject(entry.bucket, entry.key, head=True, headers=conditional)
+            )
+        except NotModified:
+            return await self._confirmed(entry, blocks, now)
+        except NoSuchKey:
+            await self._space.drop_key(entry.bucket, entry.key)
+            raise
+        except ServiceUnavailable:
+            return entry, blocks, "stale"
+        if quote_etag(header(head.headers, "etag") or "") == entry.etag:
+            return await self._confirmed(entry, blocks, now)
+        replacement = self._make(head, entry.bucket, entry.key)
+        await self._space.record(replacement)
+        return replacement, {}, "miss"
+
+    async def _confirmed(self, entry: Entry, blocks: dict[int, str], now: float) -> Found:
+        await self._index.validated(entry.id, now)
+        return dataclasses.replace(entry, validated_at=now), blocks, "revalidated"
+
+    async def _single(self, key: tuple[str, str], work: Callable[[], Awaitable[Found]]) -> Found:
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            found = await work()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters may be none
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(found)
+        return found
+
+
+def entry_from(
+    head: ObjectResponse,
+    bucket: str,
+    key: str,
+    entry_id: str,
+    settings: CacheSettings,
+    now: float,
+) -> Entry:
+    """An entry for the object a HEAD described."""
+    size = int(header(head.headers, "content-length") or 0)
+    modified = parse_http_date(header(head.headers, "last-modified")) or datetime.now(UTC)
+    block_size = layout(size, settings.block_size, settings.whole_object_max)
+    return Entry(
+        id=entry_id,
+        bucket=bucket,
+        key=key,
+        etag=quote_etag(header(head.headers, "etag") or ""),
+        size=size,
+        last_modified=modified,
+        headers=stored_headers(head.headers),
+        block_size=block_size,
+        validated_at=now,
+    )
+
+
+async def fetch_range(remote: Remote, fill: Fill) -> ByteStream:
+    """The remote's bytes for ``fill``: a ranged GET conditional on the entry's ETag, so
+    blocks of different versions never mix (412 PreconditionFailed if it changed)."""
+    entry = fill.entry
+    response = await remote.get_object(
+        ops.GetObject(
+            entry.bucket,
+            entry.key,
+            range=ByteRange(fill.start, fill.end - 1),
+            headers=(("if-match", entry.etag),),
+        )
+    )
+    if response.body is None or isinstance(response.body, LocalFile):
+        raise InternalError("the remote answered a ranged read without a body")
+    expected = f"bytes {fill.start}-{fill.end - 1}/{entry.size}"
+    got = header(response.headers, "content-range")
+    whole = response.status == 200 and fill.start == 0 and fill.end == entry.size
+    if not whole and got != expected:
+        await response.body.aclose()
+        raise ServiceUnavailable(f"The remote answered {got!r} for {expected!r}")
+    return response.body

@@ -1,0 +1,299 @@
+"""The read cache: GetObject and HeadObject answered from local disk when s3d may.
+
+Owns ``<data-dir>/cache`` (the index and the data files), the entries in use (``Active``), the
+fills in flight and the counters. Invariants: one entry per bucket and key; a block is served
+only once recorded complete; an entry in use is never evicted; a key written through s3d is
+dropped at once (``invalidate``) and no fill started before that write commits after it.
+
+A read goes: bypass (versions, parts, SSE-C…) → look up the entry → fresh, or revalidated
+with a conditional HEAD on its ETag (unchanged: keep; changed: replace; gone: drop; remote
+unreachable: serve stale) → conditions and range on the cached ETag and size → bytes from the
+data file with sendfile when every block is there, else a body that follows the fills bringing
+the missing blocks. The answer carries ``x-s3d-cache``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, Self
+
+from s3d.cache import lookup
+from s3d.cache.active import Active, CachedBody
+from s3d.cache.datafile import DataFiles
+from s3d.cache.entry import Entry, response_headers
+from s3d.cache.fill import Fill
+from s3d.cache.index import CacheIndex
+from s3d.cache.integrity import Integrity
+from s3d.cache.space import Space
+from s3d.cache.stats import CacheStats
+from s3d.ports import Remote
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import NotModified, S3Error
+from s3d.protocol.model import LocalFile, ObjectResponse, header
+from s3d.settings import CacheSettings
+
+log = logging.getLogger("s3d.cache")
+
+_BYPASS_HEADERS = ("x-amz-server-side-encryption-customer-", "x-amz-expected-bucket-owner")
+
+
+class ReadCache:
+    """Enter to open (reconciling files and index), exit to stop fills and close."""
+
+    def __init__(self, root: Path, settings: CacheSettings, remote: Remote) -> None:
+        self.settings = settings
+        self._remote = remote
+        self._index = CacheIndex(root / "index.sqlite")
+        self._files = DataFiles(root / "data")
+        self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
+        self._active: dict[str, Active] = {}
+        self._busy: Counter[str] = Counter()
+        self._generation: Counter[tuple[str, str]] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._space = Space(
+            self._index, self._files, settings, self.stats, self._is_busy, self._spawn
+        )
+        self._lookups = lookup.Lookups(self._index, self._space, remote, self._new_entry)
+        self._integrity = Integrity(self._index, self._files, self._space, self.stats)
+
+    async def __aenter__(self) -> Self:
+        await self._index.__aenter__()
+        try:
+            await self._space.open()
+        except BaseException:
+            await self._index.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel fills (their partial blocks are never recorded), flush access times, close
+        the index. Idempotent."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for active in list(self._active.values()):
+            await active.file.close()
+        self._active.clear()
+        with contextlib.suppress(Exception):
+            await self._space.close()
+        await self._index.aclose()
+
+    def _is_busy(self, entry_id: str) -> bool:
+        return entry_id in self._active or self._busy[entry_id] > 0
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def get(self, op: ops.GetObject) -> ObjectResponse:
+        """Answer a GetObject or HeadObject. Raises S3Error as the remote would (NoSuchKey,
+        InvalidRange, NotModified, PreconditionFailed, ServiceUnavailable…)."""
+        if _bypass(op):
+            self.stats.bypass += 1
+            return _marked(await self._remote.get_object(op), "bypass")
+        key = (op.bucket, op.key)
+        generation = self._generation[key]
+        found = await self._lookups.current(op.bucket, op.key, self.settings.freshness)
+        if found is None:
+            if not op.conditions.empty:
+                self.stats.bypass += 1
+                return _marked(await self._remote.get_object(op), "bypass")
+            try:
+                found = await self._lookups.discover(op.bucket, op.key)
+            except S3Error as exc:
+                if op.head or exc.http_status >= 500:
+                    raise
+                # A HEAD's error has no document (NoSuchKey or NoSuchBucket? which key?): ask
+                # the remote the question the client asked, for the answer S3 gives it.
+                self.stats.bypass += 1
+                return _marked(await self._remote.get_object(op), "bypass")
+        if self._generation[key] != generation:
+            # Written through s3d while we looked: answer from the remote, cache nothing.
+            self.stats.bypass += 1
+            return _marked(await self._remote.get_object(op), "bypass")
+        entry, present, state = found
+        self._space.touch(entry.id)
+        try:
+            op.conditions.check_read(entry.etag, entry.last_modified)
+        except NotModified as exc:
+            exc.headers.update({"ETag": entry.etag, "x-s3d-cache": state})
+            raise
+        return await self._answer(op, entry, present, state)
+
+    def _new_entry(self, head: ObjectResponse, bucket: str, key: str) -> Entry:
+        return lookup.entry_from(head, bucket, key, uuid.uuid4().hex, self.settings, time.time())
+
+    async def _answer(
+        self, op: ops.GetObject, entry: Entry, present: dict[int, str], state: str
+    ) -> ObjectResponse:
+        span = op.range.resolve(entry.size) if op.range is not None else None
+        checksums = (header(op.headers, "x-amz-checksum-mode") or "").upper() == "ENABLED"
+        headers = response_headers(
+            entry, span, state=state, checksums=checksums, overrides=op.overrides
+        )
+        status = 206 if span is not None else 200
+        if op.head or entry.size == 0:
+            self._count(state)
+            return ObjectResponse(status, headers)
+        first, last = span if span is not None else (0, entry.size - 1)
+        blocks = entry.blocks_for(first, last)
+        if all(b in present for b in blocks) and entry.id not in self._active:
+            local = await self._local(entry, present, blocks, first, last)
+            if local is not None:
+                self._count(state)
+                return ObjectResponse(status, headers, local)
+            present = (await self._lookups.reload(entry))[1]
+        if not all(b in present for b in blocks) and state != "miss":
+            state = "miss"
+            headers = response_headers(
+                entry, span, state=state, checksums=checksums, overrides=op.overrides
+            )
+        self._count(state)
+        body = await self._follow(entry, present, first, last)
+        return ObjectResponse(status, headers, body)
+
+    def _count(self, state: str) -> None:
+        stats = self.stats
+        if state == "hit":
+            stats.hits += 1
+        elif state == "revalidated":
+            stats.revalidated += 1
+        elif state == "stale":
+            stats.stale += 1
+        else:
+            stats.misses += 1
+
+    async def _local(
+        self, entry: Entry, present: dict[int, str], blocks: range, first: int, last: int
+    ) -> LocalFile | None:
+        """The bytes as a local file for sendfile, after the integrity check; None when a
+        block turned out bad (it is dropped, to be fetched again)."""
+        self._busy[entry.id] += 1
+        try:
+            file = await self._integrity.open_checked(entry, present, blocks)
+        except BaseException:
+            self._release(entry.id)
+            raise
+        if file is None:
+            self._release(entry.id)
+            return None
+
+        def release() -> None:
+            file.close()
+            self._release(entry.id)
+
+        return LocalFile(file, first, last - first + 1, release)
+
+    def _release(self, entry_id: str) -> None:
+        self._busy[entry_id] -= 1
+        if self._busy[entry_id] <= 0:
+            del self._busy[entry_id]
+
+    async def _follow(
+        self, entry: Entry, present: dict[int, str], first: int, last: int
+    ) -> CachedBody:
+        active = self._active.get(entry.id)
+        if active is None:
+            file = await self._files.open(entry.id, entry.size, whole=entry.whole)
+            active = self._active[entry.id] = Active(entry, dict(present), file)
+        active.readers += 1
+        for run_first, run_last in active.missing_runs(*_block_bounds(entry, first, last)):
+            self._start_fill(active, run_first, run_last)
+        return CachedBody(active, first, last, self._start_fill, lambda: self._detach(active))
+
+    def _detach(self, active: Active) -> None:
+        active.detach()
+        self._maybe_close(active)
+
+    def _maybe_close(self, active: Active) -> None:
+        if active.idle and self._active.get(active.entry.id) is active:
+            del self._active[active.entry.id]
+            self._spawn(active.file.close())
+
+    # -- fills ----------------------------------------------------------------------------
+
+    def _start_fill(self, active: Active, first: int, last: int) -> Fill:
+        entry = active.entry
+        key = (entry.bucket, entry.key)
+        generation = self._generation[key]
+
+        async def on_block(index: int, length: int, crc: str, mtime: int) -> bool:
+            if active.invalid or self._generation[key] != generation:
+                return False
+            if not await self._index.add_block(entry.id, index, length, crc, mtime):
+                return False
+            active.present[index] = crc
+            self._integrity.verified(entry.id, index)
+            self._space.added(length)
+            return True
+
+        fill = Fill(entry, first, last, active.file, on_block)
+        active.fills.append(fill)
+        self.stats.remote_fetches += 1
+        self._spawn(self._run_fill(active, fill))
+        return fill
+
+    async def _run_fill(self, active: Active, fill: Fill) -> None:
+        try:
+            body = await lookup.fetch_range(self._remote, fill)
+        except S3Error as exc:
+            fill.fail(exc)
+            if exc.error_code == "PreconditionFailed":
+                # The object changed under this entry: drop it; the next read starts afresh.
+                await self.invalidate(fill.entry.bucket, fill.entry.key)
+        except BaseException as exc:
+            fill.fail(exc)
+            raise
+        else:
+            await fill.run(body)
+        finally:
+            active.fills.remove(fill)
+            self._maybe_close(active)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- writes through s3d, pins ---------------------------------------------------------
+
+    async def invalidate(self, bucket: str, key: str) -> None:
+        """Forget the key at once: its entry, its data, and any fill of it still running."""
+        self._generation[(bucket, key)] += 1
+        for active in self._active.values():
+            if active.entry.bucket == bucket and active.entry.key == key:
+                active.invalid = True
+                self._integrity.forget(active.entry.id)
+                for fill in active.fills:
+                    fill.cancelled = True
+        await self._space.drop_key(bucket, key)
+
+    async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
+        """Pinned keys are never evicted (filter rules use this)."""
+        await self._index.pin(bucket, key, pinned)
+        self.stats.pinned = (await self._index.totals())[2]
+
+
+def _bypass(op: ops.GetObject) -> bool:
+    if op.version_id is not None or op.part_number is not None:
+        return True
+    return any(name.startswith(_BYPASS_HEADERS) for name, _ in op.headers)
+
+
+def _marked(response: ObjectResponse, state: str) -> ObjectResponse:
+    return dataclasses.replace(response, headers=(*response.headers, ("x-s3d-cache", state)))
+
+
+def _block_bounds(entry: Entry, first: int, last: int) -> tuple[int, int]:
+    blocks = entry.blocks_for(first, last)
+    return blocks.start, blocks.stop - 1

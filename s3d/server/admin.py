@@ -1,0 +1,120 @@
+"""The admin endpoint: ``/_s3d/<command>`` on the S3 port (``s3d status`` reads it).
+
+Theory of operation. A request is an admin request when its path starts with ``/_s3d/`` and
+its Host does not name a bucket under a base domain. ``_s3d`` is never a bucket name (bucket
+names start with a letter or a digit), so no path-style S3 request is taken; under a
+virtual-hosted Host the path is a key, and the request goes to the S3 handler as always.
+
+An admin request is authenticated exactly as an S3 request, by the same ``Authenticator``
+(SigV4 header or presigned, with the local keys; anonymous only where configured, and then
+only GET for ``read``), and only then looked up in the route table, so that an unauthenticated
+caller learns nothing of which commands exist. A route is a method, a command (the path under
+``/_s3d/``), the action name the access log shows and an async function from the query to a
+JSON document. Refusals are ``S3Error``s: the app's middleware renders them as S3 error XML,
+stamps the request id and writes the access-log line, for admin requests as for S3 ones.
+Admin commands take no body; one sent is not read (the connection is closed after the answer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from s3d.protocol.errors import MethodNotAllowed, S3Error
+from s3d.protocol.model import Headers
+from s3d.protocol.routing import Query, Target, locate, parse_query
+from s3d.protocol.sigv4 import SignedRequest
+from s3d.server.auth import Authenticator
+from s3d.server.handler import REQUEST_INFO, request_headers
+
+PREFIX = "/_s3d/"
+JSON = "application/json"
+
+StatusProvider = Callable[[], Mapping[str, object]]
+AdminAction = Callable[[Query], Awaitable[Mapping[str, object]]]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRoute:
+    """One admin command: ``method /_s3d/<command>`` runs ``run`` with the request's query."""
+
+    method: str
+    command: str
+    """The path under ``/_s3d/``: ``status``, ``journal/retry``."""
+    action: str
+    """The action the access log shows: ``s3d:GetStatus``."""
+    run: AdminAction
+
+
+class NoSuchAdminCommand(S3Error):
+    code = "NoSuchAdminCommand"
+    status = 404
+    default_message = "s3d has no admin command at this path."
+
+
+def admin_routes(*, status: StatusProvider) -> tuple[AdminRoute, ...]:
+    """The admin route table. Each command's implementation is passed in by the daemon."""
+
+    async def get_status(query: Query) -> Mapping[str, object]:
+        return status()
+
+    return (AdminRoute("GET", "status", "s3d:GetStatus", get_status),)
+
+
+def is_admin_request(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> bool:
+    """Whether a request is for the admin endpoint rather than for S3 (see the module doc)."""
+    if not raw_path.startswith(PREFIX):
+        return False
+    try:
+        # Located as a request for "/", only the Host can name a bucket: virtual-hosted or not,
+        # by the S3 handler's own rule.
+        return not locate("/", headers, base_domains).virtual_host
+    except S3Error:
+        return False  # a Host naming an invalid bucket: the S3 handler answers for it
+
+
+class AdminHandler:
+    """Answers admin requests from a table of ``AdminRoute``s."""
+
+    def __init__(
+        self,
+        routes: Iterable[AdminRoute],
+        authenticator: Authenticator,
+        base_domains: tuple[str, ...],
+    ) -> None:
+        self._routes = {(route.method, route.command): route for route in routes}
+        self._auth = authenticator
+        self._base_domains = base_domains
+
+    def claims(self, request: web.Request) -> bool:
+        """Whether ``request`` is an admin request this handler answers."""
+        raw_path = request.raw_path.partition("?")[0]
+        return is_admin_request(raw_path, request_headers(request), self._base_domains)
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        """The command's JSON document. Raises the authentication errors of
+        ``Authenticator.authenticate``, ``NoSuchAdminCommand`` and ``MethodNotAllowed``."""
+        info = request[REQUEST_INFO]
+        raw_path, _, raw_query = request.raw_path.partition("?")
+        signed = SignedRequest(request.method, raw_path, raw_query, request_headers(request))
+        principal = self._auth.authenticate(signed, Target(None, None))
+        info.principal = principal.name
+        route = self._route(request.method, raw_path.removeprefix(PREFIX))
+        info.action = route.action
+        document = await route.run(parse_query(raw_query))
+        body = json.dumps(document, indent=2, default=str) + "\n"
+        return web.Response(text=body, content_type=JSON, headers={"Cache-Control": "no-store"})
+
+    def _route(self, method: str, command: str) -> AdminRoute:
+        route = self._routes.get((method, command))
+        if route is not None:
+            return route
+        allowed = sorted(m for m, c in self._routes if c == command)
+        if not allowed:
+            raise NoSuchAdminCommand(Command=command)
+        raise MethodNotAllowed(
+            Method=method, ResourceType="ADMIN", headers={"Allow": ", ".join(allowed)}
+        )

@@ -1,0 +1,89 @@
+"""``s3d status`` as text: the status document (``GET /_s3d/status``) for people.
+
+The daemon section, then the cache (entries, bytes used of the maximum, hit ratio and the
+counters), then any other section the document carries, shown key by key, so that a section
+the daemon adds later appears without a change here. Missing or odd values show as zero or
+``?`` rather than failing: the document comes from a daemon that may be newer or older.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_COUNTERS = ("hits", "misses", "revalidated", "stale", "bypass")
+
+
+def render_status(document: dict[str, Any]) -> str:
+    """``GET /_s3d/status`` for people: the daemon, then the cache, then any other section
+    the document has (shown as it is), one ``name: value`` per line."""
+    lines = ["daemon"]
+    lines += _rows(
+        ("version", str(document.get("version", "?"))),
+        ("uptime", _duration(_number(document.get("uptime_seconds")))),
+        ("endpoint", str(document.get("endpoint", "?"))),
+        ("remote", str(document.get("remote", "?"))),
+    )
+    cache = document.get("cache")
+    if isinstance(cache, dict):
+        lines += ["cache", *_cache_rows(cache)]
+    for name, section in document.items():
+        if isinstance(section, dict) and name != "cache":
+            lines += [name, *_rows(*((str(k), _plain(v)) for k, v in section.items()))]
+    return "\n".join(lines) + "\n"
+
+
+def _cache_rows(cache: dict[str, Any]) -> list[str]:
+    if not cache.get("enabled", True):
+        return _rows(("enabled", "no"))
+    used, size = _number(cache.get("bytes")), _number(cache.get("max_size"))
+    share = f" ({_percent(used / size)})" if size else ""
+    evicted = _number(cache.get("evicted_bytes"))
+    rows = [
+        ("entries", f"{_number(cache.get('entries')):,.0f}"),
+        ("used", f"{_bytes(used)} of {_bytes(size)}{share}"),
+        ("hit ratio", _percent(_number(cache.get("hit_ratio")))),
+        *((name, f"{_number(cache.get(name)):,.0f}") for name in _COUNTERS),
+        ("evictions", f"{_number(cache.get('evictions')):,.0f} ({_bytes(evicted)})"),
+    ]
+    return _rows(*rows)
+
+
+def _rows(*rows: tuple[str, str]) -> list[str]:
+    return [f"  {name + ':':<14}{value}" for name, value in rows]
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _plain(value: object) -> str:
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def _percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+def _bytes(size: float) -> str:
+    """``1.5 GiB``, ``10 GiB``, ``512 B``: one decimal at most, for reading, not for parsing."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+    power = 0
+    while abs(size) >= 1024 and power < len(units) - 1:
+        size /= 1024
+        power += 1
+    text = f"{size:.1f}".removesuffix(".0")
+    return f"{text} {units[power]}"
+
+
+def _duration(seconds: float) -> str:
+    """``3d 4h 5m``, ``2h 3m 4s``, ``5m 6s``, ``7s``: the two or three largest units."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
