@@ -94,9 +94,13 @@ def _key(settings: Settings) -> AccessKey | None:
 
 def _tls(settings: Settings) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    if settings.server.tls_cert_file is not None:
+    cert = settings.server.tls_cert_file
+    if cert is not None:
         # The daemon's own certificate is trusted too: it is often self-signed.
-        context.load_verify_locations(settings.server.tls_cert_file)
+        try:
+            context.load_verify_locations(cert)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"server.tls_cert_file: cannot trust {cert}: {exc}") from None
     return context
 
 

@@ -22,9 +22,9 @@ from typing import Self
 from aiohttp import web
 
 from s3d import local_keys
+from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
 from s3d.cli import version
-from s3d.cache.service import ReadCache
 from s3d.gateway import Gateway
 from s3d.journal.staging import StagingArea
 from s3d.logs import configure_logging

@@ -78,6 +78,7 @@ class DaemonThread:
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self.daemon: Daemon | None = None
         self._thread = threading.Thread(target=self._run, name="s3d-daemon", daemon=True)
 
     def __enter__(self) -> DaemonThread:
@@ -99,10 +100,20 @@ class DaemonThread:
             self._error = exc
             self._ready.set()
 
+    def call(self, coroutine: Any) -> Any:
+        """Run a coroutine on the daemon's event loop and return its result."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(60)
+
+    def cache_stats(self) -> dict[str, object]:
+        assert self.daemon is not None and self.daemon.cache is not None
+        return self.daemon.cache.stats.as_dict()
+
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with Daemon(self.settings) as daemon:
+            self.daemon = daemon
             self.endpoint_url = daemon.endpoint_url
             self._ready.set()
             await self._stop.wait()
@@ -400,3 +411,81 @@ class DaemonProcess:
         self.access_key_id = fields["access key id"]
         self.secret_access_key = fields["secret access key"]
         assert self.endpoint_url, self.stdout
+
+
+class CountingRelay:
+    """A plain HTTP relay in front of the remote that records every request it passes on
+    (method, path, Range header), so tests can count what s3d asks the remote for.
+
+    Runs on its own thread and event loop; bodies stream through in both directions.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.requests: list[tuple[str, str, str | None]] = []
+        self.url = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def __enter__(self) -> CountingRelay:
+        self._thread.start()
+        self._ready.wait(30)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop relaying (the remote becomes unreachable through it). Idempotent."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def count(self, method: str, path_prefix: str = "") -> int:
+        return sum(1 for m, p, _ in self.requests if m == method and p.startswith(path_prefix))
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+    async def _main(self) -> None:
+        import aiohttp
+        from aiohttp import web
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        hop = {"host", "content-length", "transfer-encoding", "connection"}
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+
+            async def relay(request: web.Request) -> web.StreamResponse:
+                self.requests.append((request.method, request.path, request.headers.get("Range")))
+                headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
+                data = await request.read()
+                async with session.request(
+                    request.method,
+                    self.target + request.raw_path,
+                    headers=headers,
+                    data=data or None,
+                    allow_redirects=False,
+                ) as upstream:
+                    response = web.StreamResponse(
+                        status=upstream.status,
+                        headers={k: v for k, v in upstream.headers.items() if k.lower() not in hop},
+                    )
+                    if upstream.content_length is not None:
+                        response.content_length = upstream.content_length
+                    await response.prepare(request)
+                    async for chunk in upstream.content.iter_chunked(1 << 16):
+                        await response.write(chunk)
+                    await response.write_eof()
+                    return response
+
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", relay)
+            runner = web.AppRunner(app, access_log=None, auto_decompress=False)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            self.url = f"http://{host}:{port}"
+            self._ready.set()
+            await self._stop.wait()
+            await runner.cleanup()

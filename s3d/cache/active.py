@@ -82,6 +82,7 @@ class CachedBody:
     async def _chunks(self) -> AsyncIterator[bytes]:
         active, entry = self._active, self._active.entry
         position = self._first
+        fill: Fill | None = None
         while position <= self._last:
             block = position // entry.block_size
             block_end = min(entry.span(block)[1], self._last + 1)
@@ -95,6 +96,10 @@ class CachedBody:
             if not data:
                 raise ServiceUnavailable("The cached object ended early")
             position += len(data)
+            if position > self._last and fill is not None:
+                # Finish the answer only once its last block is on disk: a client that reads
+                # again after this one completes finds the bytes cached.
+                await fill.settled(block)
             yield data
 
     @property

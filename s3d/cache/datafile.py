@@ -78,10 +78,11 @@ class DataFiles:
     def path(self, entry_id: str) -> Path:
         return self.root / entry_id[:2] / entry_id
 
-    async def open(self, entry_id: str, size: int, *, whole: bool) -> DataFile:
-        """Open the entry's data file for writing and reading, creating it if needed: a
-        ``.part`` file for a whole object, a sparse file of ``size`` bytes for blocks."""
-        return await asyncio.to_thread(self._open, entry_id, size, whole)
+    async def open(self, entry_id: str, size: int, *, whole: bool, complete: bool) -> DataFile:
+        """Open the entry's data file for writing and reading, creating it if needed: a new
+        ``.part`` file for a whole object not yet cached, a sparse file of ``size`` bytes for
+        blocks; a complete whole object is opened where it lies."""
+        return await asyncio.to_thread(self._open, entry_id, size, whole and not complete)
 
     def _open(self, entry_id: str, size: int, whole: bool) -> DataFile:
         final = self.path(entry_id)

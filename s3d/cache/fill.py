@@ -46,6 +46,7 @@ class Fill:
         self.stop_after: int | None = None
         """Set when no reader is left: stop after this block rather than fetch the rest."""
         self.cancelled = False
+        self.committed: set[int] = set()
         self._on_block = on_block
         self._changed = asyncio.Event()
 
@@ -54,6 +55,11 @@ class Fill:
             return False
         limit = self.last if self.stop_after is None else min(self.last, self.stop_after)
         return self.first <= block <= limit
+
+    async def settled(self, block: int) -> None:
+        """Return once ``block`` is committed or the fill has ended, however it ended."""
+        while block not in self.committed and not self.finished:
+            await self._changed.wait()
 
     async def wait_for(self, offset: int) -> None:
         """Return once byte ``offset`` is written. Raises the fill's error (or
@@ -143,7 +149,12 @@ class Fill:
             return False
         start, end = self.entry.span(block)
         mtime = await (self.file.publish() if self.file.partial else self.file.sync())
-        return await self._on_block(block, end - start, crc.b64digest(), mtime)
+        if not await self._on_block(block, end - start, crc.b64digest(), mtime):
+            return False
+        self.committed.add(block)
+        self._changed.set()
+        self._changed = asyncio.Event()
+        return True
 
 
 def _write_and_hash(file: DataFile, offset: int, data: bytes, crc: Checksum) -> None:

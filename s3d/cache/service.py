@@ -147,7 +147,10 @@ class ReadCache:
             return ObjectResponse(status, headers)
         first, last = span if span is not None else (0, entry.size - 1)
         blocks = entry.blocks_for(first, last)
-        if all(b in present for b in blocks) and entry.id not in self._active:
+        active = self._active.get(entry.id)
+        if active is not None:
+            present = active.present  # kept current by the fills, unlike the lookup's copy
+        if all(b in present for b in blocks):
             local = await self._local(entry, present, blocks, first, last)
             if local is not None:
                 self._count(state)
@@ -204,8 +207,14 @@ class ReadCache:
     ) -> CachedBody:
         active = self._active.get(entry.id)
         if active is None:
-            file = await self._files.open(entry.id, entry.size, whole=entry.whole)
-            active = self._active[entry.id] = Active(entry, dict(present), file)
+            # The lookup's blocks may predate a fill that finished since: read them again.
+            _, present, _ = await self._lookups.reload(entry)
+            file = await self._files.open(
+                entry.id, entry.size, whole=entry.whole, complete=0 in present
+            )
+            active = self._active.setdefault(entry.id, Active(entry, dict(present), file))
+            if active.file is not file:
+                await file.close()
         active.readers += 1
         for run_first, run_last in active.missing_runs(*_block_bounds(entry, first, last)):
             self._start_fill(active, run_first, run_last)

@@ -91,6 +91,8 @@ class AdminHandler:
 
     def claims(self, request: web.Request) -> bool:
         """Whether ``request`` is an admin request this handler answers."""
+        if not request.raw_path.startswith(PREFIX):
+            return False  # the S3 requests: without building their headers
         raw_path = request.raw_path.partition("?")[0]
         return is_admin_request(raw_path, request_headers(request), self._base_domains)
 
