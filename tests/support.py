@@ -106,7 +106,8 @@ class DaemonThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(60)
 
     def cache_stats(self) -> dict[str, object]:
-        assert self.daemon is not None and self.daemon.cache is not None
+        assert self.daemon is not None
+        assert self.daemon.cache is not None
         return self.daemon.cache.stats.as_dict()
 
     async def _main(self) -> None:
