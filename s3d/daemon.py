@@ -93,7 +93,10 @@ class Daemon:
             settings.server.base_domains,
             settings.server.body_timeout,
         )
-        app = build_app(handler, self._admin(authenticator))
+        await self._listen(build_app(handler, self._admin(authenticator)))
+
+    async def _listen(self, app: web.Application) -> None:
+        settings = self.settings
         runner = web.AppRunner(
             app,
             handle_signals=False,

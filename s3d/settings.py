@@ -177,7 +177,7 @@ class CacheSettings:
     max_size: int = field(
         default=10 * GiB,
         metadata={
-            "help": "bytes the cache may hold on the data volume (suffixes KiB, MiB, GiB, TiB)",
+            "help": "bytes the cache may hold on the data volume",
             "unit": "bytes",
             "min": 0,
         },

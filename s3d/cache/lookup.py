@@ -34,16 +34,20 @@ Found = tuple[Entry, dict[int, str], str]
 """An entry, its complete blocks, and how it was found: hit, revalidated, stale or miss."""
 
 MakeEntry = Callable[[ObjectResponse, str, str], Entry]
+Adopt = Callable[[Entry, ByteStream], Awaitable[None]]
 
 _CHECKSUM_MODE = (("x-amz-checksum-mode", "ENABLED"),)
 
 
 class Lookups:
-    def __init__(self, index: CacheIndex, space: Space, remote: Remote, make: MakeEntry) -> None:
+    def __init__(
+        self, index: CacheIndex, space: Space, remote: Remote, make: MakeEntry, adopt: Adopt
+    ) -> None:
         self._index = index
         self._space = space
         self._remote = remote
         self._make = make
+        self._adopt = adopt
         self._inflight: dict[tuple[str, str], asyncio.Future[Found]] = {}
 
     async def current(self, bucket: str, key: str, freshness: float) -> Found | None:
@@ -64,17 +68,27 @@ class Lookups:
             return entry, {}, "miss"
         return stored[0], stored[1], "miss"
 
-    async def discover(self, bucket: str, key: str) -> Found:
-        """A new entry for an uncached key, from a HEAD; single-flight per key. Raises
+    async def discover(self, bucket: str, key: str, *, whole: bool) -> Found:
+        """A new entry for an uncached key; single-flight per key. For a read of the whole
+        object one GET both describes it and starts filling it (handed to ``adopt``);
+        otherwise a HEAD describes it, so that a ranged read fetches only its blocks. Raises
         NoSuchKey (and any other S3Error) as the remote answers."""
-        return await self._single((bucket, key), lambda: self._discover(bucket, key))
+        return await self._single((bucket, key), lambda: self._discover(bucket, key, whole))
 
-    async def _discover(self, bucket: str, key: str) -> Found:
-        head = await self._remote.get_object(
-            ops.GetObject(bucket, key, head=True, headers=_CHECKSUM_MODE)
+    async def _discover(self, bucket: str, key: str, whole: bool) -> Found:
+        answer = await self._remote.get_object(
+            ops.GetObject(bucket, key, head=not whole, headers=_CHECKSUM_MODE)
         )
-        entry = self._make(head, bucket, key)
-        await self._space.record(entry)
+        body = answer.body
+        try:
+            entry = self._make(answer, bucket, key)
+            await self._space.record(entry)
+        except BaseException:
+            if body is not None and not isinstance(body, LocalFile):
+                await body.aclose()
+            raise
+        if body is not None and not isinstance(body, LocalFile):
+            await self._adopt(entry, body)
         return entry, {}, "miss"
 
     async def _revalidate(self, entry: Entry, blocks: dict[int, str]) -> Found:

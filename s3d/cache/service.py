@@ -37,7 +37,7 @@ from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NotModified, S3Error
-from s3d.protocol.model import LocalFile, ObjectResponse, header
+from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse, header
 from s3d.settings import CacheSettings
 
 log = logging.getLogger("s3d.cache")
@@ -61,7 +61,9 @@ class ReadCache:
         self._space = Space(
             self._index, self._files, settings, self.stats, self._is_busy, self._spawn
         )
-        self._lookups = lookup.Lookups(self._index, self._space, remote, self._new_entry)
+        self._lookups = lookup.Lookups(
+            self._index, self._space, remote, self._new_entry, self._adopt
+        )
         self._integrity = Integrity(self._index, self._files, self._space, self.stats)
 
     async def __aenter__(self) -> Self:
@@ -109,7 +111,8 @@ class ReadCache:
                 self.stats.bypass += 1
                 return _marked(await self._remote.get_object(op), "bypass")
             try:
-                found = await self._lookups.discover(op.bucket, op.key)
+                whole = not op.head and op.range is None
+                found = await self._lookups.discover(op.bucket, op.key, whole=whole)
             except S3Error as exc:
                 if op.head or exc.http_status >= 500:
                     raise
@@ -231,7 +234,18 @@ class ReadCache:
 
     # -- fills ----------------------------------------------------------------------------
 
-    def _start_fill(self, active: Active, first: int, last: int) -> Fill:
+    async def _adopt(self, entry: Entry, body: ByteStream) -> None:
+        """Fill a new entry from the remote's answer that described it (a whole GET)."""
+        if entry.blocks == 0:
+            await body.aclose()
+            return
+        file = await self._files.open(entry.id, entry.size, whole=entry.whole, complete=False)
+        active = self._active[entry.id] = Active(entry, {}, file)
+        self._start_fill(active, 0, entry.blocks - 1, body)
+
+    def _start_fill(
+        self, active: Active, first: int, last: int, body: ByteStream | None = None
+    ) -> Fill:
         entry = active.entry
         key = (entry.bucket, entry.key)
         generation = self._generation[key]
@@ -249,12 +263,13 @@ class ReadCache:
         fill = Fill(entry, first, last, active.file, on_block)
         active.fills.append(fill)
         self.stats.remote_fetches += 1
-        self._spawn(self._run_fill(active, fill))
+        self._spawn(self._run_fill(active, fill, body))
         return fill
 
-    async def _run_fill(self, active: Active, fill: Fill) -> None:
+    async def _run_fill(self, active: Active, fill: Fill, body: ByteStream | None) -> None:
         try:
-            body = await lookup.fetch_range(self._remote, fill)
+            if body is None:
+                body = await lookup.fetch_range(self._remote, fill)
         except S3Error as exc:
             fill.fail(exc)
             if exc.error_code == "PreconditionFailed":
