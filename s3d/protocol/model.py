@@ -168,7 +168,14 @@ class ObjectResponse:
 
     status: int
     headers: Headers
-    body: ByteStream | LocalFile | None = None
+    body: ByteStream | LocalFile | bytes | None = None
+
+
+def stream_of(body: ByteStream | LocalFile | bytes | None) -> ByteStream | None:
+    """``body`` when it is a stream (what the remote answers), else None."""
+    if body is None or isinstance(body, LocalFile | bytes):
+        return None
+    return body
 
 
 @dataclass(frozen=True, slots=True)

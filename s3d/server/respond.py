@@ -54,8 +54,12 @@ async def respond(request: web.Request, op: ops.Operation, result: Result) -> we
     match result:
         case ObjectResponse(body=LocalFile() as local):
             return await send_local(request, result.status, result.headers, local)
+        case ObjectResponse(body=bytes() as data):
+            response = web.Response(body=data, status=result.status, headers=_multi(result.headers))
+            response[BODY_SENT] = len(data)
+            return response
         case ObjectResponse(body=body) | RawResponse(body=body) if body is not None:
-            assert not isinstance(body, LocalFile)
+            assert not isinstance(body, LocalFile | bytes)
             return await _stream(request, result.status, result.headers, body)
         case ObjectResponse() | RawResponse():
             # HEAD: the length of the object, not of this (empty) body.
