@@ -206,6 +206,15 @@ class CacheSettings:
             "min": 0,
         },
     )
+    memory_size: int = field(
+        default=64 * MiB,
+        metadata={
+            "help": "bytes of small hot objects (up to 256KiB each) also kept in memory; 0 "
+            "turns that off",
+            "unit": "bytes",
+            "min": 0,
+        },
+    )
     block_size: int = field(
         default=8 * MiB,
         metadata={

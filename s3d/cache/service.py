@@ -32,6 +32,7 @@ from s3d.cache.entry import Entry, response_headers
 from s3d.cache.fill import Fill
 from s3d.cache.index import CacheIndex
 from s3d.cache.integrity import Integrity
+from s3d.cache.ram import ITEM_MAX, RamTier
 from s3d.cache.space import Space
 from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
@@ -58,8 +59,15 @@ class ReadCache:
         self._busy: Counter[str] = Counter()
         self._generation: Counter[tuple[str, str]] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ram = RamTier(settings.memory_size)
         self._space = Space(
-            self._index, self._files, settings, self.stats, self._is_busy, self._spawn
+            self._index,
+            self._files,
+            settings,
+            self.stats,
+            self._is_busy,
+            self._spawn,
+            self._ram.forget,
         )
         self._lookups = lookup.Lookups(
             self._index, self._space, remote, self._new_entry, self._adopt
@@ -154,7 +162,12 @@ class ReadCache:
         if active is not None:
             present = active.present  # kept current by the fills, unlike the lookup's copy
         if all(b in present for b in blocks):
-            local = await self._local(entry, present, first, last)
+            local: LocalFile | bytes | None
+            if self._in_memory(entry):
+                small = await self._small(entry, present)
+                local = None if small is None else small[first : last + 1]
+            else:
+                local = await self._local(entry, present, first, last)
             if local is not None:
                 self._count(state)
                 return ObjectResponse(status, headers, local)
@@ -178,6 +191,21 @@ class ReadCache:
             stats.stale += 1
         else:
             stats.misses += 1
+
+    def _in_memory(self, entry: Entry) -> bool:
+        return entry.whole and entry.size <= min(ITEM_MAX, self.settings.memory_size)
+
+    async def _small(self, entry: Entry, present: dict[int, str]) -> bytes | None:
+        """A small whole object's bytes from memory, read (and checked) once from disk; None
+        when the disk copy turned out bad (dropped, to be fetched again)."""
+        data = self._ram.get(entry.id)
+        if data is None:
+            read = await self._local(entry, present, 0, entry.size - 1)
+            if not isinstance(read, bytes):
+                return None
+            self._ram.keep(entry.id, read)
+            data = read
+        return data
 
     async def _local(
         self, entry: Entry, present: dict[int, str], first: int, last: int

@@ -39,12 +39,14 @@ class Space:
         stats: CacheStats,
         is_busy: Callable[[str], bool],
         spawn: Callable[[Coroutine[Any, Any, None]], None],
+        forgotten: Callable[[str], None] = lambda entry_id: None,
     ) -> None:
         self._index = index
         self._files = files
         self._stats = stats
         self._is_busy = is_busy
         self._spawn = spawn
+        self._forgotten = forgotten
         self._budget = Budget(
             settings.max_size,
             settings.high_watermark,
@@ -124,9 +126,12 @@ class Space:
             await self._forget([old])
 
     async def drop_blocks(self, entry_id: str, blocks: list[int]) -> None:
+        self._forgotten(entry_id)
         self._stats.bytes -= await self._index.drop_blocks(entry_id, blocks)
 
     async def _forget(self, gone: list[tuple[str, int]]) -> None:
+        for entry_id, _ in gone:
+            self._forgotten(entry_id)
         self._stats.entries -= len(gone)
         self._stats.bytes -= sum(stored for _, stored in gone)
         await self._files.remove([entry_id for entry_id, _ in gone])
