@@ -14,6 +14,7 @@ Whether the body matches x-amz-content-sha256 is checked later, once the body ha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
@@ -153,8 +154,14 @@ def string_to_sign(auth: Authorization, canonical: str) -> str:
 
 def derive_signing_key(secret_access_key: str, scope: Scope) -> bytes:
     """The day-, region- and service-bound key: HMAC chain from ``"AWS4" + secret``."""
+    return _signing_key(secret_access_key, scope.date, scope.region, scope.service)
+
+
+@functools.lru_cache(maxsize=256)
+def _signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
+    # The same key signs every request of a client for a day: derive it once.
     key = ("AWS4" + secret_access_key).encode("utf-8")
-    for part in (scope.date, scope.region, scope.service, "aws4_request"):
+    for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return key
 

@@ -10,6 +10,8 @@ removed, slashes merged), which the AWS test suite expects.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from urllib.parse import quote, unquote_to_bytes
 
@@ -26,6 +28,8 @@ def _wire_bytes(text: str) -> bytes:
 def _unquote(text: str, *, plus_as_space: bool = False) -> bytes:
     if plus_as_space:
         text = text.replace("+", " ")
+    if "%" not in text:
+        return _wire_bytes(text)
     return unquote_to_bytes(_wire_bytes(text))
 
 
@@ -46,12 +50,28 @@ def query_pairs(raw_query: str, *, plus_as_space: bool = False) -> Iterator[tupl
         )
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
+
+
+def canonical_component(raw: str, *, plus_as_space: bool = False) -> str:
+    """One path segment, query name or value, decoded then re-encoded."""
+    if _UNRESERVED.fullmatch(raw):
+        return raw  # decoding and re-encoding would give it back unchanged
+    return _recoded(raw, plus_as_space)
+
+
+@functools.lru_cache(maxsize=4096)
+def _recoded(raw: str, plus_as_space: bool) -> str:
+    # Credentials, algorithms, signed-header lists and keys repeat from request to request.
+    return uri_encode(_unquote(raw, plus_as_space=plus_as_space))
+
+
 def canonical_uri(raw_path: str, *, normalize_path: bool = False) -> str:
     """The canonical URI line for a raw (still percent-encoded) path."""
     segments = (raw_path or "/").split("/")
     if normalize_path:
         segments = _remove_dot_segments(segments)
-    return "/".join(uri_encode(_unquote(segment)) for segment in segments)
+    return "/".join(canonical_component(segment) for segment in segments)
 
 
 def _remove_dot_segments(segments: list[str]) -> list[str]:
@@ -70,10 +90,14 @@ def canonical_query(raw_query: str, *, presigned: bool, plus_as_space: bool = Fa
     """The canonical query line: encoded pairs sorted by name then value, without
     X-Amz-Signature for presigned URLs."""
     pairs = []
-    for name, value in query_pairs(raw_query, plus_as_space=plus_as_space):
-        if presigned and name == SIGNATURE_PARAM.encode():
+    for piece in raw_query.split("&"):
+        if not piece:
             continue
-        pairs.append((uri_encode(name), uri_encode(value)))
+        name, _, value = piece.partition("=")
+        name = canonical_component(name, plus_as_space=plus_as_space)
+        if presigned and name == SIGNATURE_PARAM:
+            continue
+        pairs.append((name, canonical_component(value, plus_as_space=plus_as_space)))
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 

@@ -75,7 +75,16 @@ def parse_amz_date(value: str) -> datetime | None:
     if not _AMZ_DATE.fullmatch(value):
         return None
     try:
-        return datetime.strptime(value, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        # By hand: strptime costs tens of microseconds, on every signed request.
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError:
         return None
 

@@ -41,6 +41,10 @@ def presigned_params(raw_query: str) -> dict[str, str] | None:
     Raises InvalidRequest for a SigV2 presigned query, AuthorizationQueryParametersError when
     a parameter is repeated (which value was signed would be ambiguous).
     """
+    if "X-Amz-" not in raw_query and "%" not in raw_query:
+        if "AWSAccessKeyId" in raw_query and "Signature" in raw_query:
+            raise InvalidRequest(UNSUPPORTED)
+        return None  # no authentication parameter here: no need to decode anything
     params: dict[str, str] = {}
     names: set[str] = set()
     for raw_name, raw_value in query_pairs(raw_query):
