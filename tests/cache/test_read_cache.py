@@ -379,3 +379,24 @@ def test_client_leaving_mid_stream_leaves_no_corrupt_entry(relay, remote, tmp_pa
         whole, _ = get(s3, bucket, "cut")
         assert whole == data
         assert get(s3, bucket, "cut") == (data, "hit")
+
+
+def test_status_endpoint_reports_cache_counters(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.support import send, sign
+
+    bucket = new_bucket(remote)
+    remote.put_object(Bucket=bucket, Key="s", Body=b"status")
+    with cached_daemon(relay, tmp_path) as daemon:
+        s3 = client(daemon.endpoint_url)
+        get(s3, bucket, "s")
+        get(s3, bucket, "s")
+        get(s3, bucket, "s")
+        url, headers = sign("GET", f"{daemon.endpoint_url}/_s3d/status")
+        status, _, body = send("GET", url, headers)
+        assert status == 200
+        cache = json.loads(body)["cache"]
+        assert (cache["misses"], cache["hits"], cache["entries"]) == (1, 2, 1)
+        assert cache["bytes"] == len(b"status")
+        assert cache["hit_ratio"] == round(2 / 3, 4)
