@@ -14,7 +14,6 @@ the missing blocks. The answer carries ``x-s3d-cache``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -26,10 +25,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from s3d.cache import lookup
-from s3d.cache.active import Active, CachedBody
 from s3d.cache.datafile import DataFiles
 from s3d.cache.entry import Entry, response_headers
-from s3d.cache.fill import Fill
+from s3d.cache.filling import Filling
 from s3d.cache.index import CacheIndex
 from s3d.cache.integrity import Integrity
 from s3d.cache.ram import ITEM_MAX, RamTier
@@ -37,8 +35,8 @@ from s3d.cache.space import Space
 from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
-from s3d.protocol.errors import NotModified, S3Error
-from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse, header
+from s3d.protocol.errors import NotModified, S3Error, ServiceUnavailable
+from s3d.protocol.model import LocalFile, ObjectResponse, header
 from s3d.settings import CacheSettings
 
 log = logging.getLogger("s3d.cache")
@@ -55,10 +53,7 @@ class ReadCache:
         self._index = CacheIndex(root / "index.sqlite")
         self._files = DataFiles(root / "data")
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
-        self._active: dict[str, Active] = {}
         self._busy: Counter[str] = Counter()
-        self._generation: Counter[tuple[str, str]] = Counter()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._ram = RamTier(settings.memory_size)
         self._space = Space(
             self._index,
@@ -69,10 +64,14 @@ class ReadCache:
             self._spawn,
             self._ram.forget,
         )
-        self._lookups = lookup.Lookups(
-            self._index, self._space, remote, self._new_entry, self._adopt
-        )
         self._integrity = Integrity(self._index, self._files, self._space, self.stats)
+        self._filling = Filling(
+            self._index, self._files, self._space, self._integrity, self.stats, remote
+        )
+        self._filling.on_conflict = self.invalidate
+        self._lookups = lookup.Lookups(
+            self._index, self._space, remote, self._new_entry, self._filling.adopt
+        )
 
     async def __aenter__(self) -> Self:
         await self._index.__aenter__()
@@ -89,19 +88,16 @@ class ReadCache:
     async def aclose(self) -> None:
         """Cancel fills (their partial blocks are never recorded), flush access times, close
         the index. Idempotent."""
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for active in list(self._active.values()):
-            await active.file.close()
-        self._active.clear()
+        await self._filling.aclose()
         with contextlib.suppress(Exception):
             await self._space.close()
         await self._index.aclose()
 
     def _is_busy(self, entry_id: str) -> bool:
-        return entry_id in self._active or self._busy[entry_id] > 0
+        return entry_id in self._filling.active or self._busy[entry_id] > 0
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._filling.spawn(coroutine)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -112,7 +108,7 @@ class ReadCache:
             self.stats.bypass += 1
             return _marked(await self._remote.get_object(op), "bypass")
         key = (op.bucket, op.key)
-        generation = self._generation[key]
+        generation = self._filling.generation[key]
         found = await self._lookups.current(op.bucket, op.key, self.settings.freshness)
         if found is None:
             if not op.conditions.empty:
@@ -128,7 +124,7 @@ class ReadCache:
                 # the remote the question the client asked, for the answer S3 gives it.
                 self.stats.bypass += 1
                 return _marked(await self._remote.get_object(op), "bypass")
-        if self._generation[key] != generation:
+        if self._filling.generation[key] != generation:
             # Written through s3d while we looked: answer from the remote, cache nothing.
             self.stats.bypass += 1
             return _marked(await self._remote.get_object(op), "bypass")
@@ -158,7 +154,7 @@ class ReadCache:
             return ObjectResponse(status, headers)
         first, last = span if span is not None else (0, entry.size - 1)
         blocks = entry.blocks_for(first, last)
-        active = self._active.get(entry.id)
+        active = self._filling.active.get(entry.id)
         if active is not None:
             present = active.present  # kept current by the fills, unlike the lookup's copy
         if all(b in present for b in blocks):
@@ -172,13 +168,17 @@ class ReadCache:
                 self._count(state)
                 return ObjectResponse(status, headers, local)
             present = (await self._lookups.reload(entry))[1]
-        if not all(b in present for b in blocks) and state != "miss":
+        if not all(b in present for b in blocks) and state not in ("miss", "stale"):
             state = "miss"
             headers = response_headers(
                 entry, span, state=state, checksums=checksums, overrides=op.overrides
             )
+        if state == "stale":
+            # The remote is unreachable and the bytes are not all here: say so now, rather
+            # than start an answer that would be cut.
+            raise ServiceUnavailable("The remote S3 endpoint could not be reached")
         self._count(state)
-        body = await self._follow(entry, present, first, last)
+        body = await self._filling.follow(entry, first, last)
         return ObjectResponse(status, headers, body)
 
     def _count(self, state: str) -> None:
@@ -233,101 +233,11 @@ class ReadCache:
         if self._busy[entry_id] <= 0:
             del self._busy[entry_id]
 
-    async def _follow(
-        self, entry: Entry, present: dict[int, str], first: int, last: int
-    ) -> CachedBody:
-        active = self._active.get(entry.id)
-        if active is None:
-            # The lookup's blocks may predate a fill that finished since: read them again.
-            _, present, _ = await self._lookups.reload(entry)
-            file = await self._files.open(
-                entry.id, entry.size, whole=entry.whole, complete=0 in present
-            )
-            active = self._active.setdefault(entry.id, Active(entry, dict(present), file))
-            if active.file is not file:
-                await file.close()
-        active.readers += 1
-        for run_first, run_last in active.missing_runs(*_block_bounds(entry, first, last)):
-            self._start_fill(active, run_first, run_last)
-        return CachedBody(active, first, last, self._start_fill, lambda: self._detach(active))
-
-    def _detach(self, active: Active) -> None:
-        active.detach()
-        self._maybe_close(active)
-
-    def _maybe_close(self, active: Active) -> None:
-        if active.idle and self._active.get(active.entry.id) is active:
-            del self._active[active.entry.id]
-            self._spawn(active.file.close())
-
-    # -- fills ----------------------------------------------------------------------------
-
-    async def _adopt(self, entry: Entry, body: ByteStream) -> None:
-        """Fill a new entry from the remote's answer that described it (a whole GET)."""
-        if entry.blocks == 0:
-            await body.aclose()
-            return
-        file = await self._files.open(entry.id, entry.size, whole=entry.whole, complete=False)
-        active = self._active[entry.id] = Active(entry, {}, file)
-        self._start_fill(active, 0, entry.blocks - 1, body)
-
-    def _start_fill(
-        self, active: Active, first: int, last: int, body: ByteStream | None = None
-    ) -> Fill:
-        entry = active.entry
-        key = (entry.bucket, entry.key)
-        generation = self._generation[key]
-
-        async def on_block(index: int, length: int, crc: str, mtime: int) -> bool:
-            if active.invalid or self._generation[key] != generation:
-                return False
-            if not await self._index.add_block(entry.id, index, length, crc, mtime):
-                return False
-            active.present[index] = crc
-            self._integrity.verified(entry.id, index)
-            self._space.added(length)
-            return True
-
-        fill = Fill(entry, first, last, active.file, on_block)
-        active.fills.append(fill)
-        self.stats.remote_fetches += 1
-        self._spawn(self._run_fill(active, fill, body))
-        return fill
-
-    async def _run_fill(self, active: Active, fill: Fill, body: ByteStream | None) -> None:
-        try:
-            if body is None:
-                body = await lookup.fetch_range(self._remote, fill)
-        except S3Error as exc:
-            fill.fail(exc)
-            if exc.error_code == "PreconditionFailed":
-                # The object changed under this entry: drop it; the next read starts afresh.
-                await self.invalidate(fill.entry.bucket, fill.entry.key)
-        except BaseException as exc:
-            fill.fail(exc)
-            raise
-        else:
-            await fill.run(body)
-        finally:
-            active.fills.remove(fill)
-            self._maybe_close(active)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     # -- writes through s3d, pins ---------------------------------------------------------
 
     async def invalidate(self, bucket: str, key: str) -> None:
         """Forget the key at once: its entry, its data, and any fill of it still running."""
-        self._generation[(bucket, key)] += 1
-        for active in self._active.values():
-            if active.entry.bucket == bucket and active.entry.key == key:
-                active.invalid = True
-                self._integrity.forget(active.entry.id)
-                for fill in active.fills:
-                    fill.cancelled = True
+        self._filling.invalidate(bucket, key)
         await self._space.drop_key(bucket, key)
 
     async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
@@ -344,8 +254,3 @@ def _bypass(op: ops.GetObject) -> bool:
 
 def _marked(response: ObjectResponse, state: str) -> ObjectResponse:
     return dataclasses.replace(response, headers=(*response.headers, ("x-s3d-cache", state)))
-
-
-def _block_bounds(entry: Entry, first: int, last: int) -> tuple[int, int]:
-    blocks = entry.blocks_for(first, last)
-    return blocks.start, blocks.stop - 1

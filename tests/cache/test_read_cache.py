@@ -82,10 +82,13 @@ def test_stale_served_when_remote_is_down(remote_url, tmp_path) -> None:  # type
     remote = client(remote_url, key="k", secret="s")
     bucket = new_bucket(remote)
     remote.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    large = os.urandom(3 * MiB)
+    remote.put_object(Bucket=bucket, Key="large", Body=large)
     try:
         with cached_daemon(relay, tmp_path, freshness=0.2) as daemon:
             s3 = client(daemon.endpoint_url)
             assert get(s3, bucket, "k") == (b"kept", "miss")
+            assert get(s3, bucket, "large", Range="bytes=0-99")[0] == large[:100]
             relay.__exit__()  # the remote is now unreachable
             time.sleep(0.3)
             assert get(s3, bucket, "k") == (b"kept", "stale")
@@ -93,6 +96,12 @@ def test_stale_served_when_remote_is_down(remote_url, tmp_path) -> None:  # type
             assert head["ResponseMetadata"]["HTTPHeaders"]["x-s3d-cache"] == "stale"
             with pytest.raises(ClientError) as exc:
                 s3.get_object(Bucket=bucket, Key="never-cached")
+            assert exc.value.response["Error"]["Code"] == "ServiceUnavailable"
+            # Part of a large object is here, part is not: the cached part is served stale,
+            # the rest is a clean 503 before any byte, not an answer cut halfway.
+            assert get(s3, bucket, "large", Range="bytes=10-19") == (large[10:20], "stale")
+            with pytest.raises(ClientError) as exc:
+                s3.get_object(Bucket=bucket, Key="large", Range=f"bytes={2 * MiB}-{2 * MiB + 9}")
             assert exc.value.response["Error"]["Code"] == "ServiceUnavailable"
     finally:
         relay.__exit__()
