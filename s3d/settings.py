@@ -234,6 +234,60 @@ class CacheSettings:
     )
 
 
+WriteMode = Literal["write-back", "write-through"]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSettings:
+    mode: WriteMode = field(
+        default="write-back",
+        metadata={
+            "help": "write-back: answer once a write is durable on local disk and upload it in "
+            "the background; write-through: answer after the remote answered",
+            "flag": "--mode",
+        },
+    )
+    upload_concurrency: int = field(
+        default=8, metadata={"help": "changes uploaded to the remote at once", "min": 1}
+    )
+    multipart_threshold: int = field(
+        default=64 * MiB,
+        metadata={
+            "help": "single PUT bodies larger than this are uploaded as multipart uploads "
+            "(and acknowledged with the multipart ETag the remote will give them)",
+            "unit": "bytes",
+            "min": 5 * MiB,
+        },
+    )
+    part_size: int = field(
+        default=16 * MiB,
+        metadata={
+            "help": "part size for the multipart uploads s3d makes of large single PUTs",
+            "unit": "bytes",
+            "min": 5 * MiB,
+        },
+    )
+    part_concurrency: int = field(
+        default=4, metadata={"help": "parts of one upload sent at once", "min": 1}
+    )
+    retry_base: float = field(
+        default=1.0,
+        metadata={"help": "seconds before the first retry of a failed upload", "above": 0},
+    )
+    retry_max: float = field(
+        default=300.0,
+        metadata={"help": "longest wait between retries of a failed upload", "above": 0},
+    )
+    flush_on_stop: float = field(
+        default=30.0,
+        metadata={
+            "help": "seconds spent uploading pending changes after SIGTERM before exiting "
+            "(what is left resumes at the next start)",
+            "min": 0,
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
@@ -255,4 +309,5 @@ class Settings:
     server: ServerSettings = ServerSettings()
     remote: RemoteSettings = RemoteSettings()
     cache: CacheSettings = CacheSettings()
+    journal: JournalSettings = JournalSettings()
     log: LogSettings = LogSettings()
