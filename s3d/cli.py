@@ -1,11 +1,14 @@
-"""The command line: ``s3d serve``, ``s3d check-config``, ``s3d status`` and ``s3d --version``.
+"""The command line: ``s3d serve``, ``s3d check-config``, ``s3d status``, ``s3d flush``,
+``s3d journal retry|discard`` and ``s3d --version``.
 
 Every setting is a flag of each command, generated from ``s3d.config.options()``. Flags not
 given are absent from the parsed namespace (``argparse.SUPPRESS``) so that they never hide a
 value from the file or the environment; the dataclass default is shown in the help text instead.
-``s3d status`` reads the same settings as ``serve`` to find the daemon and the key to sign with.
-Exit codes: 0 success, 1 the daemon could not start (port in use…) or, for ``status``, could not
-be reached or refused, 2 bad configuration or usage, 130 interrupted.
+``status``, ``flush`` and ``journal`` read the same settings as ``serve`` to find the daemon and
+the key to sign with. Exit codes: 0 success, 1 the daemon could not start (port in use…) or, for
+the commands that ask a daemon, could not be reached or refused (for ``flush``: or changes were
+refused by the remote, or still pending at ``--timeout``), 2 bad configuration or usage, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from s3d.admin_client import AdminClientError, endpoint_for, fetch
 from s3d.config import ConfigError, Option, load_settings, options, render_settings
+from s3d.journal_client import act_on_dead_letters, flush
 from s3d.settings import Settings
 from s3d.status_text import render_status
 
@@ -41,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(_settings(args, os.environ))
-        if args.command == "status":
-            return _status(args, _settings(args, os.environ))
-        return _check_config(_settings(args, os.environ))
+        if args.command == "check-config":
+            return _check_config(_settings(args, os.environ))
+        return _ask_daemon(args, _settings(args, os.environ))
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
         return 2
@@ -69,18 +73,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML configuration file (default: $S3D_CONFIG, else none)",
     )
     status = _command(
-        commands, "status", "show a running daemon's state: its cache, uptime and endpoints"
+        commands, "status", "show a running daemon's state: its cache, journal and endpoints"
     )
-    _config_option(status)
-    status.add_argument(
+    _daemon_options(status)
+    status.add_argument("--json", action="store_true", help="print the status document as JSON")
+    for sub in (serve, check, status, _flush_parser(commands), *_journal_parsers(commands)):
+        add_setting_flags(sub)
+    return parser
+
+
+def _flush_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    flush = _command(
+        commands,
+        "flush",
+        "upload every change pending in a running daemon's journal now, and wait until done",
+    )
+    _daemon_options(flush)
+    flush.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="give up (exit 1) when changes are still pending after this long (default: none)",
+    )
+    return flush
+
+
+def _journal_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> list[argparse.ArgumentParser]:
+    journal = _command(commands, "journal", "act on the dead letters of a daemon's journal")
+    actions = journal.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
+    parsers = [
+        _command(actions, "retry", "put dead letters back in the upload queue"),
+        _command(actions, "discard", "give up dead letters: their changes never reach the remote"),
+    ]
+    for parser in parsers:
+        _daemon_options(parser)
+        chosen = parser.add_mutually_exclusive_group(required=True)
+        chosen.add_argument(
+            "ids", nargs="*", default=[], metavar="ID", type=_dead_letter_id,
+            help="a dead letter's id, as `s3d status` lists them",
+        )  # fmt: skip
+        chosen.add_argument("--all", action="store_true", help="every dead letter")
+    return parsers
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+    return seconds
+
+
+def _dead_letter_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) < 20 and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"expected a dead letter's id (a number), got {text!r}")
+    return int(text)
+
+
+def _daemon_options(parser: argparse.ArgumentParser) -> None:
+    _config_option(parser)
+    parser.add_argument(
         "--endpoint",
         metavar="URL",
         help="the daemon's URL (default: from server.host, server.port and server.tls_cert_file)",
     )
-    status.add_argument("--json", action="store_true", help="print the status document as JSON")
-    for sub in (serve, check, status):
-        add_setting_flags(sub)
-    return parser
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -152,17 +214,25 @@ def _check_config(settings: Settings) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace, settings: Settings) -> int:
+def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
+    """``status``, ``flush`` or ``journal …``: the exit code. Raises ConfigError."""
     endpoint = endpoint_for(settings, args.endpoint)
     try:
-        document = fetch(endpoint, "status")
+        if args.command == "status":
+            document = fetch(endpoint, "status")
+            text = json.dumps(document, indent=2) + "\n" if args.json else render_status(document)
+            sys.stdout.write(text)
+            return 0
+        if args.command == "flush":
+            return flush(endpoint, args.timeout, sys.stdout, sys.stderr)
+        ids = None if args.all else args.ids
+        sys.stdout.write(act_on_dead_letters(endpoint, args.journal_command, ids))
+        return 0
     except AdminClientError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write(
-        json.dumps(document, indent=2) + "\n" if args.json else render_status(document)
-    )
-    return 0
+    except KeyboardInterrupt:  # the daemon goes on with what it was asked (a flush continues)
+        return 130
 
 
 def _serve(settings: Settings) -> int:

@@ -26,6 +26,8 @@ from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
 from s3d.cli import version
 from s3d.gateway import Gateway
+from s3d.journal.front import WriteBack
+from s3d.journal.service import Journal
 from s3d.journal.staging import StagingArea
 from s3d.logs import configure_logging
 from s3d.remote.client import RemoteS3
@@ -58,6 +60,7 @@ class Daemon:
         self.access_key: AccessKey | None = None
         self.generated_key = False
         self.cache: ReadCache | None = None
+        self.journal: Journal | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -84,16 +87,34 @@ class Daemon:
             ReadCache(settings.data_dir / "cache", settings.cache, remote)
         )
         self.cache = cache
+        writeback = await self._writeback(remote, staging, cache)
         authenticator = Authenticator(
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
         handler = S3Handler(
-            Gateway(remote, staging, cache),
+            Gateway(remote, staging, cache, writeback, volume=settings.cache.max_size),
             authenticator,
             settings.server.base_domains,
             settings.server.body_timeout,
         )
         await self._listen(build_app(handler, self._admin(authenticator)))
+
+    async def _writeback(
+        self, remote: RemoteS3, staging: StagingArea, cache: ReadCache
+    ) -> WriteBack | None:
+        """The journal, in write-back mode: entered after the cache and the remote, so that on
+        stop it flushes (and hands uploads to the cache) before they close."""
+        if self.settings.journal.mode != "write-back":
+            return None
+        promote = cache.adopt if self.settings.cache.enabled else None
+        journal = await self._stack.enter_async_context(
+            Journal(
+                self.settings.data_dir / "journal", self.settings.journal, remote, staging, promote
+            )
+        )
+        self.journal = journal
+        cache.reserved = lambda: journal.pending_bytes
+        return WriteBack(journal, remote, cache.known_keys if self.settings.cache.enabled else None)
 
     async def _listen(self, app: web.Application) -> None:
         settings = self.settings
@@ -123,7 +144,7 @@ class Daemon:
     def _admin(self, authenticator: Authenticator) -> AdminHandler:
         cache = self.cache
         stats = (lambda: cache.stats) if cache is not None else None
-        routes = admin_routes(status=status_provider(self, stats))
+        routes = admin_routes(status=status_provider(self, stats), journal=self.journal)
         return AdminHandler(routes, authenticator, self.settings.server.base_domains)
 
     async def _stop_serving(self, runner: web.AppRunner, in_flight: InFlight) -> None:
@@ -179,19 +200,22 @@ def status_provider(
     """What ``GET /_s3d/status`` answers (``s3d status`` shows it), read at each request.
 
     ``cache_stats`` gives the live cache's counters; without it the cache part holds only
-    the configured size.
+    the configured size. The journal part is the journal's own status in write-back mode,
+    ``{"mode": "write-through"}`` otherwise.
     """
     started = time.monotonic()
     cache = daemon.settings.cache
 
     def status() -> dict[str, object]:
         stats = cache_stats() if cache_stats else CacheStats(cache.enabled, max_size=cache.max_size)
+        journal = daemon.journal
         return {
             "version": version(),
             "uptime_seconds": round(time.monotonic() - started, 3),
             "endpoint": daemon.endpoint_url,
             "remote": daemon.remote_url,
             "cache": stats.as_dict(),
+            "journal": journal.status() if journal is not None else {"mode": "write-through"},
         }
 
     return status

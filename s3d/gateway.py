@@ -12,11 +12,12 @@ journal attaches here too, which is why the server never calls the remote itself
 from __future__ import annotations
 
 from s3d.cache.service import ReadCache
+from s3d.journal.front import WriteBack
 from s3d.journal.staging import StagedBody, StagingArea
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
-from s3d.protocol.errors import InternalError
+from s3d.protocol.errors import InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import (
     Headers,
@@ -29,11 +30,29 @@ class Gateway:
     """Dispatches operations. Owns no state of its own; the services it composes do."""
 
     def __init__(
-        self, remote: Remote, staging: StagingArea, cache: ReadCache | None = None
+        self,
+        remote: Remote,
+        staging: StagingArea,
+        cache: ReadCache | None = None,
+        writeback: WriteBack | None = None,
+        volume: int | None = None,
     ) -> None:
         self._remote = remote
         self.staging = staging
         self.cache = cache
+        self.writeback = writeback
+        self._volume = volume
+
+    def admit(self, size: int) -> None:
+        """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
+        volume: they cannot be evicted, only uploaded."""
+        if self.writeback is None or self._volume is None:
+            return
+        if self.writeback.journal.pending_bytes + size > self._volume:
+            raise SlowDown(
+                "Pending writes fill the local volume; retry once they are uploaded.",
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
 
     async def execute(self, op: ops.Operation, body: StagedBody | None = None) -> Result:
         """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
@@ -49,6 +68,10 @@ class Gateway:
                     await self.cache.invalidate(bucket, key)
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
+        if self.writeback is not None:
+            answered = await self.writeback.handle(op, body)
+            if answered is not None:
+                return answered
         remote = self._remote
         match op:
             case ops.GetObject():
@@ -90,7 +113,10 @@ class Gateway:
             case ops.ListBuckets():
                 return await remote.list_buckets(op)
             case ops.CreateBucket():
-                return await remote.create_bucket(op)
+                created = await remote.create_bucket(op)
+                if self.writeback is not None:
+                    self.writeback.journal.bucket_exists(op.bucket)
+                return created
             case ops.HeadBucket():
                 return await remote.head_bucket(op)
             case ops.DeleteBucket():
@@ -125,6 +151,9 @@ class Gateway:
             raise InternalError("the copy source has no Last-Modified date")
         source.conditions.check_copy_source(etag, modified)
 
+
+RETRY_AFTER = 5
+"""Seconds a client is told to wait when pending writes fill the volume."""
 
 _WRITE_METHODS = frozenset({"PUT", "POST", "DELETE"})
 _OBJECT_WRITES = (

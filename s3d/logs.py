@@ -41,6 +41,7 @@ def configure_logging(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level.upper())
-    # botocore logs request details (headers included) at DEBUG: keep it quiet unless asked.
-    for noisy in ("botocore", "aiobotocore", "urllib3", "werkzeug", "moto"):
+    # botocore logs request details (headers included) and aiosqlite every statement with its
+    # parameters at DEBUG: secrets would follow. Keep them quiet whatever the level.
+    for noisy in ("botocore", "aiobotocore", "urllib3", "werkzeug", "moto", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,8 +1,10 @@
 """``s3d status`` as text: the status document (``GET /_s3d/status``) for people.
 
 The daemon section, then the cache (entries, bytes used of the maximum, hit ratio and the
-counters), then any other section the document carries, shown key by key, so that a section
-the daemon adds later appears without a change here. Missing or odd values show as zero or
+counters), then the journal (its mode; in write-back mode the queue, the bytes pending, the age
+of the oldest pending change, the dead letters one per line, and the counters), then any other
+section the document carries, shown key by key, so that a section (or a journal key) the daemon
+adds later appears without a change here. Missing or odd values show as zero or
 ``?`` rather than failing: the document comes from a daemon that may be newer or older.
 """
 
@@ -12,6 +14,17 @@ import json
 from typing import Any
 
 _COUNTERS = ("hits", "misses", "revalidated", "stale", "bypass")
+_JOURNAL_COUNTERS = {
+    "uploaded": "uploaded",
+    "retried": "retried",
+    "dead_lettered": "dead-lettered",
+    "superseded": "superseded",
+}
+_JOURNAL_SHOWN = {
+    "mode", "queue", "uploading", "pending_bytes", "oldest_pending_seconds",
+    "uploads_in_progress", "dead_letters", "dead", *_JOURNAL_COUNTERS,
+}  # fmt: skip
+_SECTIONS = ("cache", "journal")
 
 
 def render_status(document: dict[str, Any]) -> str:
@@ -27,8 +40,11 @@ def render_status(document: dict[str, Any]) -> str:
     cache = document.get("cache")
     if isinstance(cache, dict):
         lines += ["cache", *_cache_rows(cache)]
+    journal = document.get("journal")
+    if isinstance(journal, dict):
+        lines += ["journal", *journal_rows(journal)]
     for name, section in document.items():
-        if isinstance(section, dict) and name != "cache":
+        if isinstance(section, dict) and name not in _SECTIONS:
             lines += [name, *_rows(*((str(k), _plain(v)) for k, v in section.items()))]
     return "\n".join(lines) + "\n"
 
@@ -41,12 +57,55 @@ def _cache_rows(cache: dict[str, Any]) -> list[str]:
     evicted = _number(cache.get("evicted_bytes"))
     rows = [
         ("entries", f"{_number(cache.get('entries')):,.0f}"),
-        ("used", f"{_bytes(used)} of {_bytes(size)}{share}"),
+        ("used", f"{human_bytes(used)} of {human_bytes(size)}{share}"),
         ("hit ratio", _percent(_number(cache.get("hit_ratio")))),
         *((name, f"{_number(cache.get(name)):,.0f}") for name in _COUNTERS),
-        ("evictions", f"{_number(cache.get('evictions')):,.0f} ({_bytes(evicted)})"),
+        ("evictions", f"{_number(cache.get('evictions')):,.0f} ({human_bytes(evicted)})"),
     ]
     return _rows(*rows)
+
+
+def journal_rows(journal: dict[str, Any]) -> list[str]:
+    """The journal section's lines: only the mode in write-through mode."""
+    rows = [("mode", str(journal.get("mode", "?")))]
+    if journal.get("mode") == "write-through":
+        return _rows(*rows)
+    queue = _number(journal.get("queue"))
+    multipart = counted(_number(journal.get("uploads_in_progress")), "upload")
+    rows += [
+        ("queue", counted(queue, "change")),
+        ("uploading", f"{_number(journal.get('uploading')):,.0f}"),
+        ("pending", human_bytes(_number(journal.get("pending_bytes")))),
+        ("oldest", _duration(_number(journal.get("oldest_pending_seconds"))) if queue else "-"),
+        ("multipart", f"{multipart} in progress"),
+        ("dead letters", f"{_number(journal.get('dead_letters')):,.0f}"),
+    ]
+    lines = _rows(*rows) + dead_letter_lines(journal)
+    counters = (f"{_number(journal.get(k)):,.0f} {name}" for k, name in _JOURNAL_COUNTERS.items())
+    others = ((str(k), _plain(v)) for k, v in journal.items() if k not in _JOURNAL_SHOWN)
+    return lines + _rows(("since start", ", ".join(counters)), *others)
+
+
+def dead_letter_lines(journal: dict[str, Any]) -> list[str]:
+    """One line per dead letter the document lists, then how many more there are when it
+    lists only the first ones."""
+    listed = [d for d in journal.get("dead") or () if isinstance(d, dict)]
+    lines = [f"    {dead_letter(d)}" for d in listed]
+    more = int(_number(journal.get("dead_letters"))) - len(listed)
+    return lines + ([f"    … and {more:,} more"] if more > 0 else [])
+
+
+def dead_letter(dead: dict[str, Any]) -> str:
+    """``id 7: bucket/key (put, 3 attempts): NoSuchBucket: …``: a dead letter on one line."""
+    attempts = counted(_number(dead.get("attempts")), "attempt")
+    where = f"{dead.get('bucket', '?')}/{dead.get('key', '?')}"
+    error = dead.get("error") or "?"
+    return f"id {dead.get('id', '?')}: {where} ({dead.get('change', '?')}, {attempts}): {error}"
+
+
+def counted(number: float, noun: str) -> str:
+    """``1 change``, ``1,234 changes``: a number and its noun."""
+    return f"{number:,.0f} {noun}{'' if number == 1 else 's'}"
 
 
 def _rows(*rows: tuple[str, str]) -> list[str]:
@@ -65,7 +124,7 @@ def _percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%"
 
 
-def _bytes(size: float) -> str:
+def human_bytes(size: float) -> str:
     """``1.5 GiB``, ``10 GiB``, ``512 B``: one decimal at most, for reading, not for parsing."""
     units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
     power = 0

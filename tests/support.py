@@ -22,7 +22,14 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from s3d.daemon import Daemon
-from s3d.settings import AccessKey, LogSettings, RemoteSettings, ServerSettings, Settings
+from s3d.settings import (
+    AccessKey,
+    JournalSettings,
+    LogSettings,
+    RemoteSettings,
+    ServerSettings,
+    Settings,
+)
 
 ACCESS_KEY = "S3DTESTKEY0000000001"
 SECRET_KEY = "s3d-test-secret-key/with+odd=chars"
@@ -47,7 +54,11 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def daemon_settings(remote_url: str, data_dir: Path, **server: object) -> Settings:
+def daemon_settings(
+    remote_url: str, data_dir: Path, *, mode: str = "write-through", **server: object
+) -> Settings:
+    """Settings for a test daemon. Write-through unless asked otherwise: most tests look at
+    the remote right after a write through s3d; the journal's own tests ask for write-back."""
     return Settings(
         data_dir=data_dir,
         server=replace(
@@ -64,6 +75,7 @@ def daemon_settings(remote_url: str, data_dir: Path, **server: object) -> Settin
             read_timeout=60.0,
             max_attempts=2,
         ),
+        journal=JournalSettings(mode=mode, retry_base=0.2, retry_max=2.0, flush_on_stop=5.0),  # type: ignore[arg-type]
         log=LogSettings(level="warning"),
     )
 
@@ -421,10 +433,15 @@ class CountingRelay:
     Runs on its own thread and event loop; bodies stream through in both directions.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, delay: float = 0.0) -> None:
         self.target = target.rstrip("/")
         self.requests: list[tuple[str, str, str | None]] = []
+        self.writes: list[tuple[str, str, bytes]] = []
+        """(method, path, body) of every PUT, POST and DELETE passed on, in arrival order."""
+        self.delay = delay
+        """Seconds added before each request is passed on: a slow remote."""
         self.url = ""
+        self._open: asyncio.Event | None = None
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -441,6 +458,13 @@ class CountingRelay:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
 
+    def hold_writes(self, held: bool) -> None:
+        """While held, PUT, POST and DELETE wait in the relay (reads still pass): changes
+        stay pending in s3d while the remote answers everything else."""
+        assert self._loop is not None
+        assert self._open is not None
+        self._loop.call_soon_threadsafe(self._open.clear if held else self._open.set)
+
     def count(self, method: str, path_prefix: str = "") -> int:
         return sum(1 for m, p, _ in self.requests if m == method and p.startswith(path_prefix))
 
@@ -453,6 +477,8 @@ class CountingRelay:
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._open = asyncio.Event()
+        self._open.set()
         hop = {"host", "content-length", "transfer-encoding", "connection"}
         async with aiohttp.ClientSession(auto_decompress=False) as session:
 
@@ -460,6 +486,12 @@ class CountingRelay:
                 self.requests.append((request.method, request.path, request.headers.get("Range")))
                 headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
                 data = await request.read()
+                if request.method in ("PUT", "POST", "DELETE"):
+                    assert self._open is not None
+                    await self._open.wait()
+                    self.writes.append((request.method, request.path_qs, data))
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 async with session.request(
                     request.method,
                     self.target + request.raw_path,
@@ -479,7 +511,7 @@ class CountingRelay:
                     await response.write_eof()
                     return response
 
-            app = web.Application()
+            app = web.Application(client_max_size=1 << 34)
             app.router.add_route("*", "/{tail:.*}", relay)
             runner = web.AppRunner(app, access_log=None, auto_decompress=False)
             await runner.setup()

@@ -9,15 +9,18 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import tomllib
+import uuid
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from s3d.cli import main
 from s3d.config import options
-from tests.support import DaemonProcess, free_port, make_tls_cert, write_config
+from tests.support import DaemonProcess, client, free_port, make_tls_cert, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretValue/xyz"
@@ -199,8 +202,16 @@ def test_readme_and_ci_run_the_same_test_command() -> None:
 LOCAL_KEY, LOCAL_SECRET = "S3DSTATUSTESTKEY0001", "status-test-secret/value"
 
 
-def serve_config(tmp_path: Path, remote_url: str, **server: object) -> Path:
-    """A configuration both `serve` and `status` read: a fixed port, the local key, the remote."""
+def serve_config(
+    tmp_path: Path,
+    remote_url: str,
+    *,
+    journal: dict[str, object] | None = None,
+    remote: dict[str, object] | None = None,
+    **server: object,
+) -> Path:
+    """A configuration both `serve` and `status` read: a fixed port, the local key, the remote
+    (with more ``remote`` settings), the ``journal`` settings given."""
     return write_config(
         tmp_path / "s3d.toml",
         {
@@ -214,7 +225,9 @@ def serve_config(tmp_path: Path, remote_url: str, **server: object) -> Path:
                 "endpoint_url": remote_url,
                 "access_key_id": "remote-key",
                 "secret_access_key": "remote-secret",
+                **(remote or {}),
             },
+            "journal": journal or {},
             "log": {"level": "warning"},
         },
     )
@@ -307,3 +320,173 @@ def test_status_configuration_errors_exit_2(
     assert result.returncode == 2
     assert result.stderr.startswith(message), result.stderr
     assert "\n" not in result.stderr.rstrip("\n")
+
+
+# s3d flush and s3d journal: real processes against a real write-back `s3d serve`.
+
+WRITE_BACK = {"mode": "write-back", "retry_base": 0.2, "retry_max": 1.0, "flush_on_stop": 0}
+
+
+def local_s3(daemon: DaemonProcess):
+    """boto3 through s3d, signed with the local key of ``serve_config``."""
+    return client(daemon.endpoint_url, key=LOCAL_KEY, secret=LOCAL_SECRET)
+
+
+def status_json(config: Path) -> dict[str, object]:
+    result = s3d("status", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    journal = json.loads(result.stdout)["journal"]
+    assert isinstance(journal, dict)
+    return journal
+
+
+def test_flush_waits_until_a_remote_back_from_an_outage_has_every_change(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there yet: the remote is down
+    remote_url, bucket = f"http://127.0.0.1:{port}", f"flush-{uuid.uuid4().hex[:12]}"
+    # A long backoff: once the remote is back, only the flush makes the uploads happen soon.
+    journal = {"mode": "write-back", "retry_base": 30.0, "retry_max": 60.0, "flush_on_stop": 0}
+    remote = {"connect_timeout": 1.0, "max_attempts": 1}
+    config = serve_config(tmp_path, remote_url, journal=journal, remote=remote)
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        s3 = local_s3(daemon)
+        for i in range(3):
+            s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"%d" % i * 1000)
+        pending = s3d("flush", "--config", str(config), "--timeout", "2")
+        shown = s3d("status", "--config", str(config))
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            moto = client(remote_url, key="remote-key", secret="remote-secret")
+            moto.create_bucket(Bucket=bucket)
+            started = time.monotonic()
+            flushed = s3d("flush", "--config", str(config))
+            took = time.monotonic() - started
+            stored = [moto.get_object(Bucket=bucket, Key=f"k{i}")["Body"].read() for i in range(3)]
+            after = status_json(config)
+        finally:
+            server.stop()
+    assert pending.returncode == 1
+    assert pending.stdout == ""
+    lines = pending.stderr.splitlines()
+    assert lines[0] == "flushing: 0 of 3 changes done, 0 B/2.9 KiB uploaded"  # not a terminal
+    assert lines[-1] == "s3d: 3 changes (2.9 KiB) still pending after 2s"
+    assert shown.returncode == 0, shown.stderr
+    text = [" ".join(line.split()) for line in shown.stdout.splitlines()]
+    assert text[text.index("journal") :][:5] == [
+        "journal",
+        "mode: write-back",
+        "queue: 3 changes",
+        text[text.index("journal") + 3],  # uploading: 0 to 3, as the retries come and go
+        "pending: 2.9 KiB",
+    ]
+    assert "dead letters: 0" in text
+    assert flushed.returncode == 0, flushed.stderr
+    assert flushed.stdout == "flushed: 3 changes (2.9 KiB)\n"
+    assert took < 12, "the flush waited for the backoff (at least 15s) instead of cutting it"
+    assert stored == [b"%d" % i * 1000 for i in range(3)]
+    assert (after["queue"], after["pending_bytes"], after["uploaded"]) == (0, 0, 3)
+
+
+def test_flush_names_what_the_remote_refused_and_journal_acts_on_it(
+    tmp_path: Path, remote_url: str
+) -> None:
+    bucket = f"refused-{uuid.uuid4().hex[:12]}"
+    config = serve_config(tmp_path, remote_url, journal=WRITE_BACK)
+    remote = client(remote_url, key="remote-key", secret="remote-secret")
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        s3 = local_s3(daemon)
+        s3.create_bucket(Bucket=bucket)  # s3d now knows the bucket exists...
+        remote.delete_bucket(Bucket=bucket)  # ...but the remote no longer has it
+        s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a")
+        s3.put_object(Bucket=bucket, Key="b.txt", Body=b"b")
+        refused = s3d("flush", "--config", str(config))
+        dead = {d["key"]: d["id"] for d in status_json(config)["dead"]}  # type: ignore[attr-defined]
+        shown = s3d("status", "--config", str(config))
+        # Retried while the bucket is still missing: refused again.
+        retried_all = s3d("journal", "retry", "--all", "--config", str(config))
+        again = s3d("flush", "--config", str(config))
+        refused_twice = status_json(config)
+        remote.create_bucket(Bucket=bucket)
+        retried_a = s3d("journal", "retry", str(dead["a.txt"]), "999999", "--config", str(config))
+        only_b = s3d("flush", "--config", str(config))
+        discarded = s3d("journal", "discard", "--all", "--config", str(config))
+        clean = s3d("flush", "--config", str(config))
+        journal = status_json(config)
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    message = refused.stderr.splitlines()[-1]
+    assert message.startswith("s3d: the remote refused 2 changes: id ")
+    assert f"id {dead['a.txt']}: {bucket}/a.txt (put, 1 attempt): NoSuchBucket: " in message
+    assert f"id {dead['b.txt']}: {bucket}/b.txt (put, 1 attempt): NoSuchBucket: " in message
+    assert message.endswith("; see `s3d journal retry|discard`")
+    assert shown.returncode == 0
+    assert "dead letters: 2" in [" ".join(line.split()) for line in shown.stdout.splitlines()]
+    assert (
+        f"    id {dead['a.txt']}: {bucket}/a.txt (put, 1 attempt): NoSuchBucket: " in shown.stdout
+    )
+    assert (retried_all.returncode, retried_all.stdout) == (0, "retried 2 dead letters\n")
+    assert again.returncode == 1
+    assert "the remote refused 2 changes" in again.stderr
+    assert (refused_twice["dead_letters"], refused_twice["dead_lettered"]) == (2, 4)
+    assert (retried_a.returncode, retried_a.stdout) == (
+        0,
+        "retried 1 dead letter (1 id named no dead letter)\n",
+    )
+    assert only_b.returncode == 1
+    assert only_b.stderr.splitlines()[-1].startswith("s3d: the remote refused 1 change: id ")
+    assert f"{bucket}/b.txt" in only_b.stderr
+    assert f"{bucket}/a.txt" not in only_b.stderr
+    assert remote.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"a"
+    assert (discarded.returncode, discarded.stdout) == (0, "discarded 1 dead letter\n")
+    assert (clean.returncode, clean.stdout, clean.stderr) == (
+        0,
+        "nothing to flush: no change was pending\n",
+        "",
+    )
+    assert (journal["queue"], journal["dead_letters"], journal["dead"]) == (0, 0, [])
+    assert "Contents" not in remote.list_objects_v2(Bucket=bucket, Prefix="b.txt")
+
+
+def test_flush_and_journal_on_a_write_through_daemon(tmp_path: Path, remote_url: str) -> None:
+    config = serve_config(tmp_path, remote_url, journal={"mode": "write-through"})
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        local_s3(daemon).create_bucket(Bucket=f"wt-{uuid.uuid4().hex[:12]}")
+        flushed = s3d("flush", "--config", str(config), "--timeout", "5")
+        retried = s3d("journal", "retry", "--all", "--config", str(config))
+        shown = s3d("status", "--config", str(config))
+    assert (flushed.returncode, flushed.stdout) == (0, "s3d runs write-through: nothing to flush\n")
+    assert flushed.stderr == ""
+    assert retried.returncode == 1
+    assert retried.stderr.startswith(f"s3d: s3d at {daemon.endpoint_url} refused the request: ")
+    assert "NoSuchAdminCommand (s3d runs write-through" in retried.stderr
+    assert "mode: write-through" in [" ".join(line.split()) for line in shown.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "command", [("flush",), ("journal", "retry", "--all"), ("journal", "discard", "1", "2")]
+)
+def test_flush_and_journal_when_nothing_listens(command: tuple[str, ...]) -> None:
+    port = free_port()
+    result = s3d(*command, "--port", str(port), "--access-key", f"{LOCAL_KEY}:{LOCAL_SECRET}")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        result.stderr == f"s3d: no s3d answering at http://127.0.0.1:{port}: connection refused\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("journal", "retry"), "one of the arguments ID --all is required"),
+        (("journal", "discard", "3", "--all"), "argument --all: not allowed with argument ID"),
+        (("journal", "discard", "x"), "expected a dead letter's id (a number), got 'x'"),
+        (("journal", "retry", "0"), "expected a dead letter's id (a number), got '0'"),
+        (("flush", "--timeout", "soon"), "expected a number of seconds, got 'soon'"),
+        (("journal",), "the following arguments are required: ACTION"),
+    ],
+)
+def test_flush_and_journal_usage_errors_exit_2(args: tuple[str, ...], message: str) -> None:
+    result = s3d(*args)
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -61,11 +61,11 @@ def test_short_uptimes_and_a_disabled_cache() -> None:
 def test_sections_it_does_not_know_are_shown_as_they_are() -> None:
     document = {
         "version": 7,
-        "journal": {"pending": 3, "dead_letters": ["a"], "oldest": None},
+        "catalogue": {"pending": 3, "dead_letters": ["a"], "oldest": None},
     }
     lines = lines_of(document)
     assert lines[:5] == ["daemon", "version: 7", "uptime: 0s", "endpoint: ?", "remote: ?"]
-    assert lines[5:] == ["journal", "pending: 3", 'dead_letters: ["a"]', "oldest: None"]
+    assert lines[5:] == ["catalogue", "pending: 3", 'dead_letters: ["a"]', "oldest: None"]
 
 
 def test_odd_values_do_not_break_it() -> None:
@@ -74,3 +74,70 @@ def test_odd_values_do_not_break_it() -> None:
     assert "uptime: 0s" in lines
     assert "used: 0 B of 0 B" in lines  # no maximum: no percentage
     assert "hits: 0" in lines
+
+
+def test_a_write_back_journal_with_dead_letters() -> None:
+    journal = {
+        "mode": "write-back",
+        "queue": 1234,
+        "uploading": 8,
+        "pending_bytes": 3 * GiB // 2,
+        "oldest_pending_seconds": 3 * 3600 + 125.4,
+        "uploads_in_progress": 1,
+        "dead_letters": 3,
+        "dead": [
+            {"id": 17, "bucket": "b", "key": "dir/a.txt", "change": "put", "attempts": 1,
+             "error": "NoSuchBucket: The specified bucket does not exist"},
+            {"id": 20, "bucket": "b", "key": "gone", "change": "delete", "attempts": 2,
+             "error": "AccessDenied: Access Denied"},
+        ],
+        "uploaded": 5000,
+        "retried": 12,
+        "dead_lettered": 3,
+        "superseded": 1,
+        "added_later": [1, 2],
+    }  # fmt: skip
+    lines = lines_of({"cache": CacheStats().as_dict(), "journal": journal})
+    assert lines[lines.index("journal") :] == [
+        "journal",
+        "mode: write-back",
+        "queue: 1,234 changes",
+        "uploading: 8",
+        "pending: 1.5 GiB",
+        "oldest: 3h 2m 5s",
+        "multipart: 1 upload in progress",
+        "dead letters: 3",
+        "id 17: b/dir/a.txt (put, 1 attempt): NoSuchBucket: The specified bucket does not exist",
+        "id 20: b/gone (delete, 2 attempts): AccessDenied: Access Denied",
+        "… and 1 more",
+        "since start: 5,000 uploaded, 12 retried, 3 dead-lettered, 1 superseded",
+        "added_later: [1, 2]",
+    ]
+    # The dead letters are indented under their row, as a list.
+    assert "\n    id 17: b/dir/a.txt" in render_status({"journal": journal})
+
+
+def test_an_idle_journal_and_a_write_through_daemon() -> None:
+    idle = {"mode": "write-back", "queue": 0, "oldest_pending_seconds": 0.0}
+    lines = lines_of({"journal": idle})
+    assert "queue: 0 changes" in lines
+    assert "oldest: -" in lines
+    assert "dead letters: 0" in lines
+    assert "since start: 0 uploaded, 0 retried, 0 dead-lettered, 0 superseded" in lines
+    assert lines_of({"journal": {"mode": "write-through"}})[5:] == [
+        "journal",
+        "mode: write-through",
+    ]
+
+
+def test_odd_journal_values_do_not_break_it() -> None:
+    journal = {"mode": "write-back", "queue": "many", "dead_letters": 1, "dead": "x"}
+    lines = lines_of({"journal": journal})
+    assert "queue: 0 changes" in lines
+    assert "dead letters: 1" in lines
+    assert "… and 1 more" in lines
+    assert lines_of({"journal": {"dead": [{"id": 1}], "dead_letters": 1}})[-3:] == [
+        "dead letters: 1",
+        "id 1: ?/? (?, 0 attempts): ?",
+        "since start: 0 uploaded, 0 retried, 0 dead-lettered, 0 superseded",
+    ]

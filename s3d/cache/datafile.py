@@ -14,6 +14,9 @@ import asyncio
 import os
 from pathlib import Path
 
+from s3d.cache.entry import Entry
+from s3d.protocol.checksums import Checksum
+
 PART = ".part"
 
 
@@ -96,6 +99,31 @@ class DataFiles:
             os.ftruncate(fd, size)
             _fsync_dir(final.parent)
         return DataFile(final, fd, partial=False)
+
+    async def take(self, entry: Entry, source: Path) -> tuple[list[tuple[int, str]], int]:
+        """Move a complete file in as ``entry``'s data: each block's (length, CRC32C), and
+        the file's mtime once in place."""
+        return await asyncio.to_thread(self._take, entry, source)
+
+    def _take(self, entry: Entry, source: Path) -> tuple[list[tuple[int, str]], int]:
+        blocks = []
+        with open(source, "rb") as file:
+            for index in range(entry.blocks):
+                start, end = entry.span(index)
+                crc = Checksum.new("CRC32C")
+                position = start
+                while position < end:
+                    data = os.pread(file.fileno(), min(1 << 20, end - position), position)
+                    if not data:
+                        raise OSError(f"{source} is shorter than {entry.size} bytes")
+                    crc.update(data)
+                    position += len(data)
+                blocks.append((end - start, crc.b64digest()))
+        final = self.path(entry.id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, final)
+        _fsync_dir(final.parent)
+        return blocks, os.stat(final).st_mtime_ns
 
     async def remove(self, entry_ids: list[str]) -> None:
         await asyncio.to_thread(self._remove, entry_ids)

@@ -257,6 +257,22 @@ class CacheIndex:
         async with self.db.execute("SELECT id, stored FROM entries") as cursor:
             return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
 
+    async def listing(
+        self, bucket: str, prefix: str, start_after: str | None, limit: int
+    ) -> list[tuple[str, str, int, str]]:
+        """Cached keys of a bucket in key order: (key, etag, size, last_modified ISO)."""
+        async with self.db.execute(
+            "SELECT key, etag, size, last_modified FROM entries WHERE bucket = ?"
+            " AND key >= ? AND key > ? ORDER BY key LIMIT ?",
+            (bucket, prefix, start_after or "", limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            (str(r[0]), str(r[1]), int(r[2]), str(r[3]))
+            for r in rows
+            if str(r[0]).startswith(prefix)
+        ]
+
     async def layouts(self) -> dict[str, tuple[int, int]]:
         """Every entry's (size, block_size), for reconciling files at start."""
         async with self.db.execute("SELECT id, size, block_size FROM entries") as cursor:

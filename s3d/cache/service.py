@@ -20,13 +20,14 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from s3d.cache import lookup
 from s3d.cache.datafile import DataFiles
-from s3d.cache.entry import Entry, response_headers
+from s3d.cache.entry import Entry, layout, response_headers, stored_headers
 from s3d.cache.filling import Filling
 from s3d.cache.index import CacheIndex
 from s3d.cache.integrity import Integrity
@@ -36,7 +37,14 @@ from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NotModified, S3Error, ServiceUnavailable
-from s3d.protocol.model import LocalFile, ObjectResponse, header
+from s3d.protocol.model import (
+    Headers,
+    LocalFile,
+    ObjectEntry,
+    ObjectResponse,
+    header,
+    quote_etag,
+)
 from s3d.settings import CacheSettings
 
 log = logging.getLogger("s3d.cache")
@@ -54,6 +62,8 @@ class ReadCache:
         self._files = DataFiles(root / "data")
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
         self._busy: Counter[str] = Counter()
+        self.reserved: Callable[[], int] = lambda: 0
+        """Bytes of pending writes on the same volume (set by the daemon in write-back)."""
         self._ram = RamTier(settings.memory_size)
         self._space = Space(
             self._index,
@@ -63,6 +73,7 @@ class ReadCache:
             self._is_busy,
             self._spawn,
             self._ram.forget,
+            lambda: self.reserved(),
         )
         self._integrity = Integrity(self._index, self._files, self._space, self.stats)
         self._filling = Filling(
@@ -239,6 +250,55 @@ class ReadCache:
         """Forget the key at once: its entry, its data, and any fill of it still running."""
         self._filling.invalidate(bucket, key)
         await self._space.drop_key(bucket, key)
+
+    async def adopt(
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        headers: Headers,
+        size: int,
+        last_modified: datetime,
+    ) -> bool:
+        """Take an uploaded file as the key's clean entry (moved, not copied); False when the
+        cache is off. ``headers`` are the object's, as a GET answers them."""
+        if not self.settings.enabled:
+            return False
+        etag = quote_etag(header(headers, "etag") or "")
+        block_size = layout(size, self.settings.block_size, self.settings.whole_object_max)
+        entry = Entry(
+            id=uuid.uuid4().hex,
+            bucket=bucket,
+            key=key,
+            etag=etag,
+            size=size,
+            last_modified=last_modified,
+            headers=(*stored_headers(headers), ("x-s3d-state", "uploaded")),
+            block_size=block_size,
+            validated_at=time.time(),
+        )
+        blocks, mtime = await self._files.take(entry, path)
+        await self._space.record(entry)
+        for index, (length, crc) in enumerate(blocks):
+            await self._index.add_block(entry.id, index, length, crc, mtime)
+            self._integrity.verified(entry.id, index)
+            self._space.added(length)
+        return True
+
+    async def known_keys(
+        self, bucket: str, prefix: str, start_after: str | None, limit: int
+    ) -> list[ObjectEntry]:
+        """What the cache knows of a bucket's keys, in key order: a listing of last resort
+        while the remote cannot be reached."""
+        rows = await self._index.listing(bucket, prefix, start_after, limit)
+        return [
+            ObjectEntry(key, datetime.fromisoformat(modified), etag, size)
+            for key, etag, size, modified in rows
+        ]
+
+    def make_room(self) -> None:
+        """Evict now if pending writes and cached bytes together passed the budget."""
+        self._space.added(0)
 
     async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
         """Pinned keys are never evicted (filter rules use this)."""

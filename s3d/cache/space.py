@@ -40,6 +40,7 @@ class Space:
         is_busy: Callable[[str], bool],
         spawn: Callable[[Coroutine[Any, Any, None]], None],
         forgotten: Callable[[str], None] = lambda entry_id: None,
+        reserved: Callable[[], int] = lambda: 0,
     ) -> None:
         self._index = index
         self._files = files
@@ -47,6 +48,7 @@ class Space:
         self._is_busy = is_busy
         self._spawn = spawn
         self._forgotten = forgotten
+        self._reserved = reserved
         self._budget = Budget(
             settings.max_size,
             settings.high_watermark,
@@ -136,6 +138,10 @@ class Space:
         self._stats.bytes -= sum(stored for _, stored in gone)
         await self._files.remove([entry_id for entry_id, _ in gone])
 
+    def _used(self) -> int:
+        """Bytes on the volume: the cache's, and the pending writes that share it."""
+        return self._stats.bytes + self._reserved()
+
     def added(self, length: int) -> None:
         """A block was recorded: count it, and start eviction when over budget."""
         self._stats.bytes += length
@@ -143,7 +149,7 @@ class Space:
             self._spawn(self._evict())
 
     def _over_size(self) -> bool:
-        if self._budget.needs_eviction(self._stats.bytes, None):
+        if self._budget.needs_eviction(self._used(), None):
             return True
         # Free space is a syscall away: look at most once a second.
         if self._budget.min_free_space > 0 and time.monotonic() - self._space_checked > 1.0:
@@ -171,13 +177,13 @@ class Space:
     async def _evict_round(self) -> bool:
         """One round of eviction; True when another may be needed."""
         free = await self._free()
-        if not self._budget.needs_eviction(self._stats.bytes, free):
+        if not self._budget.needs_eviction(self._used(), free):
             return False
         await self.flush()
         rows = await self._index.candidates(CANDIDATES)
         chosen = plan_eviction(
             [Candidate(i, s, a, p, self._is_busy(i)) for i, s, a, p in rows],
-            self._budget.to_free(self._stats.bytes, free),
+            self._budget.to_free(self._used(), free),
         )
         if not chosen:
             log.warning("cache over budget, but every entry is pinned or in use")

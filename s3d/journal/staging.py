@@ -37,6 +37,8 @@ class StagedBody:
     sha256: bytes
     checksums: tuple[tuple[str, str], ...] = ()
     """Verified S3 checksums as (algorithm upper-case, base64 value)."""
+    offset: int = 0
+    """Where the body starts in ``path``: a part of a larger journaled file."""
 
     @property
     def etag(self) -> str:
@@ -44,7 +46,8 @@ class StagedBody:
 
     def read_bytes(self) -> bytes:
         """The whole body; for the small XML documents of control operations only."""
-        return self.path.read_bytes()
+        with open(self.path, "rb") as file:
+            return os.pread(file.fileno(), self.size, self.offset)
 
 
 @dataclass(slots=True)

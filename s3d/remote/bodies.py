@@ -30,12 +30,14 @@ CHUNK = 256 * 1024
 
 
 class StagedReader(io.RawIOBase):
-    """A staged body's file, read at an offset of its own."""
+    """A staged body's file (or a region of it, from ``offset``), read at a position of its
+    own."""
 
-    def __init__(self, fd: int, size: int) -> None:
+    def __init__(self, fd: int, size: int, offset: int = 0) -> None:
         super().__init__()
         self._fd = fd
         self._size = size
+        self._offset = offset
         self._position = 0
 
     def readable(self) -> bool:
@@ -58,7 +60,7 @@ class StagedReader(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         remaining = max(0, self._size - self._position)
         wanted = remaining if size is None or size < 0 else min(size, remaining)
-        data = os.pread(self._fd, wanted, self._position) if wanted else b""
+        data = os.pread(self._fd, wanted, self._offset + self._position) if wanted else b""
         self._position += len(data)
         return data
 
@@ -91,7 +93,7 @@ async def staged_reader(body: StagedBody) -> AsyncIterator[StagedReader]:
         # The thread finishes the open anyway: close what it opens.
         opening.add_done_callback(_close_opened)
         raise
-    reader = StagedReader(fd, body.size)
+    reader = StagedReader(fd, body.size, body.offset)
     try:
         yield reader
     finally:

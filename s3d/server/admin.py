@@ -13,6 +13,10 @@ caller learns nothing of which commands exist. A route is a method, a command (t
 JSON document. Refusals are ``S3Error``s: the app's middleware renders them as S3 error XML,
 stamps the request id and writes the access-log line, for admin requests as for S3 ones.
 Admin commands take no body; one sent is not read (the connection is closed after the answer).
+
+The journal's commands (``POST flush``, ``POST journal/retry``, ``POST journal/discard``)
+exist in write-back mode only, when the daemon passes its journal as a ``JournalControl``.
+In write-through mode their paths answer 404 ``NoSuchAdminCommand`` to any method, saying why.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
@@ -27,6 +32,7 @@ from s3d.protocol.errors import MethodNotAllowed, S3Error
 from s3d.protocol.model import Headers
 from s3d.protocol.routing import Query, Target, locate, parse_query
 from s3d.protocol.sigv4 import SignedRequest
+from s3d.server.admin_query import dead_letter_ids, wait_seconds
 from s3d.server.auth import Authenticator
 from s3d.server.handler import REQUEST_INFO, request_headers
 
@@ -35,6 +41,7 @@ JSON = "application/json"
 
 StatusProvider = Callable[[], Mapping[str, object]]
 AdminAction = Callable[[Query], Awaitable[Mapping[str, object]]]
+ANY_METHOD = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,7 @@ class AdminRoute:
     """One admin command: ``method /_s3d/<command>`` runs ``run`` with the request's query."""
 
     method: str
+    """The HTTP method, or ``ANY_METHOD`` for a route that answers every method alike."""
     command: str
     """The path under ``/_s3d/``: ``status``, ``journal/retry``."""
     action: str
@@ -55,13 +63,84 @@ class NoSuchAdminCommand(S3Error):
     default_message = "s3d has no admin command at this path."
 
 
-def admin_routes(*, status: StatusProvider) -> tuple[AdminRoute, ...]:
-    """The admin route table. Each command's implementation is passed in by the daemon."""
+class JournalControl(Protocol):
+    """What the admin commands need of the write-back journal (``s3d.journal.service.Journal``)."""
+
+    def flush_now(self) -> None:
+        """Run every waiting change now, whatever its backoff."""
+
+    async def wait_idle(self, seconds: float | None) -> bool:
+        """Wait until no change waits for upload (dead letters aside); False on timeout."""
+
+    async def retry(self, seqs: list[int] | None) -> int:
+        """Dead letters (all, or those with these ids) back into the queue; how many."""
+
+    async def discard(self, seqs: list[int] | None) -> int:
+        """Give up dead letters (all, or those with these ids); how many."""
+
+    def status(self) -> dict[str, object]:
+        """The journal's section of the status document."""
+
+
+_JOURNAL_ACTIONS = {
+    "flush": "s3d:FlushJournal",
+    "journal/retry": "s3d:RetryDeadLetters",
+    "journal/discard": "s3d:DiscardDeadLetters",
+}
+"""The journal's commands and the actions the access log shows for them."""
+
+
+def admin_routes(
+    *, status: StatusProvider, journal: JournalControl | None = None
+) -> tuple[AdminRoute, ...]:
+    """The admin route table. Each command's implementation is passed in by the daemon:
+    ``journal`` in write-back mode (None: the journal's commands answer NoSuchAdminCommand)."""
 
     async def get_status(query: Query) -> Mapping[str, object]:
         return status()
 
-    return (AdminRoute("GET", "status", "s3d:GetStatus", get_status),)
+    routes = (AdminRoute("GET", "status", "s3d:GetStatus", get_status),)
+    if journal is None:
+        return routes + tuple(
+            AdminRoute(ANY_METHOD, command, action, _write_through(command))
+            for command, action in _JOURNAL_ACTIONS.items()
+        )
+    return routes + journal_routes(journal)
+
+
+def _write_through(command: str) -> AdminAction:
+    async def refuse(query: Query) -> Mapping[str, object]:
+        raise NoSuchAdminCommand(
+            "s3d runs write-through: there is no journal to flush, retry or discard "
+            "(writes reach the remote before they are answered).",
+            Command=command,
+        )
+
+    return refuse
+
+
+def journal_routes(journal: JournalControl) -> tuple[AdminRoute, ...]:
+    """``POST flush[?wait=SECONDS]``: run every waiting change now, then wait up to SECONDS
+    for the queue to empty; ``POST journal/retry[?id=1,2]`` and ``POST journal/discard``:
+    the dead letters named, or all of them."""
+
+    async def flush(query: Query) -> Mapping[str, object]:
+        wait = wait_seconds(query)
+        journal.flush_now()
+        # No wait: wait_idle(0) answers at once whether anything still waits.
+        idle = await journal.wait_idle(wait if wait is not None else 0.0)
+        return {"idle": idle, "journal": journal.status()}
+
+    async def retry(query: Query) -> Mapping[str, object]:
+        return {"retried": await journal.retry(dead_letter_ids(query))}
+
+    async def discard(query: Query) -> Mapping[str, object]:
+        return {"discarded": await journal.discard(dead_letter_ids(query))}
+
+    runs = {"flush": flush, "journal/retry": retry, "journal/discard": discard}
+    return tuple(
+        AdminRoute("POST", command, _JOURNAL_ACTIONS[command], run) for command, run in runs.items()
+    )
 
 
 def is_admin_request(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> bool:
@@ -111,7 +190,7 @@ class AdminHandler:
         return web.Response(text=body, content_type=JSON, headers={"Cache-Control": "no-store"})
 
     def _route(self, method: str, command: str) -> AdminRoute:
-        route = self._routes.get((method, command))
+        route = self._routes.get((method, command)) or self._routes.get((ANY_METHOD, command))
         if route is not None:
             return route
         allowed = sorted(m for m, c in self._routes if c == command)

@@ -1,0 +1,178 @@
+"""Applying one journal job to the remote.
+
+A put no larger than the multipart threshold is one PutObject; a larger one is a multipart
+upload in the part layout its acknowledged ETag was computed from; a client's multipart
+upload keeps the client's part boundaries. Parts go up in parallel (bounded). A
+CompleteMultipartUpload whose answer is lost, or that the remote says is already in progress,
+is settled by looking at the remote object: if it has the expected ETag, the job is done. A
+multipart upload that fails otherwise is aborted on the remote. ETags are compared unquoted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from s3d.journal.files import JournalFiles
+from s3d.journal.jobs import Job, retryable
+from s3d.journal.staging import StagedBody
+from s3d.ports import Remote
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import InternalError, NoSuchUpload, S3Error
+from s3d.protocol.model import Headers, header
+
+log = logging.getLogger("s3d.journal")
+
+
+@dataclass(frozen=True, slots=True)
+class PartSource:
+    path: Path
+    offset: int
+    size: int
+    md5: bytes
+
+
+def _bare(etag: str) -> str:
+    return etag.strip().strip('"')
+
+
+def part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
+    """(offset, length) of each part s3d cuts a large single PUT into."""
+    return [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
+
+
+async def apply(job: Job, remote: Remote, files: JournalFiles, concurrency: int) -> None:
+    """Carry ``job`` out on the remote. Raises S3Error as the remote answers (the caller
+    retries or dead-letters); cancellation abandons it (a multipart upload is aborted)."""
+    payload = job.payload
+    headers = _headers(job)
+    if job.kind == "delete":
+        await remote.delete_object(ops.DeleteObject(job.bucket, job.key))
+    elif job.kind == "tagging":
+        await _tagging(job, remote)
+    elif job.kind == "put" and not payload.get("parts"):
+        body = _body(files.path(payload["files"][0]), payload, job.size)
+        await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
+    else:
+        await _multipart(job, remote, _sources(job, files), headers, concurrency)
+
+
+def _body(path: Path, payload: dict[str, Any], size: int) -> StagedBody:
+    return StagedBody(
+        path=path,
+        size=size,
+        md5=bytes.fromhex(payload["md5"]),
+        sha256=bytes.fromhex(payload.get("sha256", "")),
+        checksums=tuple((alg, value) for alg, value in payload.get("checksums", [])),
+    )
+
+
+def _sources(job: Job, files: JournalFiles) -> list[PartSource]:
+    """The parts to upload: the client's files, or regions of one large file."""
+    parts = job.payload["parts"]
+    names = job.payload["files"]
+    if len(names) == len(parts):
+        return [
+            PartSource(files.path(name), 0, int(part["size"]), bytes.fromhex(part["md5"]))
+            for name, part in zip(names, parts, strict=True)
+        ]
+    path = files.path(names[0])
+    return [
+        PartSource(path, int(part["offset"]), int(part["size"]), bytes.fromhex(part["md5"]))
+        for part in parts
+    ]
+
+
+async def _tagging(job: Job, remote: Remote) -> None:
+    tags = job.payload.get("tags")
+    if tags is None:
+        await remote.delete_object_tagging(ops.DeleteObjectTagging(job.bucket, job.key))
+    else:
+        pairs = tuple((str(k), str(v)) for k, v in tags)
+        await remote.put_object_tagging(ops.PutObjectTagging(job.bucket, job.key, pairs))
+
+
+async def _multipart(
+    job: Job, remote: Remote, sources: list[PartSource], headers: Headers, concurrency: int
+) -> None:
+    created = await remote.create_multipart_upload(
+        ops.CreateMultipartUpload(job.bucket, job.key, headers=headers)
+    )
+    upload_id = created.upload_id
+    try:
+        etags = await _upload_parts(job, remote, upload_id, sources, concurrency)
+        await _complete(job, remote, upload_id, etags)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(
+                remote.abort_multipart_upload(
+                    ops.AbortMultipartUpload(job.bucket, job.key, upload_id)
+                )
+            )
+        raise
+
+
+async def _upload_parts(
+    job: Job, remote: Remote, upload_id: str, sources: list[PartSource], concurrency: int
+) -> list[str]:
+    limit = asyncio.Semaphore(concurrency)
+
+    headers = _headers(job)
+
+    async def one(number: int, source: PartSource) -> str:
+        async with limit:
+            body = StagedBody(source.path, source.size, source.md5, b"", offset=source.offset)
+            result = await remote.upload_part(
+                ops.UploadPart(job.bucket, job.key, upload_id, number), body
+            )
+        etag = _bare(header(result.headers, "etag") or "")
+        if etag != source.md5.hex() and not _encrypted(headers):
+            raise InternalError(f"part {number} came back with ETag {etag}, not its MD5")
+        return f'"{etag}"'
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(n, s)) for n, s in enumerate(sources, start=1)]
+    except* Exception as failures:
+        # One part's failure says why the upload failed: keep it, S3Error and all.
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _complete(job: Job, remote: Remote, upload_id: str, etags: list[str]) -> None:
+    parts = tuple(ops.CompletedPart(n, etag) for n, etag in enumerate(etags, start=1))
+    try:
+        result = await remote.complete_multipart_upload(
+            ops.CompleteMultipartUpload(job.bucket, job.key, upload_id, parts)
+        )
+    except S3Error as exc:
+        if not (retryable(exc) or isinstance(exc, NoSuchUpload)):
+            raise
+        # The answer was lost, or the remote is still completing: look at the object.
+        if await _settled(job, remote):
+            log.info("completion of %s/%s settled by its ETag on the remote", job.bucket, job.key)
+            return
+        raise
+    if _bare(result.etag) != _bare(job.payload["etag"]) and not _encrypted(_headers(job)):
+        raise InternalError(f"the remote answered ETag {result.etag}, not {job.payload['etag']}")
+
+
+def _headers(job: Job) -> Headers:
+    return tuple((name, value) for name, value in job.payload.get("headers", []))
+
+
+def _encrypted(headers: Headers) -> bool:
+    """With SSE-KMS or SSE-C the remote's ETags are not MD5s (contract 4): not compared."""
+    return any(name.startswith("x-amz-server-side-encryption") for name, _ in headers)
+
+
+async def _settled(job: Job, remote: Remote) -> bool:
+    try:
+        head = await remote.get_object(ops.GetObject(job.bucket, job.key, head=True))
+    except S3Error:
+        return False
+    return _bare(header(head.headers, "etag") or "") == _bare(job.payload["etag"])

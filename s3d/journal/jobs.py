@@ -1,0 +1,145 @@
+"""Journal jobs in memory, and the pure rules that order them.
+
+A ``Job`` is one acknowledged change (put, multipart, delete, tagging) waiting to be applied to
+the remote. ``Queue`` keeps them per key in acknowledgement order. The rules, all pure:
+
+- per-key order: only the oldest job of a key may run, and never two of one key at once;
+- supersession: a newer put, multipart or delete of a key makes its older jobs that are not
+  running pointless (skipped, never applied after it); a newer tagging supersedes an older one;
+- retries: capped exponential backoff with jitter (``backoff``), for failures ``retryable``
+  says are passing; anything else dead-letters the job, which then holds its key's later
+  jobs back until it is retried or discarded (or superseded).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from s3d.protocol.errors import S3Error
+
+REPLACING = frozenset({"put", "multipart", "delete"})
+"""Kinds that set a key's whole state: they supersede whatever is queued before them."""
+
+_RETRYABLE_CODES = frozenset(
+    {
+        "InternalError",
+        "ServiceUnavailable",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+        "OperationAborted",
+    }
+)
+
+
+@dataclass(slots=True)
+class Job:
+    seq: int
+    bucket: str
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    size: int
+    created: float
+    attempts: int = 0
+    dead: bool = False
+    error: str | None = None
+    next_attempt: float = 0.0
+    running: bool = False
+
+    @property
+    def where(self) -> tuple[str, str]:
+        return self.bucket, self.key
+
+
+@dataclass(slots=True)
+class Queue:
+    """Jobs per key, each list in acknowledgement order."""
+
+    by_key: dict[tuple[str, str], list[Job]] = field(default_factory=dict)
+
+    def add(self, job: Job) -> None:
+        self.by_key.setdefault(job.where, []).append(job)
+
+    def remove(self, job: Job) -> None:
+        jobs = self.by_key.get(job.where)
+        if jobs is not None and job in jobs:
+            jobs.remove(job)
+            if not jobs:
+                del self.by_key[job.where]
+
+    def of(self, bucket: str, key: str) -> list[Job]:
+        return self.by_key.get((bucket, key), [])
+
+    def all(self) -> Iterable[Job]:
+        for jobs in self.by_key.values():
+            yield from jobs
+
+    def newest_state(self, bucket: str, key: str) -> Job | None:
+        """The newest put, multipart or delete of the key: what a read must answer."""
+        for job in reversed(self.of(bucket, key)):
+            if job.kind in REPLACING:
+                return job
+        return None
+
+
+def superseded(queued: list[Job], new_kind: str) -> list[Job]:
+    """The jobs of one key that a new job of ``new_kind`` makes pointless: every older job
+    not running, for a put, multipart or delete; older taggings for a tagging."""
+    if new_kind in REPLACING:
+        return [job for job in queued if not job.running]
+    if new_kind == "tagging":
+        return [job for job in queued if job.kind == "tagging" and not job.running]
+    return []
+
+
+def runnable(queue: Queue, now: float, slots: int) -> list[Job]:
+    """Up to ``slots`` jobs to start now: the oldest job of each key, if no job of that key is
+    running, it is not dead-lettered and its backoff has passed; oldest first."""
+    if slots <= 0:
+        return []
+    ready = []
+    for jobs in queue.by_key.values():
+        head = jobs[0]
+        if head.running or head.dead or any(job.running for job in jobs):
+            continue
+        if head.next_attempt <= now:
+            ready.append(head)
+    ready.sort(key=lambda job: job.seq)
+    return ready[:slots]
+
+
+def next_wake(queue: Queue, now: float) -> float | None:
+    """When the earliest job in backoff becomes runnable; None if none is waiting."""
+    waits = [
+        jobs[0].next_attempt
+        for jobs in queue.by_key.values()
+        if not jobs[0].dead and not jobs[0].running and jobs[0].next_attempt > now
+    ]
+    return min(waits) if waits else None
+
+
+def retryable(error: BaseException) -> bool:
+    """Passing failures (5xx, throttling, timeouts, connections) are retried; the rest
+    (AccessDenied, NoSuchBucket, InvalidArgument…) are permanent."""
+    if not isinstance(error, S3Error):
+        return True
+    return (
+        error.http_status >= 500
+        or error.error_code in _RETRYABLE_CODES
+        or (error.http_status in (408, 429))
+    )
+
+
+def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: exponential, capped, with jitter
+    (between half and all of the exponential step, so retries spread but never spin)."""
+    step = min(cap, base * 2.0 ** max(0, attempts - 1))
+    return float(step * rng.uniform(0.5, 1.0))

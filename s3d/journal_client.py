@@ -1,0 +1,110 @@
+"""``s3d flush`` and ``s3d journal retry|discard``: the journal's commands, run against a daemon.
+
+Entry layer, over ``s3d.admin_client`` (same endpoint and signing as ``s3d status``).
+``flush`` asks ``POST /_s3d/flush`` without waiting (the daemon uploads every waiting change
+now, whatever its backoff), then reads ``GET /_s3d/status`` every ``POLL`` seconds until the
+journal's queue is empty, showing progress on stderr (``s3d.flush_progress``). Its outcome: 0
+when the queue emptied and no change is dead-lettered; 1 when the remote refused changes (they
+are named), when ``timeout`` passed first, or when the daemon cannot be reached
+(``AdminClientError``, which the caller reports). A write-through daemon has nothing to flush: 0.
+Interrupting ``flush`` stops the following, not the flush: the daemon keeps uploading.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from s3d.admin_client import AdminEndpoint, fetch
+from s3d.flush_progress import Progress, changes, number
+from s3d.status_text import counted, dead_letter, human_bytes
+
+POLL = 0.5
+"""Seconds between two readings of the status while flushing."""
+SHOWN_DEAD = 5
+"""Dead letters named in the message of a flush the remote refused (then how many more)."""
+
+
+def flush(
+    endpoint: AdminEndpoint,
+    timeout: float | None,
+    out: TextIO,
+    err: TextIO,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Flush the daemon's journal and follow it until its queue is empty (see the module
+    doc); returns the exit code. Raises AdminClientError."""
+    mode = journal_of(fetch(endpoint, "status")).get("mode")
+    if mode != "write-back":
+        out.write(f"s3d runs {mode or 'without a journal'}: nothing to flush\n")
+        return 0
+    deadline = None if timeout is None else clock() + timeout
+    journal = journal_of(fetch(endpoint, "flush", "POST"))
+    progress = Progress(journal, err, clock)
+    try:
+        while number(journal, "queue") > 0:
+            if deadline is not None and clock() >= deadline:
+                progress.close(journal)
+                err.write(f"s3d: {_pending(journal)} still pending after {timeout:g}s\n")
+                return 1
+            time.sleep(POLL if deadline is None else max(0.0, min(POLL, deadline - clock())))
+            journal = journal_of(fetch(endpoint, "status"))
+            progress.show(journal)
+    finally:
+        progress.close(journal)
+    return _outcome(journal, progress, out, err)
+
+
+def journal_of(document: dict[str, Any]) -> dict[str, Any]:
+    """The journal section of a status or flush document ({} when there is none)."""
+    journal = document.get("journal")
+    return journal if isinstance(journal, dict) else {}
+
+
+def _pending(journal: dict[str, Any]) -> str:
+    return (
+        f"{counted(number(journal, 'queue'), 'change')} "
+        f"({human_bytes(number(journal, 'pending_bytes'))})"
+    )
+
+
+def _outcome(journal: dict[str, Any], progress: Progress, out: TextIO, err: TextIO) -> int:
+    refused = refused_message(journal)
+    if refused is not None:
+        err.write(f"s3d: {refused}\n")
+        return 1
+    done = changes(journal) - progress.start_changes
+    if progress.start_queue == 0 and done == 0:
+        out.write("nothing to flush: no change was pending\n")
+    else:
+        out.write(f"flushed: {counted(done, 'change')} ({human_bytes(progress.bytes_done)})\n")
+    return 0
+
+
+def refused_message(journal: dict[str, Any]) -> str | None:
+    """What the remote refused, naming the first ``SHOWN_DEAD`` dead letters; None if nothing."""
+    dead = int(number(journal, "dead_letters"))
+    if not dead:
+        return None
+    listed = [d for d in journal.get("dead") or () if isinstance(d, dict)][:SHOWN_DEAD]
+    named = [dead_letter(d) for d in listed]
+    if dead > len(listed):
+        named.append(f"and {dead - len(listed):,} more")
+    return (
+        f"the remote refused {counted(dead, 'change')}: {'; '.join(named)}; "
+        "see `s3d journal retry|discard`"
+    )
+
+
+def act_on_dead_letters(endpoint: AdminEndpoint, action: str, ids: list[int] | None) -> str:
+    """``POST /_s3d/journal/<action>`` (``retry`` or ``discard``) for the dead letters
+    ``ids`` (None: all of them); the line that says what happened. Raises AdminClientError."""
+    query = "" if ids is None else "?id=" + "%2C".join(str(i) for i in ids)  # "1,2" encoded
+    document = fetch(endpoint, f"journal/{action}{query}", "POST")
+    done = int(number(document, "retried" if action == "retry" else "discarded"))
+    verb = "retried" if action == "retry" else "discarded"
+    line = f"{verb} {counted(done, 'dead letter')}"
+    if ids is not None and done < len(set(ids)):
+        line += f" ({counted(len(set(ids)) - done, 'id')} named no dead letter)"
+    return line + "\n"
