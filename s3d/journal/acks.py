@@ -136,6 +136,9 @@ class Acknowledgements(JournalCore):
                 raise NoSuchKey(Key=op.key)
             if newest is not None and not newest.running:
                 await self._retag(newest, tags)
+                if newest.running:  # taken by the uploader meanwhile, with the old tags
+                    payload = {"tags": [list(t) for t in tags] if tags is not None else None}
+                    await self.record([(op.bucket, op.key, "tagging", payload, 0)])
                 # Taggings queued after it are older than this one: it replaces them.
                 later = [j for j in self.queue.of(op.bucket, op.key) if j.seq > newest.seq]
                 await self.drop([j for j in later if j.kind == "tagging" and not j.running])

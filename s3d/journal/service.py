@@ -75,6 +75,7 @@ class Journal(Copies):
             }  # fmt: skip
         for upload_id, number, part in await self.store.parts():
             self.uploads[upload_id]["parts"][number] = part
+        await self._dead_letter_missing()
         named = {name for job in self.queue.all() for name in job_files(job)}
         named |= {p["file"] for u in self.uploads.values() for p in u["parts"].values()}
         removed = await self.files.reconcile(named)
@@ -86,6 +87,24 @@ class Journal(Copies):
             len(self.uploads),
             removed,
         )
+
+    async def _dead_letter_missing(self) -> None:
+        """A job whose files are gone cannot be uploaded, ever: say so loudly rather than
+        retry forever (it would take someone deleting files in the data directory)."""
+        names = {name for job in self.queue.all() for name in job_files(job)}
+        present = await asyncio.to_thread(
+            lambda: {name for name in names if self.files.path(name).exists()}
+        )
+        for job in list(self.queue.all()):
+            missing = [name for name in job_files(job) if name not in present]
+            if missing and not job.dead:
+                job.dead, job.error = True, f"journal files missing: {', '.join(missing)}"
+                log.error(
+                    "a pending change of %s/%s lost its data (%s)", job.bucket, job.key, job.error
+                )
+                await self.store.write(
+                    [mark(job.seq, attempts=job.attempts, dead=True, error=job.error)]
+                )
 
     async def aclose(self, flush: float = 0.0) -> None:
         """Upload for up to ``flush`` seconds, then cancel what runs and close. Idempotent."""
@@ -134,15 +153,19 @@ class Journal(Copies):
             await self.failed(job, exc)
             return
         job.running = False
-        kept = await self._handed_to_cache(job)
-        await self.completed(job, keep_files=kept)
+        # The job leaves the journal first, then its file goes to the cache: a crash between
+        # the two leaves an orphan file (removed at the next start), never a job whose file
+        # has moved away.
+        await self.completed(job, keep_files=True)
+        if not await self._handed_to_cache(job):
+            await self.files.remove(job_files(job))
 
     async def _handed_to_cache(self, job: Job) -> bool:
         """After upload, a single-file put becomes a clean cache entry (no second copy) —
         unless a newer change of its key is queued, whose state readers must see instead."""
-        if self._promote is None or job.kind != "put":
+        if self._promote is None or job.kind != "put" or job.payload.get("parts"):
             return False
-        if self.queue.of(job.bucket, job.key)[-1] is not job:
+        if self.queue.of(job.bucket, job.key):
             return False
         path = self.files.path(job.payload["files"][0])
         headers = object_headers(job.payload, job.size)
