@@ -421,3 +421,113 @@ def test_restart_resumes_pending_changes(relay, remote, tmp_path) -> None:  # ty
             remote.get_object(Bucket=bucket, Key="survivor")["Body"].read()
             == b"kept across a restart"
         )
+
+
+def test_listing_merges_pending_changes_across_pages(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bucket = new_bucket(remote)
+    remote_keys = ["a/1", "a/3", "b/1", "c", "d/x/1", "e", "g/1"]
+    for key in remote_keys:
+        remote.put_object(Bucket=bucket, Key=key, Body=b"r")
+    with writeback(relay.url, tmp_path) as daemon:
+        s3 = client(daemon.endpoint_url)
+        relay.hold_writes(True)
+        for key in ["a/2", "b/0", "cc", "f/1", "h"]:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"p")
+        for key in ["a/3", "e", "g/1"]:
+            s3.delete_object(Bucket=bucket, Key=key)
+        expected_keys = sorted(
+            ({*remote_keys} | {"a/2", "b/0", "cc", "f/1", "h"}) - {"a/3", "e", "g/1"}
+        )
+        for page_size in (1, 2, 3, 1000):
+            pages = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, PaginationConfig={"PageSize": page_size}
+            )
+            assert [o["Key"] for p in pages for o in p.get("Contents", [])] == expected_keys
+            rolled = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": page_size}
+            )
+            seen = [
+                *(o["Key"] for p in rolled for o in p.get("Contents", [])),
+            ]
+            rolled = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": page_size}
+            )
+            prefixes = [c["Prefix"] for p in rolled for c in p.get("CommonPrefixes", [])]
+            # g/ held only g/1, deleted: the prefix is gone; f/ exists only as a pending put.
+            assert prefixes == ["a/", "b/", "d/", "f/"]
+            assert seen == ["c", "cc", "h"]
+            v1 = s3.get_paginator("list_objects").paginate(
+                Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": page_size}
+            )
+            entries = [
+                *(o["Key"] for p in v1 for o in p.get("Contents", [])),
+            ]
+            assert entries == ["c", "cc", "h"]
+        relay.hold_writes(False)
+        drained(daemon)
+        final = [o["Key"] for o in remote.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert final == expected_keys
+
+
+def test_starts_and_serves_with_the_remote_down(remote_url, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_remote_outage import SwitchableRemote
+
+    down = SwitchableRemote()  # not started: nothing listens on its port
+    bucket = new_bucket(remote)
+    try:
+        with writeback(down.url, tmp_path) as daemon:
+            s3 = client(daemon.endpoint_url)
+            etag = s3.put_object(Bucket=bucket, Key="early", Body=b"written while down")["ETag"]
+            assert s3.get_object(Bucket=bucket, Key="early")["Body"].read() == b"written while down"
+            listed = s3.list_objects_v2(Bucket=bucket)
+            assert [o["Key"] for o in listed["Contents"]] == ["early"]
+            down.start()
+            drained(daemon)
+            assert remote.head_object(Bucket=bucket, Key="early")["ETag"] == etag
+    finally:
+        down.stop()
+
+
+def test_sigterm_flushes_before_exit(remote_url, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    from tests.support import (
+        ACCESS_KEY,
+        REMOTE_KEY,
+        REMOTE_SECRET,
+        SECRET_KEY,
+        DaemonProcess,
+        write_config,
+    )
+
+    bucket = new_bucket(remote)
+    with CountingRelay(remote_url, delay=0.05) as slow:
+        keys = [{"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}]
+        config = write_config(
+            tmp_path / "s3d.toml",
+            {
+                "": {"data_dir": str(tmp_path / "data")},
+                "server": {"port": 0, "access_keys": keys},
+                "remote": {
+                    "endpoint_url": slow.url,
+                    "access_key_id": REMOTE_KEY,
+                    "secret_access_key": REMOTE_SECRET,
+                },
+                "journal": {"mode": "write-back", "flush_on_stop": 60.0},
+            },
+        )
+        with DaemonProcess(["--config", str(config)]) as process:
+            s3 = client(process.endpoint_url)
+            slow.hold_writes(True)
+            blobs = {f"t{i}": os.urandom(10_000) for i in range(30)}
+            for key, data in blobs.items():
+                s3.put_object(Bucket=bucket, Key=key, Body=data)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            # Still flushing: the remote has not taken anything yet.
+            assert process.process.poll() is None
+            assert "Contents" not in remote.list_objects_v2(Bucket=bucket)
+            slow.hold_writes(False)
+            assert process.wait(90) == 0
+        for key, data in blobs.items():
+            assert remote.get_object(Bucket=bucket, Key=key)["Body"].read() == data
