@@ -1,11 +1,13 @@
-"""The four servers of the read-cache benchmark, each its own process on loopback.
+"""The servers of the benchmarks, each its own process on loopback.
 
 - moto's S3 server: the remote, and the "direct" baseline;
 - s3d (``python -m s3d serve``) in front of moto, with its cache settings given through the
   ``S3D_*`` environment variables of the settings that exist in this s3d (so the harness runs
   before and after a setting appears);
 - rclone's S3 server with its VFS cache (``--vfs-cache-mode full``) in front of the same moto;
-- the bare ``FileResponse`` server (``bench/fileserver.py``): the ceiling.
+- the bare ``FileResponse`` server (``bench/fileserver.py``): the ceiling;
+- the write-back benchmark's delaying relay in front of moto (``bench/relay.py``), and s3d and
+  rclone with their write settings in front of it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from bench import fileserver
+from bench import fileserver, relay
 from bench.processes import Children, free_port, wait_for_http, wait_for_line
 from s3d.config import options
 
@@ -37,6 +39,8 @@ than a run, so warm reads measure the cache itself rather than revalidation."""
 class Service:
     name: str
     url: str
+    pid: int | None = None
+    """The server's process (for sampling its memory), where the benchmark needs it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +88,22 @@ async def start_moto(children: Children) -> Service:
 
 
 async def start_s3d(
-    children: Children, remote: str, data_dir: Path, settings: S3dSettings
+    children: Children,
+    remote: str,
+    data_dir: Path,
+    settings: S3dSettings,
+    *,
+    name: str = "s3d",
+    log: Sequence[str] = ("--log-level", "warning"),
 ) -> Service:
+    """s3d as ``name`` (its log is ``<name>.log``); ``log``: its logging flags."""
     argv = [
         *(sys.executable, "-m", "s3d", "serve", "--port", "0", "--remote", remote),
-        *("--data-dir", str(data_dir), "--log-level", "warning"),
+        *("--data-dir", str(data_dir), *log),
         *("--access-key", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}"),
     ]
-    child = await children.start("s3d", argv, {**_clean_env(), **settings.applied})
-    return Service("s3d", await wait_for_line(child, S3D_BANNER))
+    child = await children.start(name, argv, {**_clean_env(), **settings.applied})
+    return Service(name, await wait_for_line(child, S3D_BANNER), child.process.pid)
 
 
 RCLONE_FLAGS = (
@@ -104,7 +115,14 @@ RCLONE_FLAGS = (
 )
 
 
-async def start_rclone(children: Children, binary: Path, remote: str, cache_dir: Path) -> Service:
+async def start_rclone(
+    children: Children,
+    binary: Path,
+    remote: str,
+    cache_dir: Path,
+    flags: Sequence[str] = RCLONE_FLAGS,
+) -> Service:
+    """``rclone serve s3`` with ``flags`` (the read cache's by default)."""
     port = free_port()
     env = _clean_env()
     # The "moto" remote, defined without a configuration file (RCLONE_CONFIG names none).
@@ -119,7 +137,7 @@ async def start_rclone(children: Children, binary: Path, remote: str, cache_dir:
         RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY=REMOTE_KEY,
     )
     argv = [
-        *(str(binary), "serve", "s3", *RCLONE_FLAGS, "--cache-dir", str(cache_dir)),
+        *(str(binary), "serve", "s3", *flags, "--cache-dir", str(cache_dir)),
         *("--addr", f"127.0.0.1:{port}", "--auth-key", f"{ACCESS_KEY_ID},{SECRET_ACCESS_KEY}"),
         # The remote's root: its top-level directories, moto's buckets, are the served buckets.
         "moto:",
@@ -127,7 +145,25 @@ async def start_rclone(children: Children, binary: Path, remote: str, cache_dir:
     child = await children.start("rclone", argv, env)
     url = f"http://127.0.0.1:{port}"
     await wait_for_http(child, url + "/")
-    return Service("rclone", url)
+    return Service("rclone", url, child.process.pid)
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """The delaying relay (``bench/relay.py``): ``url`` relays to the remote, ``control``
+    holds and releases it."""
+
+    url: str
+    control: str
+
+
+async def start_relay(children: Children, remote: str, delay_ms: float) -> Relay:
+    """The relay in front of ``remote`` (a loopback URL), adding ``delay_ms`` per round trip."""
+    port = remote.rstrip("/").rsplit(":", 1)[1]
+    argv = [sys.executable, relay.__file__, port, f"{delay_ms:g}"]
+    child = await children.start("relay", argv, _clean_env())
+    url, _, control = (await wait_for_line(child, relay.BANNER)).partition(relay.CONTROL)
+    return Relay(url, control)
 
 
 async def start_fileserver(children: Children, root: Path) -> Service:

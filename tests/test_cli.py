@@ -381,7 +381,7 @@ def test_flush_waits_until_a_remote_back_from_an_outage_has_every_change(tmp_pat
     ]
     assert "dead letters: 0" in text
     assert flushed.returncode == 0, flushed.stderr
-    assert flushed.stdout == "flushed: 3 changes (2.9 KiB)\n"
+    assert flushed.stdout == "flushed: 3 changes (2.9 KiB)\n", json.dumps(after)
     assert took < 12, "the flush waited for the backoff (at least 15s) instead of cutting it"
     assert stored == [b"%d" % i * 1000 for i in range(3)]
     assert (after["queue"], after["pending_bytes"], after["uploaded"]) == (0, 0, 3)

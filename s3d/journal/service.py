@@ -152,11 +152,14 @@ class Journal(Copies):
             job.running = False
             await self.failed(job, exc)
             return
-        job.running = False
         # The job leaves the journal first, then its file goes to the cache: a crash between
         # the two leaves an orphan file (removed at the next start), never a job whose file
-        # has moved away.
-        await self.completed(job, keep_files=True)
+        # has moved away. It stays "running" until it has left: the uploader must not start
+        # it again while its removal is being committed.
+        try:
+            await self.completed(job, keep_files=True)
+        finally:
+            job.running = False
         if not await self._handed_to_cache(job):
             await self.files.remove(job_files(job))
 

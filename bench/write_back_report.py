@@ -1,0 +1,233 @@
+"""A judged write-back run written down three ways: a text table for the terminal, a Markdown
+section for docs/benchmarks.md, and a JSON document with every raw measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.report import Table
+from bench.results import MiB
+from bench.sizes import size_text
+from bench.write_back_memory import PHASES
+from bench.write_back_results import DrainRow, LatencyRow, Run
+from bench.write_back_verdicts import Verdict
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _answers(states: Counter[str]) -> str:
+    return ", ".join(f"{value} {count}" for value, count in sorted(states.items()))
+
+
+def _check(verified: bool) -> str:
+    return "ETag (MD5) on the remote" if verified else "not checked"
+
+
+def _latency_cells(row: LatencyRow) -> list[str]:
+    if row.skipped or not row.latencies:
+        return [row.label, "skipped", "", "", "", "", "", "", row.skipped, ""]
+    mean = statistics.fmean(row.latencies) * 1000
+    return [
+        row.label,
+        _num(row.ms(0.5), 1),
+        _num(row.ms(0.99), 1),
+        _num(mean, 1),
+        _num(max(row.latencies) * 1000, 1),
+        str(len(row.latencies)),
+        _num(row.server(0.5), 1),
+        _num(row.server(0.99), 1),
+        _check(row.verified),
+        _answers(row.states),
+    ]
+
+
+def _drain_cells(row: DrainRow, direct: float | None) -> list[str]:
+    remote = row.remote_median
+    if row.skipped or remote is None:
+        return [row.label, "skipped", "", "", "", "", row.skipped]
+    ratio = None if direct is None else remote / direct
+    spread = f"{min(row.on_remote):.2f}-{max(row.on_remote):.2f}"
+    cells = [row.label, _num(row.answered_median, 2), _num(remote, 2), spread]
+    return [*cells, "-" if ratio is None else f"{ratio:.2f}x", str(len(row.on_remote)), "yes"]
+
+
+def tables(run: Run, verdicts: list[Verdict]) -> list[Table]:
+    c = run.config
+    latency = Table(
+        [
+            f"PUT of {c['put_size_text']}, {c['put_concurrency']} at a time",
+            *("p50 ms", "p99 ms", "mean ms", "max ms", "n", "in s3d p50", "in s3d p99"),
+            *("bytes checked", "x-s3d-state"),
+        ],
+        [_latency_cells(row) for row in run.latency.values()],
+        frozenset({0, 8, 9}),
+    )
+    direct = run.drain["direct"].remote_median if "direct" in run.drain else None
+    drain = Table(
+        [
+            f"{c['drain_count']:,} PUTs of {c['drain_size_text']}, {c['concurrency']} in flight",
+            *("answered s", "on the remote s", "min-max", "/ direct", "n", "bytes checked"),
+        ],
+        [_drain_cells(row, direct) for row in run.drain.values()],
+        frozenset({0, 6}),
+    )
+    out = [latency, drain]
+    if run.memory is not None:
+        out.append(_memory_table(run))
+    out.append(
+        Table(
+            ["target", "value", "needed", "result"],
+            [[v.target.name, v.shown, v.target.needed, v.status] for v in verdicts],
+            frozenset({0, 3}),
+        )
+    )
+    return out
+
+
+def _memory_table(run: Run) -> Table:
+    memory = run.memory
+    assert memory is not None
+    header = [f"{size_text(memory.size)} object, write-back s3d", "seconds", "MiB/s"]
+    header += ["peak RSS MiB", "peak disk MiB", "disk at end MiB"]
+    if memory.skipped:
+        return Table(header, [["skipped", "", "", "", "", memory.skipped]])
+    rows = [
+        [
+            PHASES.get(phase.name, phase.name),
+            _num(phase.seconds, 1),
+            _num(memory.throughput.get(phase.name)),
+            _num(phase.peak_rss / MiB),
+            _num(phase.peak_disk / MiB),
+            _num(phase.disk_at_end / MiB),
+        ]
+        for phase in memory.phases
+    ]
+    high = None if memory.high_water is None else memory.high_water / MiB
+    rows.append(
+        ["whole run (kernel's VmHWM)", "", "", _num(high), _num(memory.peak_disk / MiB), ""]
+    )
+    return Table(header, rows)
+
+
+def text(run: Run, verdicts: list[Verdict]) -> str:
+    out = [_headline(run), ""]
+    for table in tables(run, verdicts):
+        lines = [table.header, *table.rows]
+        widths = [max(len(cells[i]) for cells in lines) for i in range(len(table.header))]
+        for cells in lines:
+            padded = [
+                cell.ljust(width) if i in table.text_columns else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ]
+            out.append("  ".join(padded).rstrip())
+        out.append("")
+    out += [f"note: {note}" for note in run.notes]
+    return "\n".join(out)
+
+
+def markdown(run: Run, verdicts: list[Verdict]) -> str:
+    out = [f"#### {_headline(run)}", ""]  # under "### Results" in the write-back section
+    for table in tables(run, verdicts):
+        out.append("| " + " | ".join(table.header) + " |")
+        aligns = ["---" if i in table.text_columns else "--:" for i in range(len(table.header))]
+        out.append("|" + "|".join(aligns) + "|")
+        out += ["| " + " | ".join(cells) + " |" for cells in table.rows]
+        out.append("")
+    m = run.machine
+    out.append(
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; work directory on "
+        f"{m['filesystem']}; {m['kernel']}; load average (1 min) {m['load_average_1m']} at "
+        f"start, {m.get('load_average_1m_end', '?')} at end. Python {m['python']}, "
+        f"s3d {m['s3d']}, aiohttp {m['aiohttp']}, moto {m['moto']}, botocore {m['botocore']}, "
+        f"rclone {m['rclone']}."
+    )
+    out += ["", *(f"- {note}" for note in run.notes)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:
+    """The JSON result: configuration, machine, every raw measurement, and the verdicts."""
+    latency = {
+        key: {
+            "label": row.label,
+            "latencies_ms": [round(s * 1000, 3) for s in row.latencies],
+            "p50_ms": row.ms(0.5),
+            "p99_ms": row.ms(0.99),
+            "s3d_p50_ms": row.server(0.5),
+            "s3d_p99_ms": row.server(0.99),
+            "s3d_ms": row.server_ms,
+            "x_s3d_state": dict(row.states),
+            "verified": row.verified,
+            "skipped": row.skipped,
+        }
+        for key, row in run.latency.items()
+    }
+    drain = {
+        key: {
+            "label": row.label,
+            "answered_s": row.answered,
+            "on_remote_s": row.on_remote,
+            "on_remote_median_s": row.remote_median,
+            "verified": row.verified,
+            "skipped": row.skipped,
+        }
+        for key, row in run.drain.items()
+    }
+    memory = run.memory
+    return {
+        "benchmark": "write_back",
+        "config": run.config,
+        "machine": run.machine,
+        "latency": latency,
+        "drain": drain,
+        "memory": None
+        if memory is None
+        else {
+            "size": memory.size,
+            "high_water_bytes": memory.high_water,
+            "peak_disk_bytes": memory.peak_disk,
+            "phases": [
+                {
+                    "name": p.name,
+                    "seconds": p.seconds,
+                    "peak_rss_bytes": p.peak_rss,
+                    "peak_disk_bytes": p.peak_disk,
+                    "disk_at_end_bytes": p.disk_at_end,
+                }
+                for p in memory.phases
+            ],
+            "mib_per_s": memory.throughput,
+            "verified": memory.verified,
+            "skipped": memory.skipped,
+        },
+        "relay": run.relay,
+        "targets": [verdict.as_dict() for verdict in verdicts],
+        "notes": run.notes,
+    }
+
+
+def write(run: Run, verdicts: list[Verdict], out: Path) -> tuple[Path, Path]:
+    """``write_back-<UTC time>.json`` and ``.md`` in ``out``; their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"write_back-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(document(run, verdicts), indent=2) + "\n")
+    md_path.write_text(markdown(run, verdicts))
+    return json_path, md_path
+
+
+def _headline(run: Run) -> str:
+    c = run.config
+    return (
+        f"Write-back, {c['date']}: remote behind a relay adding {c['delay_ms']:g} ms per round "
+        f"trip; {c['samples']} PUTs of {c['put_size_text']} per target; "
+        f"{c['drain_count']:,} PUTs of {c['drain_size_text']} at concurrency "
+        f"{c['concurrency']}; a {c['large_size_text']} object; rounds: {c['rounds']}"
+    )
