@@ -498,6 +498,8 @@ class CountingRelay:
                     headers=headers,
                     data=data or None,
                     allow_redirects=False,
+                    # Pass the request on as it came: no Content-Type of aiohttp's own.
+                    skip_auto_headers=("Content-Type",),
                 ) as upstream:
                     response = web.StreamResponse(
                         status=upstream.status,
