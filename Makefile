@@ -58,10 +58,21 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench bench-writeback
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
+
+# --- The write-back benchmark (bench/write_back.py, docs/benchmarks.md) ----------------------
+# `make bench-writeback` starts its own moto behind a relay adding 50 ms per round trip, s3d in
+# write-back and in write-through, and rclone's S3 server in VFS write-back mode; measures PUT
+# latency, draining 1,000 pending objects and s3d's peak memory with a 2 GiB object; writes
+# bench/results/write_back-<time>.json and .md. Options in WRITEBACK_ARGS, e.g.
+# make bench-writeback WRITEBACK_ARGS="--delay 200 --large-size 512MiB".
+WRITEBACK_ARGS ?=
+
+bench-writeback: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.write_back $(WRITEBACK_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	deploy/install-system-packages deploy/system-packages.txt

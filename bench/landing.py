@@ -1,9 +1,10 @@
 """When objects reach the remote, and whether the remote holds the bytes sent.
 
 moto (werkzeug) logs one line per request once it has answered it, e.g. ``127.0.0.1 - -
-[22/Nov/2026 02:37:13] "PUT /bench/key HTTP/1.1" 200 -``. ``Landings`` reads the lines moto
-adds to its log every ``POLL`` seconds and notes, per key, when it first saw a PutObject (a
-PUT without a query) or a CompleteMultipartUpload (a POST with ``uploadId``) answered 200.
+[22/Nov/2026 02:37:13] "PUT /bench/key?x-id=PutObject HTTP/1.1" 200 -``. ``Landings`` reads
+the lines moto adds to its log every ``POLL`` seconds and notes, per key, when it first saw a
+request storing it (``_stores``) answered 200. (rclone PUTs to a temporary key, then copies it
+to its own: the copy is when the key is stored.)
 Asking moto instead would load the remote being measured: a listing of 1,000 keys costs it
 about 160 ms of CPU. The resolution is ``POLL`` plus the time moto takes to write the line.
 
@@ -91,10 +92,7 @@ class Landings:
             if found is None:
                 continue
             method, path, query, status = found.groups()
-            stored = (method == b"PUT" and not query) or (
-                method == b"POST" and query is not None and b"uploadId=" in query
-            )
-            if not stored:
+            if not _stores(method, query or b""):
                 continue
             if status != b"200":
                 self.refused.append(line.decode(errors="replace"))
@@ -103,6 +101,15 @@ class Landings:
             if name.startswith(self._prefix):
                 self.seen.setdefault(name.removeprefix(self._prefix), now)
                 self._grew.set()
+
+
+def _stores(method: bytes, query: bytes) -> bool:
+    """Whether a request stores an object at its key: PutObject or CopyObject (botocore adds
+    ``?x-id=``; other clients send no query) or CompleteMultipartUpload. UploadPart, the
+    subresources (``?tagging``…) and CreateMultipartUpload (``?uploads``) do not."""
+    if method == b"PUT":
+        return query in (b"", b"?x-id=PutObject", b"?x-id=CopyObject")
+    return b"uploadId=" in query
 
 
 async def check_stored(

@@ -14,7 +14,8 @@ stops reading that side, and TCP pushes back), which caps a stream at ``WINDOW /
 
 The control port (plain HTTP) answers ``POST /hold`` (bytes towards the upstream stop being
 delivered: the remote looks stalled, connections still open), ``POST /release`` (they flow
-again, the held ones at once) and ``GET /stats`` (connections and bytes each way, as JSON).
+again, the held ones at once) and ``GET /stats`` (as JSON: connections accepted, closed and open,
+bytes each way, and ``busy_seconds``, the connection-seconds so far).
 """
 
 from __future__ import annotations
@@ -80,21 +81,39 @@ class Link:
 
 
 class Relay:
+    """Owns the gate and the counters; every connection is served by ``serve``."""
+
     def __init__(self, upstream_port: int, delay: float) -> None:
         self.upstream_port = upstream_port
         self.one_way = delay / 2
         self.gate = asyncio.Event()
         self.gate.set()
-        self.stats = {"connections": 0, "bytes_up": 0, "bytes_down": 0, "open": 0}
+        self.stats = {"connections": 0, "closed": 0, "bytes_up": 0, "bytes_down": 0, "open": 0}
+        self._busy = 0.0
+        self._since = asyncio.get_running_loop().time()
+
+    def busy_seconds(self) -> float:
+        """Connection-seconds so far: the integral over time of the connections open. Its
+        change over a window, divided by the window, is the mean number open in it."""
+        now = asyncio.get_running_loop().time()
+        self._busy += self.stats["open"] * (now - self._since)
+        self._since = now
+        return self._busy
+
+    def _opened(self, change: int) -> None:
+        self.busy_seconds()
+        self.stats["open"] += change
+        if change < 0:
+            self.stats["closed"] -= change
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats["connections"] += 1
-        self.stats["open"] += 1
+        self._opened(1)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:
             writer.close()
-            self.stats["open"] -= 1
+            self._opened(-1)
             return
         always = asyncio.Event()
         always.set()
@@ -110,7 +129,7 @@ class Relay:
         except* (ConnectionError, OSError):
             pass  # either side went away: close both
         finally:
-            self.stats["open"] -= 1
+            self._opened(-1)
             for side in (writer, up_writer):
                 side.close()
 
@@ -124,7 +143,10 @@ class Relay:
             return web.json_response({"held": False})
 
         async def stats(request: web.Request) -> web.Response:
-            return web.json_response({**self.stats, "held": not self.gate.is_set()})
+            held = not self.gate.is_set()
+            return web.json_response(
+                {**self.stats, "busy_seconds": self.busy_seconds(), "held": held}
+            )
 
         app = web.Application()
         app.router.add_post("/hold", hold)

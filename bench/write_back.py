@@ -43,7 +43,8 @@ from bench.services import (
     start_s3d,
 )
 from bench.sizes import parse_size, positive, size_text
-from bench.write_back_measure import BUCKET, Context, Endpoint, measure_drain, measure_latency
+from bench.write_back_drain import measure_drain
+from bench.write_back_measure import BUCKET, Context, Endpoint, measure_latency
 from bench.write_back_memory import measure_memory
 from bench.write_back_results import Run
 

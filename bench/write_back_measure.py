@@ -1,4 +1,4 @@
-"""The write-back benchmark's two timed measurements: PUT latency and draining a backlog.
+"""The write-back benchmark's targets (``Endpoint``), and its PUT latency measurement.
 
 Each target is an ``Endpoint``; write-back ones know how to wait until what they acknowledged
 is on the remote (s3d: a flush that answers once its journal is empty; rclone: moto's log).
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import aiohttp
 
 from bench.clients import WrongAnswer
-from bench.control import RelayControl, S3dAdmin
+from bench.control import S3dAdmin
 from bench.landing import Landings, check_stored
 from bench.uploads import Presigner, put, put_all
-from bench.write_back_results import DrainRow, LatencyRow, Run
+from bench.write_back_results import LatencyRow, Run
 
 BUCKET = "bench"
 WARM_UP = 5
@@ -124,90 +124,3 @@ async def measure_latency(
         prefix = f"latency/{endpoint.id}/"
         await check_stored(ctx.client, ctx.remote, BUCKET, prefix, stored[endpoint.id])
         run.latency[endpoint.id].verified = True
-
-
-DRAIN_LABELS = {
-    "direct": "direct upload, from the first PUT",
-    "s3d-held": "s3d write-back, pending objects drained (from release)",
-    "s3d": "s3d write-back, from the first PUT",
-    "rclone": "rclone write-back, from the first PUT",
-}
-DRAIN_THROUGH = {
-    "direct": "direct",
-    "s3d-held": "s3d-write-back",
-    "s3d": "s3d-write-back",
-    "rclone": "rclone-write-back",
-}
-"""Each drain row's endpoint."""
-
-
-async def measure_drain(
-    ctx: Context,
-    endpoints: dict[str, Endpoint],
-    relay: RelayControl,
-    *,
-    count: int,
-    size: int,
-    rounds: int,
-    concurrency: int,
-    run: Run,
-) -> None:
-    """Fill ``run.drain``: per round, ``count`` PUTs of ``size`` with ``concurrency`` in flight
-    directly; into write-back s3d while the remote is held, then drained; into write-back s3d
-    and rclone, timed until the last object is on the remote."""
-    rows = run.drain
-    for row_id, label in DRAIN_LABELS.items():
-        rows[row_id] = DrainRow(row_id, label)
-    for round_ in range(rounds):
-        for row_id, row in rows.items():
-            endpoint = endpoints.get(DRAIN_THROUGH[row_id])
-            if endpoint is None:
-                row.skipped = f"{DRAIN_THROUGH[row_id]} not available"
-                continue
-            prefix = f"drain/{row_id}/{round_}-"
-            sent = ctx.bodies(prefix, count, size)
-            urls = endpoint.presign(list(sent))
-            requests = list(zip(urls, sent.values(), strict=True))
-            if row_id == "s3d-held":
-                pending = await _held(ctx, endpoint, relay, requests, concurrency, row)
-                if pending != count:
-                    run.notes.append(
-                        f"WARNING drain round {round_ + 1}: {pending} changes pending in s3d's "
-                        f"journal at release, not {count}"
-                    )
-            else:
-                started = time.perf_counter()
-                await put_all(ctx.client, requests, concurrency)
-                row.answered.append(time.perf_counter() - started)
-                row.on_remote.append(await ctx.settle(endpoint, list(sent)) - started)
-            await check_stored(ctx.client, ctx.remote, BUCKET, prefix, sent)
-            row.verified = True
-        ctx.say(
-            f"drain, round {round_ + 1}/{rounds}: "
-            + ", ".join(f"{r.id} {r.on_remote[-1]:.2f} s" for r in rows.values() if r.on_remote)
-        )
-
-
-async def _held(
-    ctx: Context,
-    endpoint: Endpoint,
-    relay: RelayControl,
-    requests: list[tuple[str, bytes]],
-    concurrency: int,
-    row: DrainRow,
-) -> object:
-    """PUT into s3d while the relay holds everything bound for the remote, then release it
-    and time until s3d's journal is empty; how many changes were pending at release."""
-    assert endpoint.admin is not None
-    await relay.hold()
-    try:
-        started = time.perf_counter()
-        await put_all(ctx.client, requests, concurrency)
-        row.answered.append(time.perf_counter() - started)
-        pending = (await endpoint.admin.journal()).get("queue")
-    finally:
-        released = time.perf_counter()
-        await relay.release()
-    await endpoint.admin.flush()
-    row.on_remote.append(time.perf_counter() - released)
-    return pending

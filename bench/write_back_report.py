@@ -48,14 +48,18 @@ def _latency_cells(row: LatencyRow) -> list[str]:
     ]
 
 
-def _drain_cells(row: DrainRow, direct: float | None) -> list[str]:
+def _drain_cells(row: DrainRow, direct: float | None, count: int) -> list[str]:
     remote = row.remote_median
     if row.skipped or remote is None:
-        return [row.label, "skipped", "", "", "", "", row.skipped]
+        return [row.label, "skipped", "", "", "", "", "", "", "", row.skipped]
     ratio = None if direct is None else remote / direct
     spread = f"{min(row.on_remote):.2f}-{max(row.on_remote):.2f}"
     cells = [row.label, _num(row.answered_median, 2), _num(remote, 2), spread]
-    return [*cells, "-" if ratio is None else f"{ratio:.2f}x", str(len(row.on_remote)), "yes"]
+    cells += ["-" if ratio is None else f"{ratio:.2f}x", str(len(row.on_remote))]
+    per_object = row.requests_per_round
+    cells += [_num(None if per_object is None else per_object / count, 1)]
+    cells += [_num(row.request_ms, 1), _num(row.in_flight, 1)]
+    return [*cells, _check(row.verified)]
 
 
 def tables(run: Run, verdicts: list[Verdict]) -> list[Table]:
@@ -70,13 +74,16 @@ def tables(run: Run, verdicts: list[Verdict]) -> list[Table]:
         frozenset({0, 8, 9}),
     )
     direct = run.drain["direct"].remote_median if "direct" in run.drain else None
+    count = int(str(c["drain_count"]))
     drain = Table(
         [
-            f"{c['drain_count']:,} PUTs of {c['drain_size_text']}, {c['concurrency']} in flight",
-            *("answered s", "on the remote s", "min-max", "/ direct", "n", "bytes checked"),
+            f"{count:,} PUTs of {c['drain_size_text']}, {c['concurrency']} in flight",
+            *("answered s", "on the remote s", "min-max", "/ direct", "n"),
+            *("remote requests per object", "ms each", "open at once"),
+            "bytes checked",
         ],
-        [_drain_cells(row, direct) for row in run.drain.values()],
-        frozenset({0, 6}),
+        [_drain_cells(row, direct, count) for row in run.drain.values()],
+        frozenset({0, 9}),
     )
     out = [latency, drain]
     if run.memory is not None:
@@ -175,6 +182,10 @@ def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:
             "answered_s": row.answered,
             "on_remote_s": row.on_remote,
             "on_remote_median_s": row.remote_median,
+            "remote_requests": row.requests,
+            "remote_busy_s": row.busy,
+            "remote_request_ms": row.request_ms,
+            "remote_in_flight": row.in_flight,
             "verified": row.verified,
             "skipped": row.skipped,
         }

@@ -44,8 +44,27 @@ class DrainRow:
     label: str
     answered: list[float] = field(default_factory=list)
     on_remote: list[float] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    """Requests the remote answered in each round's window (the relay's count)."""
+    busy: list[float] = field(default_factory=list)
+    """Connection-seconds at the remote in each round's window (the relay's integral)."""
     verified: bool = False
     skipped: str = ""
+
+    @property
+    def in_flight(self) -> float | None:
+        """Mean requests open at the remote over the windows."""
+        return sum(self.busy) / sum(self.on_remote) if self.on_remote else None
+
+    @property
+    def request_ms(self) -> float | None:
+        """Mean time a request to the remote was open, ms."""
+        done = sum(self.requests)
+        return sum(self.busy) / done * 1000 if done else None
+
+    @property
+    def requests_per_round(self) -> float | None:
+        return sum(self.requests) / len(self.requests) if self.requests else None
 
     @property
     def remote_median(self) -> float | None:
