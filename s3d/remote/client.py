@@ -17,7 +17,11 @@ from s3d.protocol.errors import ServiceUnavailable
 from s3d.protocol.model import RawResponse
 from s3d.remote.buckets import BucketOperations
 from s3d.remote.calls import Calls
-from s3d.remote.connect import client_arguments, new_session
+from s3d.remote.connect import (
+    client_arguments,
+    expect_continue_only_when_large,
+    new_session,
+)
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
@@ -55,6 +59,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         client = await self._stack.enter_async_context(
             session.create_client(**client_arguments(self.settings))
         )
+        client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
         self._forwarder = await self._stack.enter_async_context(
             Forwarder(session, client, self.settings)
         )

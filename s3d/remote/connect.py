@@ -8,6 +8,11 @@ Botocore never reads a request body on the event loop: it computes no checksum s
 ask for (``when_required``), never hashes a payload for signing (``payload_signing_enabled``
 off: s3d sends Content-MD5 and the checksums it verified), and loads its data files in a
 worker thread (``warm_up_loader_caches``).
+
+Botocore asks for ``Expect: 100-continue`` on every upload with a file body, which costs a
+round trip before the body leaves. s3d keeps it only for bodies of ``EXPECT_CONTINUE_FROM``
+bytes or more: a small body costs less to send than to wait for, and s3d's own requests are
+signed with credentials the remote has already accepted.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.httpsession import get_cert_path
+from botocore.utils import determine_content_length
 
 from s3d.settings import RemoteSettings
+
+EXPECT_CONTINUE_FROM = 1 << 20
+"""Uploads at least this large wait for ``100 Continue`` before sending their body."""
 
 AWS = "aws"
 """``endpoint_url`` value meaning AWS S3's own endpoints for the region."""
@@ -74,3 +83,14 @@ def ssl_context(settings: RemoteSettings) -> ssl.SSLContext | bool:
     # The bundle botocore itself trusts unless told otherwise (certifi's).
     cafile = str(settings.ca_bundle) if settings.ca_bundle is not None else get_cert_path(True)
     return ssl.create_default_context(cafile=cafile)
+
+
+def expect_continue_only_when_large(params: dict[str, Any], **_: Any) -> None:
+    """A ``before-call.s3`` handler, after botocore's own: drops the ``Expect`` header of
+    bodies smaller than ``EXPECT_CONTINUE_FROM``."""
+    headers = params.get("headers", {})
+    if "Expect" not in headers:
+        return
+    length = determine_content_length(params.get("body"))
+    if length is not None and length < EXPECT_CONTINUE_FROM:
+        del headers["Expect"]

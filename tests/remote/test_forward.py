@@ -17,6 +17,7 @@ from s3d.protocol import errors
 from s3d.protocol import operations as ops
 from s3d.protocol.model import header
 from s3d.remote.client import RemoteS3
+from s3d.remote.connect import EXPECT_CONTINUE_FROM
 from tests.remote.conftest import REMOTE_KEY, REMOTE_SECRET, Stage, read_all, remote_settings
 
 VERSIONING = (
@@ -176,3 +177,23 @@ async def test_oversized_body_is_refused(
                 ops.Forwarded("PutBucketPolicy", "PUT", "b", None, (("policy", ""),)), body
             )
     assert seen == []
+
+
+async def test_only_large_uploads_wait_for_100_continue(
+    recorder: tuple[str, list[web.Request], list[bytes]], stage: Stage
+) -> None:
+    """Botocore asks every file upload to wait for ``100 Continue``, a round trip more;
+    s3d keeps that for bodies of EXPECT_CONTINUE_FROM bytes and more."""
+    url, seen, bodies = recorder
+    small = await stage(b"s" * 4096)
+    large = await stage(b"L" * EXPECT_CONTINUE_FROM)
+    async with RemoteS3(remote_settings(url)) as remote:
+        await remote.put_object(ops.PutObject("my-bucket", "small"), small)
+        await remote.put_object(ops.PutObject("my-bucket", "large"), large)
+        await remote.upload_part(ops.UploadPart("my-bucket", "part", "u1", 1), small)
+    assert [(r.path, r.headers.get("Expect")) for r in seen] == [
+        ("/my-bucket/small", None),
+        ("/my-bucket/large", "100-continue"),
+        ("/my-bucket/part", None),
+    ]
+    assert [len(b) for b in bodies] == [4096, EXPECT_CONTINUE_FROM, 4096]
