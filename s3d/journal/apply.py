@@ -6,6 +6,8 @@ upload keeps the client's part boundaries. Parts go up in parallel (bounded). A
 CompleteMultipartUpload whose answer is lost, or that the remote says is already in progress,
 is settled by looking at the remote object: if it has the expected ETag, the job is done. A
 multipart upload that fails otherwise is aborted on the remote. ETags are compared unquoted.
+Every multipart upload opened on the remote is recorded (``RemoteUploads``) until it is
+completed or aborted, so that one a crash leaves open is aborted at the next start.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from s3d.journal.files import JournalFiles
 from s3d.journal.jobs import Job, retryable
@@ -36,6 +38,14 @@ class PartSource:
     md5: bytes
 
 
+class RemoteUploads(Protocol):
+    """Where the uploader records the multipart uploads it has open on the remote."""
+
+    async def opened(self, bucket: str, key: str, upload_id: str) -> None: ...
+
+    async def closed(self, upload_id: str) -> None: ...
+
+
 def _bare(etag: str) -> str:
     return etag.strip().strip('"')
 
@@ -45,7 +55,9 @@ def part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
     return [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
 
 
-async def apply(job: Job, remote: Remote, files: JournalFiles, concurrency: int) -> None:
+async def apply(
+    job: Job, remote: Remote, files: JournalFiles, concurrency: int, uploads: RemoteUploads
+) -> None:
     """Carry ``job`` out on the remote. Raises S3Error as the remote answers (the caller
     retries or dead-letters); cancellation abandons it (a multipart upload is aborted)."""
     payload = job.payload
@@ -58,7 +70,8 @@ async def apply(job: Job, remote: Remote, files: JournalFiles, concurrency: int)
         body = _body(files.path(payload["files"][0]), payload, job.size)
         await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
     else:
-        await _multipart(job, remote, _sources(job, files), headers, concurrency)
+        sources = _sources(job, files)
+        await _multipart(job, remote, sources, headers, concurrency, uploads)
 
 
 def _body(path: Path, payload: dict[str, Any], size: int) -> StagedBody:
@@ -97,23 +110,34 @@ async def _tagging(job: Job, remote: Remote) -> None:
 
 
 async def _multipart(
-    job: Job, remote: Remote, sources: list[PartSource], headers: Headers, concurrency: int
+    job: Job,
+    remote: Remote,
+    sources: list[PartSource],
+    headers: Headers,
+    concurrency: int,
+    uploads: RemoteUploads,
 ) -> None:
     created = await remote.create_multipart_upload(
         ops.CreateMultipartUpload(job.bucket, job.key, headers=headers)
     )
     upload_id = created.upload_id
     try:
+        await uploads.opened(job.bucket, job.key, upload_id)
         etags = await _upload_parts(job, remote, upload_id, sources, concurrency)
         await _complete(job, remote, upload_id, etags)
     except BaseException:
+        # An abort that fails leaves the upload recorded: the next start aborts it.
         with contextlib.suppress(Exception):
-            await asyncio.shield(
-                remote.abort_multipart_upload(
-                    ops.AbortMultipartUpload(job.bucket, job.key, upload_id)
-                )
-            )
+            await asyncio.shield(abort_remote_upload(remote, job.bucket, job.key, upload_id))
+            await uploads.closed(upload_id)
         raise
+    await uploads.closed(upload_id)
+
+
+async def abort_remote_upload(remote: Remote, bucket: str, key: str, upload_id: str) -> None:
+    """Abort an upload on the remote; one already gone (completed or aborted) is fine."""
+    with contextlib.suppress(NoSuchUpload):
+        await remote.abort_multipart_upload(ops.AbortMultipartUpload(bucket, key, upload_id))
 
 
 async def _upload_parts(

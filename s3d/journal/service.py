@@ -4,8 +4,10 @@ Enter to open: the store is read back into the queue, files no job or upload nam
 removed (writes cut short before their acknowledgement), and the uploader starts; pending work
 from before a restart resumes at once. The uploader runs the jobs ``runnable`` allows, at most
 ``upload_concurrency`` at a time, and sleeps until a job is added, one finishes, or a backoff
-ends. Exit to stop: pending changes are uploaded for up to ``flush_on_stop`` seconds, then
-running uploads are cancelled (their jobs stay pending for the next start).
+ends. Multipart uploads a crash left open on the remote are aborted in the background (until
+the remote lets s3d do so). Exit to stop: pending changes are uploaded for up to
+``flush_on_stop`` seconds, then running uploads are cancelled (their jobs stay pending for the
+next start).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from s3d.journal.core import job_files
 from s3d.journal.jobs import Job, next_wake, runnable
 from s3d.journal.objects import acknowledged_at, object_headers
 from s3d.journal.staging import StagingArea
-from s3d.journal.store import mark
+from s3d.journal.store import close_remote_upload, mark, open_remote_upload
 from s3d.ports import Remote
 from s3d.settings import JournalSettings
 
@@ -48,6 +50,8 @@ class Journal(Copies):
         self._known_buckets = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._orphans: list[tuple[str, str, str]] = []
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self.store.__aenter__()
@@ -58,6 +62,8 @@ class Journal(Copies):
             await self.store.aclose()
             raise
         self._loop_task = asyncio.create_task(self._upload_loop(), name="s3d-uploader")
+        if self._orphans:
+            self._sweeper = asyncio.create_task(self._abort_orphans(), name="s3d-orphan-uploads")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -76,17 +82,49 @@ class Journal(Copies):
         for upload_id, number, part in await self.store.parts():
             self.uploads[upload_id]["parts"][number] = part
         await self._dead_letter_missing()
+        self._orphans = await self.store.remote_uploads()
         named = {name for job in self.queue.all() for name in job_files(job)}
         named |= {p["file"] for u in self.uploads.values() for p in u["parts"].values()}
         removed = await self.files.reconcile(named)
         log.info(
             "journal opened: %d pending changes (%d bytes), %d uploads in progress; "
-            "removed %d unacknowledged files",
+            "removed %d unacknowledged files; %d multipart uploads left open on the remote",
             sum(1 for _ in self.queue.all()),
             self.pending_bytes,
             len(self.uploads),
             removed,
+            len(self._orphans),
         )
+
+    # -- multipart uploads open on the remote -----------------------------------------------
+
+    async def opened(self, bucket: str, key: str, upload_id: str) -> None:
+        await self.store.write([open_remote_upload(upload_id, bucket, key, time.time())])
+
+    async def closed(self, upload_id: str) -> None:
+        await self.store.write([close_remote_upload(upload_id)])
+
+    async def _abort_orphans(self) -> None:
+        """Abort the remote multipart uploads a crash left open (their jobs, still pending,
+        upload again from the start), retrying while the remote cannot be reached."""
+        delay = self.settings.retry_base
+        while self._orphans:
+            for upload_id, bucket, key in list(self._orphans):
+                try:
+                    await apply.abort_remote_upload(self.remote, bucket, key, upload_id)
+                except Exception as exc:
+                    log.warning(
+                        "could not abort upload %s of %s/%s: %s", upload_id, bucket, key, exc
+                    )
+                    continue
+                await self.closed(upload_id)
+                self._orphans.remove((upload_id, bucket, key))
+                log.info(
+                    "aborted multipart upload %s of %s/%s left by a crash", upload_id, bucket, key
+                )
+            if self._orphans:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max)
 
     async def _dead_letter_missing(self) -> None:
         """A job whose files are gone cannot be uploaded, ever: say so loudly rather than
@@ -120,6 +158,8 @@ class Journal(Copies):
         task, self._loop_task = self._loop_task, None
         task.cancel()
         running = list(self._running)
+        if self._sweeper is not None:
+            running.append(self._sweeper)
         for upload in running:
             upload.cancel()
         await asyncio.gather(task, *running, return_exceptions=True)
@@ -136,15 +176,21 @@ class Journal(Copies):
                 job.running = True
                 task = asyncio.create_task(self._apply(job))
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                task.add_done_callback(self._finished)
             wake_at = next_wake(self.queue, now)
             timeout = None if wake_at is None else max(0.0, wake_at - time.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout)
 
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """A slot is free: the uploader looks for the next job at once."""
+        self._running.discard(task)
+        self.wake.set()
+
     async def _apply(self, job: Job) -> None:
         try:
-            await apply.apply(job, self.remote, self.files, self.settings.part_concurrency)
+            concurrency = self.settings.part_concurrency
+            await apply.apply(job, self.remote, self.files, concurrency, self)
         except asyncio.CancelledError:
             job.running = False
             raise
@@ -249,6 +295,7 @@ class Journal(Copies):
             "pending_bytes": self.pending_bytes,
             "oldest_pending_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
             "uploads_in_progress": len(self.uploads),
+            "remote_uploads_to_abort": len(self._orphans),
             "dead_letters": len(dead),
             "dead": [_dead_letter(job) for job in dead[:50]],
             **self.counters,

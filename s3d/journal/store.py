@@ -5,6 +5,9 @@ Owns three tables. ``jobs``: one row per acknowledged change not yet applied to 
 acknowledgement order (``seq``), with its kind (put, multipart, delete, tagging), what it needs
 (JSON payload: headers, ETag, sizes, file names) and its retry state; a dead-lettered job keeps
 its row with ``dead = 1``. ``uploads`` and ``parts``: multipart uploads being assembled locally.
+``remote_uploads``: multipart uploads the uploader opened on the remote and has not yet
+completed or aborted; one left by a crash is aborted at the next start, so that a killed
+daemon does not leave parts the remote keeps (and bills) forever.
 
 Invariant: a change is acknowledged only after the transaction recording it has committed
 (fsync'ed, synchronous FULL), and its body files were fsynced before that. Concurrent
@@ -50,6 +53,12 @@ CREATE TABLE IF NOT EXISTS parts (
     part_number INTEGER NOT NULL,
     payload TEXT NOT NULL,
     PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE IF NOT EXISTS remote_uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    created REAL NOT NULL
 );
 """
 
@@ -176,6 +185,14 @@ class JournalStore:
             rows = await cursor.fetchall()
         return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
+    async def remote_uploads(self) -> list[tuple[str, str, str]]:
+        """(upload id, bucket, key) of each multipart upload opened on the remote."""
+        async with self.db.execute(
+            "SELECT upload_id, bucket, key FROM remote_uploads ORDER BY created"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def parts(self) -> list[tuple[str, int, dict[str, Any]]]:
         async with self.db.execute("SELECT upload_id, part_number, payload FROM parts") as c:
             rows = await c.fetchall()
@@ -207,3 +224,15 @@ def mark(seq: int, *, attempts: int, dead: bool, error: str | None) -> Statement
         "UPDATE jobs SET attempts = ?, dead = ?, error = ? WHERE seq = ?",
         (attempts, int(dead), error, seq),
     )
+
+
+def open_remote_upload(upload_id: str, bucket: str, key: str, created: float) -> Statement:
+    return (
+        "INSERT OR REPLACE INTO remote_uploads (upload_id, bucket, key, created)"
+        " VALUES (?, ?, ?, ?)",
+        (upload_id, bucket, key, created),
+    )
+
+
+def close_remote_upload(upload_id: str) -> Statement:
+    return ("DELETE FROM remote_uploads WHERE upload_id = ?", (upload_id,))

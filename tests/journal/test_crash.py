@@ -979,7 +979,9 @@ def drained(crasher: Crasher, seconds: float = 120.0) -> dict[str, Any]:
     """The journal's status once nothing waits for upload, or after ``seconds``."""
     deadline = time.monotonic() + seconds
     status = crasher.status()
-    while (status["queue"] or status["uploading"]) and time.monotonic() < deadline:
+    while (
+        status["queue"] or status["uploading"] or status["remote_uploads_to_abort"]
+    ) and time.monotonic() < deadline:
         time.sleep(0.2)
         status = crasher.status()
     return status
@@ -1072,7 +1074,7 @@ def test_kill_9_loses_no_acknowledged_change(remote_url: str, tmp_path: Path) ->
     )
     print(report)
     problems = [*ledger.anomalies, *failures, *audit_remote_writes(sent, ledger)]
-    if status["queue"] or status["uploading"]:
+    if status["queue"] or status["uploading"] or status["remote_uploads_to_abort"]:
         problems.append(f"the journal did not drain: {status}")
     if status["dead_letters"] or status["uploads_in_progress"]:
         problems.append(f"dead letters or local uploads left: {status}")

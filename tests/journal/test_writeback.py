@@ -531,3 +531,68 @@ def test_sigterm_flushes_before_exit(remote_url, remote, tmp_path) -> None:  # t
             assert process.wait(90) == 0
         for key, data in blobs.items():
             assert remote.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+def test_remote_uploads_left_by_a_crash_are_aborted_at_start(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A daemon killed between opening a multipart upload on the remote and completing it
+    leaves the upload recorded in its journal: the next start aborts it. The record is
+    written here as the killed daemon would have left it (test_crash.py kills for real)."""
+    import asyncio
+
+    from s3d.journal.store import JournalStore, open_remote_upload
+
+    bucket = new_bucket(remote)
+    left = remote.create_multipart_upload(Bucket=bucket, Key="left")["UploadId"]
+    remote.upload_part(Bucket=bucket, Key="left", UploadId=left, PartNumber=1, Body=b"p" * 100)
+    gone = remote.create_multipart_upload(Bucket=bucket, Key="gone")["UploadId"]
+    remote.abort_multipart_upload(Bucket=bucket, Key="gone", UploadId=gone)
+    foreign = remote.create_multipart_upload(Bucket=bucket, Key="left")["UploadId"]
+
+    async def record() -> None:
+        async with JournalStore(tmp_path / "journal" / "journal.sqlite") as store:
+            await store.write(
+                [
+                    open_remote_upload(left, bucket, "left", time.time()),
+                    open_remote_upload(gone, bucket, "gone", time.time()),
+                ]
+            )
+
+    asyncio.run(record())
+    config = {"multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+    with writeback(relay.url, tmp_path, **config) as daemon:
+        deadline = time.monotonic() + 30
+        while status(daemon)["journal"]["remote_uploads_to_abort"]:
+            assert time.monotonic() < deadline, status(daemon)["journal"]
+            time.sleep(0.05)
+        open_uploads = remote.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        # Only the upload s3d never opened is left: it may be another client's.
+        assert [u["UploadId"] for u in open_uploads] == [foreign]
+        # An upload s3d opens and completes is recorded only while it is open.
+        s3 = client(daemon.endpoint_url)
+        s3.put_object(Bucket=bucket, Key="big", Body=os.urandom(11 * MiB))
+        drained(daemon)
+        journal = daemon.daemon.journal  # type: ignore[union-attr]
+        assert daemon.call(journal.store.remote_uploads()) == []
+        open_uploads = remote.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        assert [u["UploadId"] for u in open_uploads] == [foreign]
+    remote.abort_multipart_upload(Bucket=bucket, Key="left", UploadId=foreign)
+
+
+def test_one_upload_slot_drains_a_backlog(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With one upload at a time, each finished upload must start the next: the slot frees
+    only after the uploaded file went to the cache, later than the job left the queue."""
+    bucket = new_bucket(remote)
+    with writeback(relay.url, tmp_path, upload_concurrency=1) as daemon:
+        s3 = client(daemon.endpoint_url)
+        relay.hold_writes(True)
+        for n in range(5):
+            s3.put_object(Bucket=bucket, Key=f"k{n}", Body=b"%d" % n * 1000)
+        relay.hold_writes(False)
+        drained(daemon, 30)
+        keys = [o["Key"] for o in remote.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == [f"k{n}" for n in range(5)]
+        # Each uploaded file becomes a cache entry (the last one just after the queue empties).
+        deadline = time.monotonic() + 10
+        while daemon.cache_stats()["entries"] != 5:
+            assert time.monotonic() < deadline, daemon.cache_stats()
+            time.sleep(0.05)
