@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the harness failed: say what, and where the logs are
         keep_logs = True
         say(f"benchmark failed: {type(exc).__name__}: {exc}")
+        say("".join(traceback.format_exception(exc)).rstrip())
         say(f"the servers' logs are kept in {work}")
         return 1
     finally:

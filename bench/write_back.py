@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from bench import access_log, clients, write_back_report, write_back_verdicts
@@ -230,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the harness failed: say what, and where the logs are
         keep_logs = True
         say(f"benchmark failed: {type(exc).__name__}: {exc}")
+        say("".join(traceback.format_exception(exc)).rstrip())
         say(f"the servers' logs are kept in {work}")
         return 1
     finally:

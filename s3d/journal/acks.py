@@ -32,27 +32,69 @@ from s3d.protocol.tagging import render_tagging_header
 
 PENDING = ("x-s3d-state", "pending")
 BUCKET_KNOWN_FOR = 300.0
-"""Seconds a bucket the remote confirmed is taken to exist without asking again."""
+"""Seconds a bucket the remote confirmed is taken to exist without asking again; after that
+it is asked again in the background while writes go on."""
+BUCKET_CHECK_WAIT = 2.0
+"""Seconds a write waits for the remote to say whether an unknown bucket exists; a remote
+that takes longer is given the benefit of the doubt (the write is journaled)."""
 
 
 class Acknowledgements(JournalCore):
     _known_buckets: dict[str, float]
+    """Bucket -> when the remote last confirmed it (monotonic)."""
+    _bucket_checks: dict[str, asyncio.Task[S3Error | None]]
 
     async def check_bucket(self, bucket: str) -> None:
-        """NoSuchBucket now rather than a dead letter later; an unreachable remote is given
-        the benefit of the doubt (the write is journaled)."""
-        if self._known_buckets.get(bucket, 0.0) > time.monotonic():
+        """NoSuchBucket now rather than a dead letter later. A bucket confirmed before is
+        trusted at once (and asked about again in the background once the confirmation is
+        ``BUCKET_KNOWN_FOR`` old); an unreachable or stalled remote is given the benefit of
+        the doubt: the write never waits on the remote for more than ``BUCKET_CHECK_WAIT``."""
+        confirmed = self._known_buckets.get(bucket)
+        if confirmed is not None:
+            if time.monotonic() - confirmed > BUCKET_KNOWN_FOR:
+                self._bucket_check(bucket)
             return
+        try:
+            async with asyncio.timeout(BUCKET_CHECK_WAIT):
+                error = await asyncio.shield(self._bucket_check(bucket))
+        except TimeoutError:
+            return
+        if error is None:
+            if bucket not in self._known_buckets:
+                raise NoSuchBucket(BucketName=bucket)
+        elif not isinstance(error, ServiceUnavailable):
+            raise error
+
+    def _bucket_check(self, bucket: str) -> asyncio.Task[S3Error | None]:
+        """The running check of ``bucket`` (one at a time), started if none runs."""
+        running = self._bucket_checks.get(bucket)
+        if running is None or running.done():
+            running = asyncio.create_task(self._ask_bucket(bucket), name="s3d-bucket-check")
+            self._bucket_checks[bucket] = running
+            running.add_done_callback(
+                lambda task: (
+                    self._bucket_checks.pop(bucket)
+                    if self._bucket_checks.get(bucket) is task
+                    else None
+                )
+            )
+        return running
+
+    async def _ask_bucket(self, bucket: str) -> S3Error | None:
+        """Ask the remote: the bucket is confirmed, or forgotten (NoSuchBucket); any other
+        answer changes nothing and is returned."""
         try:
             await self.remote.head_bucket(ops.HeadBucket(bucket))
         except NoSuchBucket:
-            raise NoSuchBucket(BucketName=bucket) from None
-        except ServiceUnavailable:
-            return
-        self._known_buckets[bucket] = time.monotonic() + BUCKET_KNOWN_FOR
+            self._known_buckets.pop(bucket, None)
+            return None
+        except S3Error as error:
+            return error
+        self.bucket_exists(bucket)
+        return None
 
     def bucket_exists(self, bucket: str) -> None:
-        self._known_buckets[bucket] = time.monotonic() + BUCKET_KNOWN_FOR
+        self._known_buckets[bucket] = time.monotonic()
 
     async def current_etag(self, bucket: str, key: str) -> str | None:
         """The key's ETag as a reader of s3d would see it now; None when it does not exist.

@@ -48,6 +48,7 @@ class Journal(Copies):
         self.staging = staging
         self._promote = promote
         self._known_buckets = {}
+        self._bucket_checks = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._orphans: list[tuple[str, str, str]] = []
@@ -157,7 +158,7 @@ class Journal(Copies):
                 )
         task, self._loop_task = self._loop_task, None
         task.cancel()
-        running = list(self._running)
+        running: list[asyncio.Task[Any]] = [*self._running, *self._bucket_checks.values()]
         if self._sweeper is not None:
             running.append(self._sweeper)
         for upload in running:

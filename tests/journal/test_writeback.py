@@ -596,3 +596,58 @@ def test_one_upload_slot_drains_a_backlog(relay, remote, tmp_path) -> None:  # t
         while daemon.cache_stats()["entries"] != 5:
             assert time.monotonic() < deadline, daemon.cache_stats()
             time.sleep(0.05)
+
+
+def test_a_stalled_remote_does_not_hold_acknowledgements(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A remote that accepts connections and never answers (not refused: stalled) must not
+    hold writes back: the bucket check gives up after BUCKET_CHECK_WAIT, and a bucket known
+    before is trusted while it is asked about again in the background. The client here gives
+    up after 20 s; the daemon's remote read timeout is 60 s."""
+    import socket
+    import threading
+
+    from s3d.journal.acks import BUCKET_KNOWN_FOR
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def swallow() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=swallow, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with writeback(url, tmp_path) as daemon:
+            journal = daemon.daemon.journal  # type: ignore[union-attr]
+            s3 = client(daemon.endpoint_url, read_timeout=20)
+            unknown = s3.put_object(Bucket="never-asked", Key="k", Body=b"1")
+            assert state(unknown) == "pending"
+
+            def age_confirmation() -> None:
+                journal._known_buckets["known"] = time.monotonic() - BUCKET_KNOWN_FOR - 1
+
+            async def aged() -> None:
+                age_confirmation()
+
+            daemon.call(aged())
+            known = s3.put_object(Bucket="known", Key="k", Body=b"2")
+            assert state(known) == "pending"
+
+            async def checking() -> list[str]:
+                return sorted(journal._bucket_checks)
+
+            assert "known" in daemon.call(checking())  # asked again, in the background
+            assert status(daemon)["journal"]["queue"] == 2
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
