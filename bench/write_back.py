@@ -17,22 +17,18 @@ failed), 1 when the harness failed (a server did not start, wrong bytes…), 130
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import time
-import traceback
 from pathlib import Path
 
 from bench import access_log, clients, write_back_report, write_back_verdicts
 from bench.control import RelayControl, S3dAdmin
+from bench.harness import run_harness, say
 from bench.landing import Landings
 from bench.machine import describe
-from bench.processes import Children, kill_leftovers
+from bench.processes import Children
 from bench.services import (
     S3D_WANTED,
     rclone_binary,
@@ -76,10 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=1, help="seed of the objects' bytes (1)")
     add("--strict", action="store_true", help="exit 3 when a target fails")
     return parser
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def rclone_flags(args: argparse.Namespace) -> tuple[str, ...]:
@@ -212,46 +204,19 @@ def _config(
     }
 
 
-async def _main(args: argparse.Namespace, work: Path) -> Run:
-    task = asyncio.current_task()
-    assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    return await run_benchmark(args, work)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="s3d-bench-wb-", dir=args.work_dir))
-    keep_logs = False
-    try:
-        run = asyncio.run(_main(args, work))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        say("interrupted; every process the benchmark started has been stopped")
-        return 130
-    except Exception as exc:  # the harness failed: say what, and where the logs are
-        keep_logs = True
-        say(f"benchmark failed: {type(exc).__name__}: {exc}")
-        say("".join(traceback.format_exception(exc)).rstrip())
-        say(f"the servers' logs are kept in {work}")
-        return 1
-    finally:
-        kill_leftovers()
-        _clean(work, keep_logs=keep_logs)
-    judged = write_back_verdicts.judge(run)
-    print(write_back_report.text(run, judged), flush=True)
-    json_path, md_path = write_back_report.write(run, judged, args.out)
-    say(f"wrote {json_path} and {md_path}")
-    return 3 if args.strict and any(v.status == "FAIL" for v in judged) else 0
 
+    def finish(run: Run) -> int:
+        judged = write_back_verdicts.judge(run)
+        print(write_back_report.text(run, judged), flush=True)
+        json_path, md_path = write_back_report.write(run, judged, args.out)
+        say(f"wrote {json_path} and {md_path}")
+        return 3 if args.strict and any(v.status == "FAIL" for v in judged) else 0
 
-def _clean(work: Path, *, keep_logs: bool) -> None:
-    """Remove the objects and caches; the whole directory unless its logs are wanted."""
-    if not keep_logs:
-        shutil.rmtree(work, ignore_errors=True)
-        return
-    for path in work.iterdir():
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+    return run_harness(
+        "s3d-bench-wb-", args.work_dir, lambda work: run_benchmark(args, work), finish
+    )
 
 
 if __name__ == "__main__":
