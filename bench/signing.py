@@ -18,7 +18,7 @@ EXPIRES = 3600
 
 
 class Presigner:
-    """Presigned GET URLs for objects behind one S3 endpoint (path-style addressing)."""
+    """Presigned PUT and GET URLs for objects behind one S3 endpoint (path-style addressing)."""
 
     def __init__(self, endpoint_url: str) -> None:
         session = botocore.session.get_session()
@@ -32,11 +32,15 @@ class Presigner:
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
-    def get(self, bucket: str, key: str) -> str:
+    def url(self, method: str, bucket: str, key: str) -> str:
+        operation = {"PUT": "put_object", "GET": "get_object"}[method]
         url: str = self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES
+            operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES
         )
         return url
+
+    def get(self, bucket: str, key: str) -> str:
+        return self.url("GET", bucket, key)
 
 
 def plain_url(endpoint_url: str, bucket: str, key: str) -> str:

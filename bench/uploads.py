@@ -18,39 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import botocore.session
-from botocore.config import Config
 
 from bench.clients import WrongAnswer
-from bench.services import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
-EXPIRES = 3600
 STATE_HEADER = "x-s3d-state"
 """``pending`` on a write s3d acknowledged before the remote has it (write-back)."""
 BINARY = {"Content-Type": "application/octet-stream"}
 STREAM_CHUNK = 1 << 20
-
-
-class Presigner:
-    """Presigned PUT and GET URLs for one S3 endpoint (path-style addressing)."""
-
-    def __init__(self, endpoint_url: str) -> None:
-        session = botocore.session.get_session()
-        self._client: Any = session.create_client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=REGION,
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        )
-
-    def url(self, method: str, bucket: str, key: str) -> str:
-        operation = {"PUT": "put_object", "GET": "get_object"}[method]
-        url: str = self._client.generate_presigned_url(
-            operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES
-        )
-        return url
 
 
 @dataclass(frozen=True, slots=True)

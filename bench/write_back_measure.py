@@ -21,7 +21,8 @@ import aiohttp
 from bench.clients import WrongAnswer
 from bench.control import S3dAdmin
 from bench.landing import Landings, check_stored
-from bench.uploads import Presigner, put, put_all
+from bench.signing import Presigner
+from bench.uploads import put, put_all
 from bench.write_back_results import LatencyRow, Run
 
 BUCKET = "bench"

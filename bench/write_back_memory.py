@@ -18,7 +18,8 @@ from bench.clients import WrongAnswer
 from bench.control import S3dAdmin
 from bench.memory import Sampler
 from bench.results import MiB
-from bench.uploads import Presigner, get_stream, put_stream
+from bench.signing import Presigner
+from bench.uploads import get_stream, put_stream
 from bench.write_back_measure import BUCKET, Context
 from bench.write_back_results import MemoryRun
 
