@@ -12,6 +12,8 @@ journal attaches here too, which is why the server never calls the remote itself
 from __future__ import annotations
 
 from s3d.cache.service import ReadCache
+from s3d.catalogue.feed import CatalogueFeed
+from s3d.catalogue.service import Catalogue
 from s3d.journal.front import WriteBack
 from s3d.journal.staging import StagedBody, StagingArea
 from s3d.ports import Remote
@@ -21,6 +23,7 @@ from s3d.protocol.errors import InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import (
     Headers,
+    ObjectResponse,
     Result,
     header,
 )
@@ -36,12 +39,14 @@ class Gateway:
         cache: ReadCache | None = None,
         writeback: WriteBack | None = None,
         volume: int | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._remote = remote
         self.staging = staging
         self.cache = cache
         self.writeback = writeback
         self._volume = volume
+        self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
 
     def admit(self, size: int) -> None:
         """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
@@ -59,13 +64,23 @@ class Gateway:
         forwarded operations that have one; the gateway owns it from here on (today it is
         deleted once the remote has it). Raises ``S3Error``."""
         try:
-            return await self._dispatch(op, body)
+            result = await self._dispatch(op, body)
+            if self.feed is not None:
+                self.feed.observe(op, result, body)
+                if isinstance(op, ops.GetObject) and isinstance(result, ObjectResponse):
+                    result = self.feed.wrap_read(op, result)
+            return result
         finally:
             if body is not None:
                 await self.staging.discard(body)
             if self.cache is not None:
                 for bucket, key in written_keys(op):
                     await self.cache.invalidate(bucket, key)
+
+    async def read(self, op: ops.GetObject) -> Result:
+        """GET or HEAD ``op`` as a client would, without the catalogue taking note: how the
+        catalogue reads back objects it hashes in the background."""
+        return await self._dispatch(op, None)
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         if self.writeback is not None:

@@ -288,6 +288,78 @@ class JournalSettings:
     )
 
 
+AccessUrls = Literal["s3d", "remote"]
+
+
+@dataclass(frozen=True, slots=True)
+class DrsSettings:
+    enabled: bool = field(
+        default=True,
+        metadata={
+            "help": "keep the DRS catalogue of the objects passing through and serve the GA4GH "
+            "DRS API under /ga4gh/drs/v1"
+        },
+    )
+    project: str = field(
+        default="s3d",
+        metadata={
+            "help": "project named in DRS ids: uuid5(NAMESPACE_DNS, '<project>:<sha256>'), "
+            "git-drs's scheme; nodes sharing a catalogue must share it"
+        },
+    )
+    hostname: str = field(
+        default="",
+        metadata={
+            "help": "host in self_uri (drs://<hostname>/<id>); empty: the host the request named"
+        },
+    )
+    buckets: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "buckets whose s3://<bucket>/drs.index is ingested at start, after checking "
+            "s3d can read them (comma-separated)"
+        },
+    )
+    index_locations: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "further drs.index files to ingest at start, as s3://bucket/key "
+            "(comma-separated)"
+        },
+    )
+    access_urls: AccessUrls = field(
+        default="s3d",
+        metadata={
+            "help": "where DRS access URLs point: s3d (presigned URLs to this endpoint, signed "
+            "with a local key) or remote (presigned URLs to the remote bucket)"
+        },
+    )
+    url_expiry: int = field(
+        default=3600,
+        metadata={"help": "seconds a DRS access URL stays valid", "min": 1, "max": 604800},
+    )
+    bearer_tokens_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file of bearer tokens the DRS API accepts (one per line), besides the "
+            "local keys' signatures and HTTP Basic with a local key id and secret",
+            "must_exist": True,
+        },
+    )
+    export_location: str = field(
+        default="",
+        metadata={"help": "s3://bucket/key the catalogue is exported to every export_interval"},
+    )
+    export_interval: float = field(
+        default=0.0,
+        metadata={
+            "help": "seconds between exports to export_location; 0: only on `s3d drs export`",
+            "min": 0,
+            "requires": ("export_location",),
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
@@ -310,4 +382,5 @@ class Settings:
     remote: RemoteSettings = RemoteSettings()
     cache: CacheSettings = CacheSettings()
     journal: JournalSettings = JournalSettings()
+    drs: DrsSettings = DrsSettings()
     log: LogSettings = LogSettings()

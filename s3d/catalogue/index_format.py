@@ -19,9 +19,12 @@ import hashlib
 import io
 import json
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NoReturn, cast
+
+import orjson
 
 FORMAT = "drs.index"
 FORMAT_VERSION = (1, 0)
@@ -78,6 +81,9 @@ class AccessMethod:
     key: str
     region: str = ""
     available: bool = True
+    etag: str = ""
+    """The object's ETag when this method was recorded: s3d checks it before handing out a
+    URL, so that an id never resolves to bytes written later under the same key."""
 
     @property
     def url(self) -> str:
@@ -93,6 +99,8 @@ class AccessMethod:
             document["region"] = self.region
         if not self.available:
             document["available"] = False
+        if self.etag:
+            document["etag"] = self.etag
         return document
 
 
@@ -139,19 +147,48 @@ def _line(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
+class IndexWriter:
+    """A drs.index produced piece by piece: ``header`` first, ``records`` as often as needed,
+    ``trailer`` last; each returns the bytes to append (compressed when ``gzip``)."""
+
+    def __init__(self, *, compress: bool = False) -> None:
+        self._digest = hashlib.sha256()
+        self.count = 0
+        self._zip = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if compress else None
+
+    def _out(self, data: bytes, final: bool = False) -> bytes:
+        if self._zip is None:
+            return data
+        return self._zip.compress(data) + (self._zip.flush() if final else b"")
+
+    def header(self, header: Header) -> bytes:
+        line = _line(header.to_json())
+        self._digest.update(line)
+        return self._out(line)
+
+    def records(self, records: Iterable[DrsRecord]) -> bytes:
+        lines = []
+        for record in records:
+            lines.append(_line(record.to_json()))
+            self.count += 1
+        data = b"".join(lines)
+        self._digest.update(data)
+        return self._out(data)
+
+    def trailer(self) -> bytes:
+        document = {"type": "trailer", "records": self.count, "sha256": self._digest.hexdigest()}
+        return self._out(_line(document), final=True)
+
+
 def write_index(out: IO[bytes], header: Header, records: Iterable[DrsRecord]) -> int:
     """Write a whole drs.index to ``out`` (wrap it in ``gzip.GzipFile`` to compress);
     return the number of records."""
-    digest = hashlib.sha256()
-    count = 0
-    for document in ([header.to_json()], (record.to_json() for record in records)):
-        for item in document:
-            line = _line(item)
-            digest.update(line)
-            out.write(line)
-            count += item.get("type") == "object"
-    out.write(_line({"type": "trailer", "records": count, "sha256": digest.hexdigest()}))
-    return count
+    writer = IndexWriter()
+    out.write(writer.header(header))
+    for record in records:
+        out.write(writer.records([record]))
+    out.write(writer.trailer())
+    return writer.count
 
 
 def open_index(raw: IO[bytes]) -> IO[bytes]:
@@ -235,8 +272,8 @@ class IndexReader:
         if not line.endswith(b"\n"):
             self._fail(number, "truncated: the last line is incomplete")
         try:
-            document = json.loads(line)
-        except ValueError as exc:
+            document = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             self._fail(number, f"not JSON ({exc})")
         if not isinstance(document, dict):
             self._fail(number, "not a JSON object")
@@ -323,6 +360,7 @@ class IndexReader:
             key=key,
             region=str(item.get("region", "")),
             available=item.get("available", True) is not False,
+            etag=str(item.get("etag") or ""),
         )
 
     def _check_trailer(self, number: int, trailer: dict[str, Any], records: int, sha: str) -> None:

@@ -9,9 +9,10 @@ request. Pure: the caller passes the time and sends the request.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from s3d.protocol.sigv4 import (
     ALGORITHM,
@@ -85,6 +86,44 @@ def sign_headers(
         "Authorization": f"{ALGORITHM} Credential={access_key_id}/{scope}, "
         f"SignedHeaders={';'.join(names)}, Signature={signature}",
     }
+
+
+def presign_url(
+    method: str,
+    url: str,
+    access_key_id: str,
+    secret: str,
+    region: str,
+    now: datetime,
+    expires: int,
+) -> str:
+    """``url`` with a SigV4 presigned query (signing only ``host``, payload unsigned), valid
+    for ``expires`` seconds from ``now``: what ``generate_presigned_url`` gives with SigV4.
+    ``url`` is as it will be sent (path percent-encoded); a query it has is kept and signed."""
+    amz_date = _utc(now).strftime(AMZ_DATE_FORMAT)
+    scope = Scope(access_key_id, amz_date[:8], region, "s3")
+    params = {
+        "X-Amz-Algorithm": ALGORITHM,
+        "X-Amz-Credential": f"{access_key_id}/{scope}",
+        "X-Amz-Date": amz_date,
+        "X-Amz-Expires": str(expires),
+        "X-Amz-SignedHeaders": "host",
+    }
+    parts = urlsplit(url)
+    added = "&".join(f"{name}={quote(value, safe='-_.~')}" for name, value in params.items())
+    query = f"{parts.query}&{added}" if parts.query else added
+    claim = dataclasses.replace(
+        _claim(scope, ("host",), now, UNSIGNED_PAYLOAD), presigned=True, expires=expires
+    )
+    request = SignedRequest(method.upper(), parts.path or "/", query, (("host", _host(url)),))
+    to_sign = string_to_sign(claim, canonical_request(request, claim))
+    signature = hmac_hex(derive_signing_key(secret, scope), to_sign)
+    return urlunsplit(
+        (parts.scheme, parts.netloc, parts.path or "/", f"{query}&X-Amz-Signature={signature}", "")
+    )
+
+
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
 def _claim(scope: Scope, names: tuple[str, ...], now: datetime, payload_hash: str) -> Authorization:
