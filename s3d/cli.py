@@ -239,11 +239,15 @@ def _serve(settings: Settings) -> int:
     # Imported here: the daemon pulls in aiohttp, aiobotocore and moto, which check-config
     # and --help do not need.
     from s3d.daemon import serve
+    from s3d.drs_start import StartupError
 
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         return 130
+    except StartupError as exc:
+        print(f"s3d: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         # What stops a start is nearly always the machine's state (port in use, data directory
         # not writable): say so in one line rather than with a traceback.

@@ -9,13 +9,13 @@ before anything they depend on closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import signal
 import ssl
 import sys
 import time
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Self
 
@@ -24,18 +24,27 @@ from aiohttp import web
 from s3d import local_keys
 from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
+from s3d.catalogue.service import Catalogue
+from s3d.catalogue.store import CatalogueStore
+from s3d.catalogue.transfer import Transfers
 from s3d.cli import version
+from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens
 from s3d.gateway import Gateway
 from s3d.journal.front import WriteBack
 from s3d.journal.service import Journal
 from s3d.journal.staging import StagingArea
 from s3d.logs import configure_logging
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import NoSuchKey
+from s3d.protocol.model import header
 from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
+from s3d.server.admin_drs import drs_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
 from s3d.server.drain import IN_FLIGHT, InFlight
+from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
 from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
 
@@ -61,6 +70,8 @@ class Daemon:
         self.generated_key = False
         self.cache: ReadCache | None = None
         self.journal: Journal | None = None
+        self.catalogue: Catalogue | None = None
+        self.gateway: Gateway | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -88,16 +99,97 @@ class Daemon:
         )
         self.cache = cache
         writeback = await self._writeback(remote, staging, cache)
+        catalogue = await self._catalogue(remote)
         authenticator = Authenticator(
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
-        handler = S3Handler(
-            Gateway(remote, staging, cache, writeback, volume=settings.cache.max_size),
-            authenticator,
-            settings.server.base_domains,
-            settings.server.body_timeout,
+        gateway = Gateway(
+            remote, staging, cache, writeback, volume=settings.cache.max_size, catalogue=catalogue
         )
-        await self._listen(build_app(handler, self._admin(authenticator)))
+        self.gateway = gateway
+        handler = S3Handler(
+            gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
+        )
+        routes = admin_routes(status=status_provider(self, cache), journal=self.journal)
+        drs: DrsApi | None = None
+        if catalogue is not None and gateway.feed is not None:
+            self._stack.push_async_callback(gateway.feed.aclose)
+            transfers = catalogue_transfers(catalogue, gateway, settings.data_dir)
+            await bootstrap(settings.drs, remote, transfers)
+            routes += drs_routes(catalogue, transfers)
+            drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)
+            if settings.drs.export_interval > 0:
+                self._periodic_export(transfers)
+        admin = AdminHandler(routes, authenticator, settings.server.base_domains)
+        await self._listen(build_app(handler, admin, drs))
+
+    async def _catalogue(self, remote: RemoteS3) -> Catalogue | None:
+        drs = self.settings.drs
+        if not drs.enabled:
+            return None
+        store = await self._stack.enter_async_context(
+            CatalogueStore(self.settings.data_dir / "catalogue" / "catalogue.sqlite")
+        )
+        self.catalogue = await self._stack.enter_async_context(
+            Catalogue(store, drs.project, self.settings.remote.region)
+        )
+        return self.catalogue
+
+    def _drs_api(
+        self,
+        catalogue: Catalogue,
+        gateway: Gateway,
+        remote: RemoteS3,
+        authenticator: Authenticator,
+        keys: tuple[AccessKey, ...],
+    ) -> DrsApi:
+        settings = self.settings
+
+        async def current_etag(bucket: str, key: str) -> str | None:
+            # A change pending in the journal is the key's newest state; otherwise the remote
+            # is asked, not the cache: another node may have written the key a moment ago.
+            op = ops.GetObject(bucket, key, head=True)
+            try:
+                head = await gateway.read(op)
+                if header(getattr(head, "headers", ()), "x-s3d-state") != "pending":
+                    head = await remote.get_object(op)
+            except NoSuchKey:
+                return None
+            return header(getattr(head, "headers", ()), "etag")
+
+        config = DrsConfig(
+            hostname=settings.drs.hostname,
+            url_expiry=settings.drs.url_expiry,
+            region=settings.server.region,
+            keys={k.access_key_id: k.secret_access_key for k in keys},
+            bearer_tokens=read_tokens(settings.drs.bearer_tokens_file),
+            anonymous=settings.server.anonymous != "off",
+            base_domains=settings.server.base_domains,
+            service_id=f"s3d.{settings.drs.project}",
+            version=version(),
+        )
+        presign = remote.presign_get if settings.drs.access_urls == "remote" else None
+        return DrsApi(catalogue, authenticator, config, current_etag, presign)
+
+    def _periodic_export(self, transfers: Transfers) -> None:
+        drs = self.settings.drs
+
+        async def run() -> None:
+            while True:
+                await asyncio.sleep(drs.export_interval)
+                try:
+                    await transfers.export(drs.export_location)
+                except Exception:
+                    log.exception("the periodic export to %s failed", drs.export_location)
+
+        task = asyncio.create_task(run(), name="s3d-drs-export")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._stack.push_async_callback(stop)
 
     async def _writeback(
         self, remote: RemoteS3, staging: StagingArea, cache: ReadCache
@@ -140,12 +232,6 @@ class Daemon:
         scheme = "https" if settings.server.tls_cert_file else "http"
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
-
-    def _admin(self, authenticator: Authenticator) -> AdminHandler:
-        cache = self.cache
-        stats = (lambda: cache.stats) if cache is not None else None
-        routes = admin_routes(status=status_provider(self, stats), journal=self.journal)
-        return AdminHandler(routes, authenticator, self.settings.server.base_domains)
 
     async def _stop_serving(self, runner: web.AppRunner, in_flight: InFlight) -> None:
         # The listener first, then the requests in flight for up to the grace period, and only
@@ -194,20 +280,18 @@ class Daemon:
         return context
 
 
-def status_provider(
-    daemon: Daemon, cache_stats: Callable[[], CacheStats] | None = None
-) -> StatusProvider:
+def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusProvider:
     """What ``GET /_s3d/status`` answers (``s3d status`` shows it), read at each request.
 
-    ``cache_stats`` gives the live cache's counters; without it the cache part holds only
-    the configured size. The journal part is the journal's own status in write-back mode,
+    ``cache`` gives the live cache's counters; without it the cache part holds only the
+    configured size. The journal part is the journal's own status in write-back mode,
     ``{"mode": "write-through"}`` otherwise.
     """
     started = time.monotonic()
-    cache = daemon.settings.cache
+    settings, live = daemon.settings.cache, cache
 
     def status() -> dict[str, object]:
-        stats = cache_stats() if cache_stats else CacheStats(cache.enabled, max_size=cache.max_size)
+        stats = live.stats if live else CacheStats(settings.enabled, max_size=settings.max_size)
         journal = daemon.journal
         return {
             "version": version(),

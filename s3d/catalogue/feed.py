@@ -24,8 +24,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from s3d.catalogue.service import Catalogue, Observed, is_index_key
 from s3d.journal.staging import StagedBody
@@ -220,7 +219,31 @@ class HashingStream:
         await self._inner.aclose()
 
 
-async def digest_body(body: Any) -> tuple[str, str, int]:
+async def chunks_of(body: ByteStream | LocalFile | bytes | None) -> AsyncGenerator[bytes, None]:
+    """The bytes of an object body of any kind, which is released at the end (or on error)."""
+    if isinstance(body, bytes):
+        yield body
+    elif isinstance(body, LocalFile):
+        try:
+            done, fd = 0, body.file.fileno()
+            while done < body.length:
+                size = min(1 << 20, body.length - done)
+                chunk = await asyncio.to_thread(os.pread, fd, size, body.offset + done)
+                if not chunk:
+                    return
+                done += len(chunk)
+                yield chunk
+        finally:
+            body.release()
+    elif body is not None:
+        try:
+            async for chunk in body:
+                yield chunk
+        finally:
+            await body.aclose()
+
+
+async def digest_body(body: ByteStream | LocalFile | bytes | None) -> tuple[str, str, int]:
     """(SHA-256 hex, MD5 hex, length) of an object body of any kind, which is released."""
     sha256, md5 = hashlib.sha256(), hashlib.md5()
     length = 0
@@ -229,34 +252,11 @@ async def digest_body(body: Any) -> tuple[str, str, int]:
         sha256.update(chunk)
         md5.update(chunk)
 
-    if isinstance(body, bytes):
-        update(body)
-        length = len(body)
-    elif isinstance(body, LocalFile):
-        try:
-            length = await asyncio.to_thread(_digest_file, body, update)
-        finally:
-            body.release()
-    elif body is not None:
-        try:
-            async for chunk in body:
-                await asyncio.to_thread(update, chunk)
-                length += len(chunk)
-        finally:
-            await body.aclose()
+    async with contextlib.aclosing(chunks_of(body)) as chunks:
+        async for chunk in chunks:
+            await asyncio.to_thread(update, chunk)
+            length += len(chunk)
     return sha256.hexdigest(), md5.hexdigest(), length
-
-
-def _digest_file(local: LocalFile, update: Callable[[bytes], None]) -> int:
-    done = 0
-    fd = local.file.fileno()
-    while done < local.length:
-        chunk = os.pread(fd, min(1 << 20, local.length - done), local.offset + done)
-        if not chunk:
-            break
-        update(chunk)
-        done += len(chunk)
-    return done
 
 
 def _etag(result: Result) -> str | None:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Self
+from typing import Self
 
 from s3d.catalogue.index_format import (
     DRS_VERSION,
@@ -227,19 +227,25 @@ class Catalogue:
 
     # drs.index files.
 
-    async def import_file(self, path: Path, source: str) -> ImportResult:
+    async def import_file(
+        self, path: Path, source: str, progress: Callable[[int], None] | None = None
+    ) -> ImportResult:
         """Check and ingest the drs.index at ``path`` (plain or gzip). Raises IndexFormatError
-        (nothing ingested) naming ``source`` and the line."""
+        (nothing ingested) naming ``source`` and the line, OSError when it cannot be opened.
+        ``progress`` gets the records read so far, on the event loop."""
         await self.settled()
+        loop = asyncio.get_running_loop()
+
+        def report(count: int) -> None:
+            if progress is not None:
+                loop.call_soon_threadsafe(progress, count)
+
         file = await asyncio.to_thread(open, path, "rb")
         try:
-            return await self.import_stream(file, source)
+            reader = read_index(file, source)
+            count = await self.store.ingest(iter(reader), report)
         finally:
             file.close()
-
-    async def import_stream(self, file: IO[bytes], source: str) -> ImportResult:
-        reader = read_index(file, source)
-        count = await self.store.ingest(iter(reader))
         log.info("imported %d DRS records from %s", count, source)
         return ImportResult(source, count, reader.header)
 

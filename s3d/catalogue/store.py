@@ -270,19 +270,22 @@ class CatalogueStore:
                 (object_id, access_id),
             )
 
-    async def ingest(self, records: Iterator[DrsRecord]) -> int:
+    async def ingest(
+        self, records: Iterator[DrsRecord], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Upsert every record of ``records`` in one transaction: if the iterator raises (a bad
         file), nothing it yielded is kept. When the records outnumber those already here, the
         secondary indexes are dropped and rebuilt at the end (one sort instead of a random
-        insert per row). Returns the number of records.
+        insert per row). Returns the number of records. ``progress`` is called with the count
+        so far after each batch, from the worker thread.
 
         The whole import runs in one worker thread on a connection of its own, parsing and
         writing a batch at a time: bounded memory, and no Python thread contending for the
         GIL with SQLite's bindings (which halved the speed when parsing ran in another)."""
         async with self._lock:
-            return await asyncio.to_thread(self._ingest, records)
+            return await asyncio.to_thread(self._ingest, records, progress)
 
-    def _ingest(self, records: Iterator[DrsRecord]) -> int:
+    def _ingest(self, records: Iterator[DrsRecord], progress: Callable[[int], None] | None) -> int:
         db = sqlite3.connect(self._path, isolation_level=None)
         try:
             db.execute("PRAGMA synchronous=NORMAL")
@@ -290,7 +293,7 @@ class CatalogueStore:
             db.execute("PRAGMA cache_size=-65536")
             db.execute("BEGIN IMMEDIATE")
             try:
-                count = self._ingest_in(db, records)
+                count = self._ingest_in(db, records, progress)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -300,7 +303,11 @@ class CatalogueStore:
             db.close()
 
     @staticmethod
-    def _ingest_in(db: sqlite3.Connection, records: Iterator[DrsRecord]) -> int:
+    def _ingest_in(
+        db: sqlite3.Connection,
+        records: Iterator[DrsRecord],
+        progress: Callable[[int], None] | None,
+    ) -> int:
         """Rows land first in temporary tables, in file order (appending is cheap), and are
         then upserted sorted by key: SQLite sorts with its external sorter in bounded memory,
         and the tables' B-trees fill in order instead of at a random page per row, which kept
@@ -316,6 +323,8 @@ class CatalogueStore:
             db.executemany("INSERT INTO staged_checksums VALUES (?,?,?)", rows.checksums)
             db.executemany("INSERT INTO staged_access VALUES (?,?,?,?,?,?,?)", rows.methods)
             count += len(batch)
+            if progress is not None:
+                progress(count)
         (existing,) = db.execute("SELECT count(*) FROM objects").fetchone()
         rebuild = count >= REBUILD_FROM and count > existing
         if rebuild:

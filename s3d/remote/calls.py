@@ -33,6 +33,15 @@ class Calls:
     def close(self) -> None:
         self._client = None
 
+    async def presign_get(self, bucket: str, key: str, expires: int) -> str:
+        """A presigned GET URL of the object, signed with the remote credentials (SigV4)."""
+        if self._client is None:
+            raise ServiceUnavailable("The remote S3 client is closed")
+        url: str = await self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
+        )
+        return url
+
     async def __call__(
         self,
         operation: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import ServiceUnavailable
@@ -41,6 +41,8 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         self._call = Calls()
         self._forwarder: Forwarder | None = None
         self._stack = AsyncExitStack()
+        self.credential_source = "not resolved yet"
+        """Where the remote credentials came from, for messages: never the credentials."""
 
     async def __aenter__(self) -> Self:
         """Create the client: configuration files and botocore's data load in worker threads,
@@ -56,6 +58,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
 
     async def _open(self) -> None:
         session = await asyncio.to_thread(new_session, self.settings)
+        self.credential_source = credential_source(self.settings, await session.get_credentials())
         client = await self._stack.enter_async_context(
             session.create_client(**client_arguments(self.settings))
         )
@@ -75,11 +78,24 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         self._forwarder = None
         await asyncio.shield(self._stack.aclose())
 
+    async def presign_get(self, bucket: str, key: str, expires: int) -> str:
+        """A presigned GET URL to the remote object (DRS access URLs pointing at the remote)."""
+        return await self._call.presign_get(bucket, key, expires)
+
     async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
         """See ``Forwarder.forward``."""
         if self._forwarder is None:
             raise ServiceUnavailable("The remote S3 client is closed")
         return await self._forwarder.forward(op, body)
+
+
+def credential_source(settings: RemoteSettings, credentials: Any) -> str:
+    """Which source gave the remote credentials, as messages name it."""
+    if settings.access_key_id and settings.secret_access_key:
+        return "s3d's configuration (remote.access_key_id)"
+    if credentials is None:
+        return "none: botocore's credential chain found no credentials"
+    return f"botocore's credential chain ({getattr(credentials, 'method', 'unknown')})"
 
 
 def _conforms(remote: RemoteS3) -> Remote:

@@ -21,7 +21,9 @@ In write-through mode their paths answer 404 ``NoSuchAdminCommand`` to any metho
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,7 +43,13 @@ JSON = "application/json"
 
 StatusProvider = Callable[[], Mapping[str, object]]
 AdminAction = Callable[[Query], Awaitable[Mapping[str, object]]]
+Report = Callable[[Mapping[str, object]], None]
+StreamedAction = Callable[[Query, Report], Awaitable[Mapping[str, object]]]
+"""A long command: reports progress documents while it runs, then returns its result."""
 ANY_METHOD = "*"
+NDJSON = "application/x-ndjson"
+PROGRESS_EVERY = 0.5
+"""Seconds between two progress lines of a streamed command."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +62,11 @@ class AdminRoute:
     """The path under ``/_s3d/``: ``status``, ``journal/retry``."""
     action: str
     """The action the access log shows: ``s3d:GetStatus``."""
-    run: AdminAction
+    run: AdminAction | None = None
+    streamed: StreamedAction | None = None
+    """Instead of ``run``: answered as JSON lines, ``{"progress": …}`` while it runs, then
+    ``{"result": …}`` or ``{"error": {"code", "message"}}``. A refusal before its first
+    progress report is an S3 error response like any other command's."""
 
 
 class NoSuchAdminCommand(S3Error):
@@ -185,6 +197,9 @@ class AdminHandler:
         info.principal = principal.name
         route = self._route(request.method, raw_path.removeprefix(PREFIX))
         info.action = route.action
+        if route.streamed is not None:
+            return await _stream(request, route.streamed, parse_query(raw_query))
+        assert route.run is not None
         document = await route.run(parse_query(raw_query))
         body = json.dumps(document, indent=2, default=str) + "\n"
         return web.Response(text=body, content_type=JSON, headers={"Cache-Control": "no-store"})
@@ -199,3 +214,49 @@ class AdminHandler:
         raise MethodNotAllowed(
             Method=method, ResourceType="ADMIN", headers={"Allow": ", ".join(allowed)}
         )
+
+
+async def _stream(request: web.Request, action: StreamedAction, query: Query) -> web.StreamResponse:
+    """Run ``action``, streaming its progress as JSON lines once it has some to report."""
+    lines: asyncio.Queue[Mapping[str, object]] = asyncio.Queue()
+    last = 0.0
+
+    def report(progress: Mapping[str, object]) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY:
+            last = now
+            lines.put_nowait({"progress": progress})
+
+    task = asyncio.ensure_future(action(query, report))
+    response: web.StreamResponse | None = None
+    try:
+        while True:
+            waiter = asyncio.ensure_future(lines.get())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiter.done():
+                waiter.cancel()
+                break
+            if response is None:
+                response = web.StreamResponse(headers={"Cache-Control": "no-store"})
+                response.content_type = NDJSON
+                await response.prepare(request)
+            await response.write(_line(waiter.result()))
+        if response is None:
+            document = await task  # its S3Error is the middleware's to answer
+            body = json.dumps(document, indent=2, default=str) + "\n"
+            return web.Response(text=body, content_type=JSON, headers={"Cache-Control": "no-store"})
+        try:
+            final: Mapping[str, object] = {"result": await task}
+        except S3Error as error:
+            final = {"error": {"code": error.code, "message": error.message}}
+        await response.write(_line(final))
+        await response.write_eof()
+        return response
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+def _line(document: Mapping[str, object]) -> bytes:
+    return json.dumps(document, default=str).encode() + b"\n"

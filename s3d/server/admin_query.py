@@ -74,3 +74,13 @@ def _id(text: str) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= _MAX_ID else None
+
+
+def parameters(query: Query, *allowed: str) -> dict[str, str]:
+    """Each of ``allowed`` given at most once, by name. Raises InvalidArgument for another
+    name or a name given twice."""
+    found = _parameters(query, *allowed)
+    for name, values in found.items():
+        if len(values) > 1:
+            raise InvalidArgument(f"{name} may be given once.", ArgumentName=name)
+    return {name: values[0] for name, values in found.items()}

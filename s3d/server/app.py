@@ -21,6 +21,7 @@ from aiohttp import web
 from s3d.protocol.errors import InternalError, S3Error
 from s3d.server.admin import AdminHandler
 from s3d.server.drain import IN_FLIGHT, InFlight
+from s3d.server.drs import DrsApi
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
 from s3d.server.respond import error_response
 from s3d.server.sendfile import BODY_SENT
@@ -138,25 +139,30 @@ def _body_bytes(response: web.StreamResponse | None) -> int:
     return len(body) if isinstance(body, bytes | bytearray) else 0
 
 
-def build_app(handler: S3Handler, admin: AdminHandler | None = None) -> web.Application:
-    """The application: every request goes to ``handler``, or to ``admin`` when it claims it
-    (``/_s3d/…``, path style), through the same middleware: request ids, errors, access log."""
+def build_app(
+    handler: S3Handler, admin: AdminHandler | None = None, drs: DrsApi | None = None
+) -> web.Application:
+    """The application: every request goes to ``handler``, or to ``admin`` or ``drs`` when
+    they claim it (``/_s3d/…``, ``/ga4gh/drs/v1/…``, path style), through the same middleware:
+    request ids, errors, access log."""
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
     app.router.add_route(
-        "*", "/{tail:.*}", _dispatch(handler, admin), expect_handler=handler.expect
+        "*", "/{tail:.*}", _dispatch(handler, admin, drs), expect_handler=handler.expect
     )
     app.on_response_prepare.append(_on_prepare)
     app[IN_FLIGHT] = InFlight()
     return app
 
 
-def _dispatch(handler: S3Handler, admin: AdminHandler | None) -> Handler:
-    if admin is None:
+def _dispatch(handler: S3Handler, admin: AdminHandler | None, drs: DrsApi | None) -> Handler:
+    if admin is None and drs is None:
         return handler.__call__
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
-        if admin.claims(request):
+        if admin is not None and admin.claims(request):
             return await admin(request)
+        if drs is not None and drs.claims(request):
+            return await drs(request)
         return await handler(request)
 
     return dispatch

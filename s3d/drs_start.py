@@ -1,0 +1,114 @@
+"""The DRS catalogue's part of the composition root: how it reaches buckets, and the
+bootstrap that seeds it at start.
+
+Bootstrap, for each bucket of ``drs.buckets`` and each file of ``drs.index_locations``: first
+a HeadBucket with the remote credentials, failing the start with a message naming the bucket,
+where the credentials came from and the S3 error; then the ``drs.index`` is fetched (through
+the gateway: a file this node wrote and has not uploaded yet counts), checked and ingested
+before the listener opens, so the DRS API never answers from a half-seeded catalogue. A bucket
+without ``drs.index`` is fine (logged); an explicit location that does not exist, or a file that
+does not check out, stops the start.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from s3d.catalogue.index_format import IndexFormatError
+from s3d.catalogue.service import Catalogue, parse_s3_url
+from s3d.catalogue.transfer import Transfers
+from s3d.cli import version
+from s3d.gateway import Gateway
+from s3d.journal.staging import StagedBody
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import NoSuchKey, S3Error
+from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse
+from s3d.remote.client import RemoteS3
+from s3d.settings import DrsSettings
+
+log = logging.getLogger("s3d.catalogue")
+
+
+class StartupError(Exception):
+    """What stops the daemon from starting, in one line for the user."""
+
+
+def catalogue_transfers(catalogue: Catalogue, gateway: Gateway, data_dir: Path) -> Transfers:
+    async def put(bucket: str, key: str, body: StagedBody, content_type: str) -> None:
+        op = ops.PutObject(bucket, key, headers=(("content-type", content_type),))
+        await gateway.execute(op, body)
+
+    async def fetch(bucket: str, key: str) -> ByteStream | LocalFile | bytes | None:
+        got = await gateway.read(ops.GetObject(bucket, key))
+        assert isinstance(got, ObjectResponse)
+        return got.body
+
+    return Transfers(
+        catalogue,
+        gateway.staging,
+        data_dir / "catalogue" / "work",
+        put,
+        fetch,
+        f"s3d {version()}",
+    )
+
+
+def locations(settings: DrsSettings) -> list[tuple[str, str, bool]]:
+    """(bucket, key, explicit) of every drs.index to ingest at start. Raises StartupError for
+    a location that is not s3://bucket/key."""
+    found = [(bucket, "drs.index", False) for bucket in settings.buckets]
+    for url in settings.index_locations:
+        try:
+            bucket, key = parse_s3_url(url)
+        except ValueError as exc:
+            raise StartupError(f"drs.index_locations: {exc}") from None
+        found.append((bucket, key, True))
+    return found
+
+
+async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfers) -> None:
+    """Check every bucket, then ingest every drs.index. Raises StartupError."""
+    wanted = locations(settings)
+    for bucket in dict.fromkeys(bucket for bucket, _, _ in wanted):
+        try:
+            await remote.head_bucket(ops.HeadBucket(bucket))
+        except S3Error as error:
+            raise StartupError(
+                f"DRS bootstrap: cannot read bucket {bucket!r} with the remote credentials from "
+                f"{remote.credential_source}: {error.code} ({error.message})"
+            ) from None
+    for bucket, key, explicit in wanted:
+        source = f"s3://{bucket}/{key}"
+        try:
+            result = await transfers.import_(source)
+        except NoSuchKey:
+            if explicit:
+                raise StartupError(f"DRS bootstrap: {source} does not exist") from None
+            log.info("DRS bootstrap: no drs.index in bucket %s; nothing to ingest", bucket)
+            continue
+        except IndexFormatError as error:
+            raise StartupError(f"DRS bootstrap: {error}") from None
+        except S3Error as error:
+            raise StartupError(
+                f"DRS bootstrap: cannot read {source} with the remote credentials from "
+                f"{remote.credential_source}: {error.code} ({error.message})"
+            ) from None
+        log.info("DRS bootstrap: %d records from %s", result.records, source)
+
+
+def read_tokens(path: Path | None) -> frozenset[str]:
+    """The bearer tokens of ``drs.bearer_tokens_file``: one per line, blank lines and lines
+    starting with # aside. Raises StartupError when it cannot be read."""
+    if path is None:
+        return frozenset()
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StartupError(f"drs.bearer_tokens_file: cannot read {path}: {exc}") from None
+    tokens = frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+    if not tokens:
+        raise StartupError(f"drs.bearer_tokens_file: {path} holds no token")
+    return tokens
