@@ -63,7 +63,8 @@ def bucket(s3) -> str:
 
 def settle(daemon: DaemonThread) -> None:
     """Wait for background hashing and queued registrations."""
-    assert daemon.daemon is not None and daemon.daemon.gateway is not None
+    assert daemon.daemon is not None
+    assert daemon.daemon.gateway is not None
     feed = daemon.daemon.gateway.feed
     assert feed is not None
     daemon.call(feed.idle())
@@ -215,7 +216,7 @@ def test_a_copy_resolves_to_the_same_id_at_both_keys(daemon, s3, bucket):
     s3.put_object(Bucket=bucket, Key="src", Body=data)
     s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
     settle(daemon)
-    status, document = drs(daemon, "GET", f"/objects/{drs_id(PROJECT, sha256(data))}")
+    _status, document = drs(daemon, "GET", f"/objects/{drs_id(PROJECT, sha256(data))}")
     urls = sorted(m["access_url"]["url"] for m in document["access_methods"])
     assert urls == [f"s3://{bucket}/dst", f"s3://{bucket}/src"]
 
@@ -245,7 +246,8 @@ def test_bulk_requests_answer_in_drs_shapes(daemon, s3, bucket):
     assert bulk["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": ["nope"]}]
     access_id = bulk["resolved_drs_object"][0]["access_methods"][0]["access_id"]
 
-    request = {"bulk_object_access_ids": [{"bulk_object_id": known, "bulk_access_ids": [access_id]}]}
+    item = {"bulk_object_id": known, "bulk_access_ids": [access_id]}
+    request = {"bulk_object_access_ids": [item]}
     status, urls = drs(daemon, "POST", "/objects/access", request)
     assert status == 200, urls
     validate("BulkAccessURLResponse", urls)
