@@ -17,6 +17,7 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,13 +107,48 @@ def _tls(settings: Settings) -> ssl.SSLContext:
 
 def fetch(endpoint: AdminEndpoint, command: str, method: str = "GET") -> dict[str, Any]:
     """The JSON document ``method /_s3d/<command>`` answers. Raises AdminClientError."""
+    return _exchange(endpoint, command, method, None)
+
+
+STREAM_TIMEOUT = 600.0
+"""Seconds a streamed command may stay silent (an import's final sort says nothing for a
+while) before the client gives up."""
+
+
+def fetch_streamed(
+    endpoint: AdminEndpoint,
+    command: str,
+    method: str,
+    progress: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """The result of a streamed command (``AdminRoute.streamed``), calling ``progress`` with
+    each progress document on the way. Raises AdminClientError, also for an error reported
+    after the answer began."""
+    document = _exchange(endpoint, command, method, progress)
+    error = document.get("error")
+    if isinstance(error, dict):
+        raise AdminClientError(
+            f"s3d at {endpoint.url} failed: {error.get('code')} ({error.get('message')})"
+        )
+    return document
+
+
+def _exchange(
+    endpoint: AdminEndpoint,
+    command: str,
+    method: str,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
     url = f"{endpoint.url}/_s3d/{command}"
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=endpoint.tls)
     )
     request = urllib.request.Request(url, method=method, headers=_headers(endpoint, method, url))
+    timeout = TIMEOUT if progress is None else STREAM_TIMEOUT
     try:
-        with opener.open(request, timeout=TIMEOUT) as response:
+        with opener.open(request, timeout=timeout) as response:
+            if progress is not None and response.headers.get_content_type() == NDJSON:
+                return _lines(endpoint.url, response, progress)
             body: bytes = response.read()
     except urllib.error.HTTPError as exc:
         raise AdminClientError(_refusal(endpoint.url, exc.code, exc.read())) from None
@@ -123,6 +159,23 @@ def fetch(endpoint: AdminEndpoint, command: str, method: str = "GET") -> dict[st
     except http.client.HTTPException:
         raise AdminClientError(f"{endpoint.url} answered, but not in HTTP: is it s3d?") from None
     return _document(endpoint.url, body)
+
+
+NDJSON = "application/x-ndjson"
+
+
+def _lines(url: str, response: Any, progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Progress lines until the last one, ``{"result": …}`` or ``{"error": …}``."""
+    for line in response:
+        document = _document(url, line)
+        if "progress" in document:
+            progress(document["progress"])
+        elif "result" in document:
+            result: dict[str, Any] = document["result"]
+            return result
+        else:
+            return document
+    raise AdminClientError(f"{url} stopped answering before the command finished")
 
 
 def _headers(endpoint: AdminEndpoint, method: str, url: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """The command line: ``s3d serve``, ``s3d check-config``, ``s3d status``, ``s3d flush``,
-``s3d journal retry|discard`` and ``s3d --version``.
+``s3d journal retry|discard``, ``s3d drs ls|get|import|export`` and ``s3d --version``.
 
 Every setting is a flag of each command, generated from ``s3d.config.options()``. Flags not
 given are absent from the parsed namespace (``argparse.SUPPRESS``) so that they never hide a
@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from s3d.admin_client import AdminClientError, endpoint_for, fetch
+from s3d import drs_client
+from s3d.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.config import ConfigError, Option, load_settings, options, render_settings
 from s3d.journal_client import act_on_dead_letters, flush
 from s3d.settings import Settings
@@ -77,9 +78,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _daemon_options(status)
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
-    for sub in (serve, check, status, _flush_parser(commands), *_journal_parsers(commands)):
+    subs = (serve, check, status, _flush_parser(commands), *_journal_parsers(commands))
+    for sub in (*subs, *_drs_parsers(commands)):
         add_setting_flags(sub)
     return parser
+
+
+def _drs_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> list[argparse.ArgumentParser]:
+    drs = _command(commands, "drs", "the DRS catalogue of a running daemon")
+    actions = drs.add_subparsers(dest="drs_command", required=True, metavar="ACTION")
+    ls = _command(actions, "ls", "list every DRS object: id, size, where it is")
+    ls.add_argument("--json", action="store_true", help="one drs.index JSON line per object")
+    get = _command(actions, "get", "show one DRS object")
+    get.add_argument("id", metavar="ID", help="a DRS object id")
+    imp = _command(actions, "import", "check and ingest a drs.index (upsert by id)")
+    imp.add_argument(
+        "location",
+        metavar="FILE|s3://BUCKET/KEY",
+        help="a file the daemon can read, or an object it fetches with its remote credentials",
+    )
+    exp = _command(actions, "export", "write the catalogue as a drs.index into a bucket")
+    exp.add_argument(
+        "location",
+        metavar="s3://BUCKET/KEY",
+        help="where to write it (through the daemon, like any PUT); gzip when KEY ends in .gz",
+    )
+    parsers = [ls, get, imp, exp]
+    for parser in parsers:
+        _daemon_options(parser)
+    return parsers
 
 
 def _flush_parser(
@@ -225,6 +254,8 @@ def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "flush":
             return flush(endpoint, args.timeout, sys.stdout, sys.stderr)
+        if args.command == "drs":
+            return _drs(endpoint, args)
         ids = None if args.all else args.ids
         sys.stdout.write(act_on_dead_letters(endpoint, args.journal_command, ids))
         return 0
@@ -233,6 +264,18 @@ def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     except KeyboardInterrupt:  # the daemon goes on with what it was asked (a flush continues)
         return 130
+
+
+def _drs(endpoint: AdminEndpoint, args: argparse.Namespace) -> int:
+    """``s3d drs …``. Raises AdminClientError."""
+    action = args.drs_command
+    if action == "ls":
+        drs_client.list_objects(endpoint, sys.stdout, as_json=args.json)
+    elif action == "get":
+        drs_client.get_object(endpoint, args.id, sys.stdout)
+    else:
+        drs_client.transfer(endpoint, action, args.location, sys.stdout, sys.stderr)
+    return 0
 
 
 def _serve(settings: Settings) -> int:

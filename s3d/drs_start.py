@@ -13,6 +13,7 @@ does not check out, stops the start.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from pathlib import Path
 
 from s3d.catalogue.index_format import IndexFormatError
@@ -72,7 +73,7 @@ async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfer
     wanted = locations(settings)
     for bucket in dict.fromkeys(bucket for bucket, _, _ in wanted):
         try:
-            await remote.head_bucket(ops.HeadBucket(bucket))
+            await _check_readable(remote, bucket)
         except S3Error as error:
             raise StartupError(
                 f"DRS bootstrap: cannot read bucket {bucket!r} with the remote credentials from "
@@ -95,6 +96,18 @@ async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfer
                 f"{remote.credential_source}: {error.code} ({error.message})"
             ) from None
         log.info("DRS bootstrap: %d records from %s", result.records, source)
+
+
+async def _check_readable(remote: RemoteS3, bucket: str) -> None:
+    """HeadBucket; when refused, a one-key listing too, whose error has a body: a HEAD answer
+    cannot say *why* (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied…)."""
+    try:
+        await remote.head_bucket(ops.HeadBucket(bucket))
+    except S3Error as error:
+        if error.status != HTTPStatus.FORBIDDEN:
+            raise
+        await remote.list_objects(ops.ListObjects(bucket, version=2, max_keys=1))
+        raise  # the listing was allowed: HeadBucket's refusal stands
 
 
 def read_tokens(path: Path | None) -> frozenset[str]:

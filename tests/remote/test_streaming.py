@@ -7,11 +7,7 @@ of this one, and moto builds each GET answer whole.
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -21,6 +17,7 @@ from s3d.protocol import operations as ops
 from s3d.protocol.model import header
 from s3d.remote import bodies
 from s3d.remote.client import RemoteS3
+from tests import support
 from tests.remote.conftest import Stage, remote_settings
 
 MiB = 1024 * 1024
@@ -32,26 +29,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def moto_process() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with support.moto_process() as url:
+        yield url
 
 
 async def test_upload_reads_the_file_off_the_event_loop(
