@@ -65,17 +65,18 @@ class Gateway:
         deleted once the remote has it). Raises ``S3Error``."""
         try:
             result = await self._dispatch(op, body)
-            if self.feed is not None:
-                self.feed.observe(op, result, body)
-                if isinstance(op, ops.GetObject) and isinstance(result, ObjectResponse):
-                    result = self.feed.wrap_read(op, result)
-            return result
         finally:
             if body is not None:
                 await self.staging.discard(body)
             if self.cache is not None:
                 for bucket, key in written_keys(op):
                     await self.cache.invalidate(bucket, key)
+        if self.feed is not None:
+            # After the cache forgot the old state: the feed may read the key back.
+            self.feed.observe(op, result, body)
+            if isinstance(op, ops.GetObject) and isinstance(result, ObjectResponse):
+                result = self.feed.wrap_read(op, result)
+        return result
 
     async def read(self, op: ops.GetObject) -> Result:
         """GET or HEAD ``op`` as a client would, without the catalogue taking note: how the

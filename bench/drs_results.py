@@ -1,0 +1,125 @@
+"""What one run of the DRS benchmark measured, and the targets it is judged against.
+
+Every raw value is kept (each lookup's latency, the RSS samples of the import), so the JSON
+result holds the numbers behind each summary. Times are seconds, sizes bytes; the report
+converts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.results import MiB, percentile
+
+
+@dataclass(slots=True)
+class Lookups:
+    """Sequential checksum lookups, each timed from sending to the whole answer read."""
+
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    """One line per answer that did not resolve to exactly the expected id."""
+    server_ms: list[float] = field(default_factory=list)
+    """s3d's own time per lookup, from its access log (``duration_ms``): the HTTP row only."""
+
+    def ms(self, fraction: float) -> float | None:
+        return percentile(self.latencies, fraction) * 1000 if self.latencies else None
+
+    def server(self, fraction: float) -> float | None:
+        return percentile(self.server_ms, fraction) if self.server_ms else None
+
+
+@dataclass(slots=True)
+class Import:
+    """``s3d drs import FILE`` as a subprocess, with the daemon's RSS sampled meanwhile."""
+
+    seconds: float
+    records: int
+    """As the command reported them."""
+    rss_before: int
+    """The daemon's VmRSS just before the command started."""
+    rss_peak: int
+    """Highest VmRSS sampled while the command ran."""
+    high_water: int | None
+    """The kernel's peak RSS of the daemon over its whole life (VmHWM), read at the end."""
+    peak_disk: int
+    """Most disk the daemon's data directory used while the command ran (sampled)."""
+    disk_after: int
+    """Disk it used once the command returned: the catalogue, mostly."""
+    samples: list[tuple[float, int]] = field(default_factory=list)
+    """(seconds since sampling began, VmRSS bytes)."""
+
+    @property
+    def peak(self) -> int:
+        return max(self.rss_peak, self.high_water or 0)
+
+
+@dataclass(slots=True)
+class DrsRun:
+    config: dict[str, object]
+    machine: dict[str, object]
+    generate_seconds: float = 0.0
+    index_bytes: int = 0
+    imported: Import | None = None
+    http: Lookups = field(default_factory=lambda: Lookups("HTTP GET /objects/checksum/{sha256}"))
+    in_process: Lookups = field(default_factory=lambda: Lookups("CatalogueStore.by_checksum"))
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    limit: float
+    unit: str
+    value: Callable[[DrsRun], float | None]
+
+    @property
+    def needed(self) -> str:
+        return f"< {self.limit:g} {self.unit}"
+
+
+def _import_seconds(run: DrsRun) -> float | None:
+    return None if run.imported is None else run.imported.seconds
+
+
+def _peak_mib(run: DrsRun) -> float | None:
+    return None if run.imported is None else run.imported.peak / MiB
+
+
+TARGETS = (
+    Target("import of the drs.index (s3d drs import FILE)", 60.0, "s", _import_seconds),
+    Target("daemon peak RSS (start-up and import)", 300.0, "MiB", _peak_mib),
+    Target("HTTP checksum lookup p99", 2.0, "ms", lambda run: run.http.ms(0.99)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    target: Target
+    value: float | None
+    status: str  # "PASS", "FAIL" or "n/a"
+
+    @property
+    def shown(self) -> str:
+        return "-" if self.value is None else f"{self.value:,.2f} {self.target.unit}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.target.name,
+            "value": None if self.value is None else round(self.value, 3),
+            "unit": self.target.unit,
+            "needed": self.target.needed,
+            "status": self.status,
+        }
+
+
+def judge(run: DrsRun) -> list[Verdict]:
+    """Each target strictly below its limit passes; one whose value was not measured is n/a."""
+    verdicts = []
+    for target in TARGETS:
+        value = target.value(run)
+        status = "n/a" if value is None else "PASS" if value < target.limit else "FAIL"
+        verdicts.append(Verdict(target, value, status))
+    return verdicts
