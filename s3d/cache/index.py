@@ -9,6 +9,7 @@ transactions in a power cut only forgets blocks, which are fetched again.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Self
@@ -58,6 +59,7 @@ class CacheIndex:
         self._path = path
         self._db: aiosqlite.Connection | None = None
         self._memo = EntryMemo()
+        self._put_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +119,13 @@ class CacheIndex:
 
     async def put(self, entry: Entry, now: float) -> tuple[str, int] | None:
         """Record ``entry`` (no blocks yet), replacing the key's previous entry; returns the
-        replaced entry's id and stored bytes, for the caller to delete its data file."""
+        replaced entry's id and stored bytes, for the caller to delete its data file. One at
+        a time: two puts of a key (a fill and a journal hand-off) must not both find no
+        previous entry and both insert."""
+        async with self._put_lock:
+            return await self._put(entry, now)
+
+    async def _put(self, entry: Entry, now: float) -> tuple[str, int] | None:
         old = await self._id_of(entry.bucket, entry.key)
         if old is not None:
             await self.db.execute("DELETE FROM entries WHERE id = ?", (old[0],))

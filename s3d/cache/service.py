@@ -277,12 +277,17 @@ class ReadCache:
             block_size=block_size,
             validated_at=time.time(),
         )
+        # A write of the key while this runs (its invalidation bumps the generation) must win:
+        # the entry, recorded after that invalidation, would otherwise hold older bytes.
+        generation = self._filling.generation[(bucket, key)]
         blocks, mtime = await self._files.take(entry, path)
         await self._space.record(entry)
         for index, (length, crc) in enumerate(blocks):
             await self._index.add_block(entry.id, index, length, crc, mtime)
             self._integrity.verified(entry.id, index)
             self._space.added(length)
+        if self._filling.generation[(bucket, key)] != generation:
+            await self._space.drop_key(bucket, key)
         return True
 
     async def known_keys(

@@ -8,6 +8,7 @@ an argument it refuses; nothing has been stored at that point.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from s3d.protocol import operations as ops
@@ -20,6 +21,7 @@ from s3d.protocol.arguments import (
     part_number,
     upload_id,
 )
+from s3d.protocol.conditions import Conditions
 from s3d.protocol.errors import (
     InvalidArgument,
     InvalidRequest,
@@ -111,6 +113,12 @@ def build(
     return builder(Args(target, params, kept, document))
 
 
+PINNED_ETAG = "x-s3d-if-match"
+"""s3d's own query parameter: ``If-Match`` carried inside a presigned URL (and so covered by
+its signature). DRS access URLs carry it, so that a URL handed out for an object's bytes
+answers 412 rather than other bytes written to the key since."""
+
+
 def _get_object(args: Args, head: bool) -> ops.GetObject:
     part = None
     if "partNumber" in args.params:
@@ -120,16 +128,23 @@ def _get_object(args: Args, head: bool) -> ops.GetObject:
     overrides = tuple(
         (name, args.params[param]) for param, name in _OVERRIDES.items() if param in args.params
     )
+    conditions, headers = args.conditions(), args.headers
+    pinned = args.params.get(PINNED_ETAG)
+    if pinned and conditions.if_match is None:
+        # As an If-Match header, for every layer: the cache, the journal, the remote.
+        pin = Conditions.from_values(pinned, None, None, None)
+        conditions = dataclasses.replace(conditions, if_match=pin.if_match)
+        headers = (*headers, ("if-match", pinned))
     return ops.GetObject(
         bucket=args.bucket,
         key=args.key,
         head=head,
         range=parse_range(args.header("range")),
-        conditions=args.conditions(),
+        conditions=conditions,
         version_id=args.params.get("versionId"),
         part_number=part,
         overrides=overrides,
-        headers=args.headers,
+        headers=headers,
     )
 
 

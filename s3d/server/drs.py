@@ -10,10 +10,13 @@ side; HTTP Basic with a local key id and its secret (DRS's ``BasicAuth``); a bea
 ``drs.bearer_tokens_file`` (``BearerAuth``); or nothing, where anonymous reads are configured.
 
 Access URLs are presigned GETs (SigV4, ``drs.url_expiry``) to this endpoint, as the client
-reached it, signed with the caller's local key (or the first one); with ``drs.access_urls =
-remote``, presigned by the remote client for the remote bucket. Before handing one out, s3d
-asks for the object's current ETag (a HEAD through the gateway: the cache, the journal, the
-remote) and refuses — marking the method unavailable — when the key holds other bytes now.
+reached it, signed with the caller's local key (or the first one), pinned to the ETag the
+object had (``x-s3d-if-match``, inside the signature): while the URL is valid it serves those
+bytes or 412, never what the key holds later. With ``drs.access_urls = remote``, they are
+presigned by the remote client for the remote bucket (no pin: S3 has no such parameter).
+Before handing one out, s3d asks for the object's current ETag (the journal's pending state,
+else the remote itself) and refuses — marking the method unavailable — when the key holds other
+bytes now.
 
 Errors are ``{"msg", "status_code"}`` documents, never S3 XML.
 """
@@ -36,6 +39,7 @@ from aiohttp import web
 from s3d.catalogue.index_format import AccessMethod, DrsRecord
 from s3d.catalogue.service import Catalogue
 from s3d.protocol.errors import S3Error
+from s3d.protocol.request import PINNED_ETAG
 from s3d.protocol.routing import Target, locate
 from s3d.protocol.sigv4 import SignedRequest
 from s3d.protocol.sigv4_sign import presign_url
@@ -352,12 +356,18 @@ class DrsApi:
         if key_id is None:
             raise DrsError(500, "no local access key to sign access URLs with")
         url = f"{request.scheme}://{request.host}/{method.bucket}/{quote(method.key, safe='/~')}"
+        if method.etag:
+            url += f"?{PINNED_ETAG}={quote(_quoted(method.etag), safe='')}"
         return presign_url(
             "GET", url, key_id, keys[key_id], self._config.region, datetime.now(UTC), expiry
         )
 
 
 _EPOCH = "1970-01-01T00:00:00Z"
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag}"'
 
 
 def _method(method: AccessMethod) -> dict[str, Any]:

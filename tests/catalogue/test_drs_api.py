@@ -142,8 +142,13 @@ def test_overwritten_and_deleted_keys_stop_resolving_under_their_old_ids(daemon,
     old = drs_id(PROJECT, sha256(first))
     status, document = drs(daemon, "GET", f"/objects/{old}")
     access_id = document["access_methods"][0]["access_id"]
+    handed_out = drs(daemon, "GET", f"/objects/{old}/access/{access_id}")[1]["url"]
+    assert send("GET", handed_out, {})[2] == first
 
     s3.put_object(Bucket=bucket, Key="k", Body=second)
+    # A URL handed out before is pinned to the old bytes: 412, never the new ones.
+    got = send("GET", handed_out, {})
+    assert got[0] == 412, (got[1], hashlib.md5(first).hexdigest(), hashlib.md5(second).hexdigest())
     status, document = drs(daemon, "GET", f"/objects/{old}")
     assert status == 200  # the object is still known…
     assert "access_methods" not in document  # …but nothing serves its bytes any more

@@ -1,0 +1,37 @@
+"""The cache index on a real SQLite file: concurrent writers of one key."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from s3d.cache.entry import Entry
+from s3d.cache.index import CacheIndex
+
+
+def _entry(key: str) -> Entry:
+    return Entry(
+        id=uuid.uuid4().hex,
+        bucket="b",
+        key=key,
+        etag='"e"',
+        size=10,
+        last_modified=datetime(2026, 11, 22, tzinfo=UTC),
+        headers=(),
+        block_size=10,
+        validated_at=0.0,
+    )
+
+
+async def test_concurrent_puts_of_one_key_leave_one_entry(tmp_path: Path) -> None:
+    # A fill and a journal hand-off of the same key at once: each must replace the other,
+    # never both insert (the index has one entry per key).
+    async with CacheIndex(tmp_path / "index.sqlite") as index:
+        entries = [_entry("k") for _ in range(8)]
+        replaced = await asyncio.gather(*(index.put(e, 0.0) for e in entries))
+        assert sum(old is None for old in replaced) == 1
+        stored = await index.get("b", "k")
+        assert stored is not None
+        assert stored[0].id in {e.id for e in entries}
