@@ -110,7 +110,10 @@ class Daemon:
         handler = S3Handler(
             gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
         )
-        routes = admin_routes(status=status_provider(self, cache), journal=self.journal)
+        sections = {"catalogue": catalogue.status} if catalogue is not None else None
+        routes = admin_routes(
+            status=status_provider(self, cache), journal=self.journal, sections=sections
+        )
         drs: DrsApi | None = None
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)

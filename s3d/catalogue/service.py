@@ -117,6 +117,11 @@ class Catalogue:
         self.region = region
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self.counters = {"registered": 0, "provisional": 0, "keys_gone": 0, "failed": 0}
+        """Since start: objects registered passing through (provisionally, by ETag only), keys
+        whose access methods were made unavailable, registrations that failed."""
+        self.last_import: dict[str, object] | None = None
+        self.last_export: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         await self.store.set_meta({"id_scheme": ID_SCHEME, "project": self.project})
@@ -142,6 +147,7 @@ class Catalogue:
             try:
                 await job()
             except Exception:
+                self.counters["failed"] += 1
                 log.exception("a catalogue registration failed")
             finally:
                 self._queue.task_done()
@@ -188,6 +194,7 @@ class Catalogue:
         await self.store.register(
             self.record_of(seen, object_id, tuple(checksums)), replaces=replaces
         )
+        self.counters["registered"] += 1
         return object_id
 
     async def register_provisional(self, seen: Observed) -> str:
@@ -195,11 +202,13 @@ class Catalogue:
         bare = seen.etag.strip('"')
         object_id = provisional_id(self.project, bare, seen.size)
         await self.store.register(self.record_of(seen, object_id, (("etag", bare),)))
+        self.counters["provisional"] += 1
         return object_id
 
     async def gone(self, bucket: str, key: str) -> None:
         """``bucket``/``key`` was deleted, or holds bytes of unknown content now."""
-        await self.store.unavailable(bucket, key)
+        if await self.store.unavailable(bucket, key):
+            self.counters["keys_gone"] += 1
 
     # Lookups.
 
@@ -213,6 +222,21 @@ class Catalogue:
 
     async def totals(self) -> CatalogueTotals:
         return await self.store.totals()
+
+    async def status(self) -> dict[str, object]:
+        """The catalogue's section of ``s3d status``."""
+        totals = await self.store.totals()
+        return {
+            "objects": totals.objects,
+            "bytes": totals.bytes,
+            "access_methods": totals.access_methods,
+            "available": totals.available,
+            "project": self.project,
+            "queued": self._queue.qsize(),
+            **self.counters,
+            "last_import": self.last_import,
+            "last_export": self.last_export,
+        }
 
     async def records(self, page: int = 1000) -> AsyncIterator[list[DrsRecord]]:
         """Every record, in id order, ``page`` at a time."""
@@ -247,7 +271,9 @@ class Catalogue:
         finally:
             file.close()
         log.info("imported %d DRS records from %s", count, source)
-        return ImportResult(source, count, reader.header)
+        result = ImportResult(source, count, reader.header)
+        self.last_import = {"at": now_rfc3339(), "source": source, "records": count}
+        return result
 
     async def export_chunks(
         self,

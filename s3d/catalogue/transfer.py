@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s3d.catalogue.feed import chunks_of
-from s3d.catalogue.service import Catalogue, ImportResult, parse_s3_url
+from s3d.catalogue.service import Catalogue, ImportResult, now_rfc3339, parse_s3_url
 from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol.model import ByteStream, LocalFile
 from s3d.telemetry import trace
@@ -97,7 +97,9 @@ class Transfers:
         content_type = "application/gzip" if compress else "application/x-ndjson"
         await self._put(bucket, key, body, content_type)
         log.info("exported %d DRS records to %s (%d bytes)", records, target, body.size)
-        return ExportResult(target, records, body.size, body.sha256.hex())
+        result = ExportResult(target, records, body.size, body.sha256.hex())
+        self._catalogue.last_export = {"at": now_rfc3339(), **result.as_dict()}
+        return result
 
     async def import_(self, source: str, progress: Progress = lambda n: None) -> ImportResult:
         """Ingest the drs.index at ``source``: a local path or s3://bucket/key. Raises

@@ -103,13 +103,20 @@ _JOURNAL_ACTIONS = {
 
 
 def admin_routes(
-    *, status: StatusProvider, journal: JournalControl | None = None
+    *,
+    status: StatusProvider,
+    journal: JournalControl | None = None,
+    sections: Mapping[str, Callable[[], Awaitable[Mapping[str, object]]]] | None = None,
 ) -> tuple[AdminRoute, ...]:
     """The admin route table. Each command's implementation is passed in by the daemon:
-    ``journal`` in write-back mode (None: the journal's commands answer NoSuchAdminCommand)."""
+    ``journal`` in write-back mode (None: the journal's commands answer NoSuchAdminCommand);
+    ``sections``: more status sections that must be awaited (the catalogue's counts)."""
 
     async def get_status(query: Query) -> Mapping[str, object]:
-        return status()
+        document = dict(status())
+        for name, section in (sections or {}).items():
+            document[name] = await section()
+        return document
 
     routes = (AdminRoute("GET", "status", "s3d:GetStatus", get_status),)
     if journal is None:

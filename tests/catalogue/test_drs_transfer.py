@@ -114,6 +114,13 @@ def test_export_then_a_fresh_daemon_bootstraps_from_the_bucket(
             got_status, _, got = send("GET", str(access["url"]), {})
             assert got_status == 200
             assert got == data
+        status = cli(b, "status", "--json")
+        assert status.returncode == 0, status.stderr
+        catalogue = json.loads(status.stdout)["catalogue"]
+        assert catalogue["objects"] == 5
+        assert catalogue["available"] == 4
+        assert catalogue["last_import"]["source"] == f"s3://{bucket}/drs.index"
+        assert "catalogue" in cli(b, "status").stdout
         listed = cli(b, "drs", "ls")
         assert listed.returncode == 0, listed.stderr
         assert "5 DRS objects" in listed.stdout
