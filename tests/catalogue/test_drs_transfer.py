@@ -5,6 +5,7 @@ cannot read its bucket. Real daemons, a real moto remote, the real `s3d` command
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -30,6 +31,8 @@ from s3d.settings import DrsSettings
 from tests.catalogue.drs_schema import validate
 from tests.support import (
     ACCESS_KEY,
+    REMOTE_KEY,
+    REMOTE_SECRET,
     SECRET_KEY,
     DaemonThread,
     client,
@@ -92,6 +95,9 @@ def test_export_then_a_fresh_daemon_bootstraps_from_the_bucket(
         assert a.daemon is not None
         assert a.daemon.journal is not None
         assert a.call(a.daemon.journal.wait_idle(60))
+        exported_bytes = s3.get_object(Bucket=bucket, Key="drs.index")["Body"].read()
+        for secret in (SECRET_KEY, REMOTE_SECRET, REMOTE_KEY):
+            assert secret.encode() not in exported_bytes
 
     # A fresh daemon, empty data directory, pointed at the bucket.
     second = with_drs(daemon_settings(remote_url, tmp_path / "b"), buckets=(bucket,))
@@ -237,3 +243,44 @@ def test_bootstrap_with_credentials_that_cannot_read_the_bucket_fails_at_once(
     assert "s3d's configuration (remote.access_key_id)" in message
     assert "InvalidAccessKeyId" in message
     assert "remote-secret" not in message
+
+
+def test_write_through_puts_register_too(daemon: DaemonThread) -> None:
+    s3 = client(daemon.endpoint_url)
+    bucket = f"wt-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    data = os.urandom(777)
+    s3.put_object(Bucket=bucket, Key="x", Body=data)
+    settle(daemon)
+    status, document = drs_get(
+        daemon, f"/objects/{drs_id(PROJECT, hashlib.sha256(data).hexdigest())}"
+    )
+    assert status == 200, document
+    validate("DrsObject", document)
+
+
+def test_the_daemon_exports_periodically_when_configured(remote_url: str, tmp_path: Path) -> None:
+    bucket = f"pe-{uuid.uuid4().hex[:12]}"
+    client(remote_url, key=REMOTE_KEY, secret=REMOTE_SECRET).create_bucket(Bucket=bucket)
+    settings = with_drs(
+        daemon_settings(remote_url, tmp_path),
+        export_location=f"s3://{bucket}/drs.index.gz",
+        export_interval=0.3,
+    )
+    with DaemonThread(settings) as running:
+        s3 = client(running.endpoint_url)
+        s3.put_object(Bucket=bucket, Key="obj", Body=b"periodic")
+        deadline = time.monotonic() + 20
+        text = b""
+        while time.monotonic() < deadline:
+            try:
+                raw = s3.get_object(Bucket=bucket, Key="drs.index.gz")["Body"].read()
+            except s3.exceptions.NoSuchKey:
+                time.sleep(0.2)
+                continue
+            text = gzip.decompress(raw)
+            if b"s3://" + bucket.encode() + b"/obj" in text:
+                break
+            time.sleep(0.2)
+        assert b"s3://" + bucket.encode() + b"/obj" in text
+        assert text.splitlines()[-1].startswith(b'{"type":"trailer"')
