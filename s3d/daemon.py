@@ -117,7 +117,7 @@ class Daemon:
         drs: DrsApi | None = None
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)
-            transfers = catalogue_transfers(catalogue, gateway, settings.data_dir)
+            transfers = catalogue_transfers(catalogue, gateway, remote, settings.data_dir)
             await bootstrap(settings.drs, remote, transfers)
             routes += drs_routes(catalogue, transfers)
             drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)

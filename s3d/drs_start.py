@@ -24,7 +24,7 @@ from s3d.gateway import Gateway
 from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, S3Error
-from s3d.protocol.model import ByteStream, LocalFile, ObjectResponse
+from s3d.protocol.model import ByteStream, LocalFile
 from s3d.remote.client import RemoteS3
 from s3d.settings import DrsSettings
 
@@ -35,14 +35,22 @@ class StartupError(Exception):
     """What stops the daemon from starting, in one line for the user."""
 
 
-def catalogue_transfers(catalogue: Catalogue, gateway: Gateway, data_dir: Path) -> Transfers:
+def catalogue_transfers(
+    catalogue: Catalogue, gateway: Gateway, remote: RemoteS3, data_dir: Path
+) -> Transfers:
     async def put(bucket: str, key: str, body: StagedBody, content_type: str) -> None:
         op = ops.PutObject(bucket, key, headers=(("content-type", content_type),))
         await gateway.execute(op, body)
 
     async def fetch(bucket: str, key: str) -> ByteStream | LocalFile | bytes | None:
-        got = await gateway.read(ops.GetObject(bucket, key))
-        assert isinstance(got, ObjectResponse)
+        # A drs.index written here and not uploaded yet is the journal's; any other is read
+        # from the remote directly: through the cache it would be kept twice on this disk.
+        op = ops.GetObject(bucket, key)
+        if gateway.writeback is not None:
+            pending = await gateway.writeback.journal.read(op)
+            if pending is not None:
+                return pending.body
+        got = await remote.get_object(op)
         return got.body
 
     return Transfers(

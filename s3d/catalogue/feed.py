@@ -115,6 +115,7 @@ class CatalogueFeed:
             or op.version_id is not None
             or response.status != 200
             or header(response.headers, "x-s3d-cache") not in (None, "miss", "bypass")
+            or header(response.headers, "x-s3d-state") is not None  # the journal's own bytes
             or is_index_key(op.key)
         ):
             return response
