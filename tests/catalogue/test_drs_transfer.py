@@ -284,3 +284,20 @@ def test_the_daemon_exports_periodically_when_configured(remote_url: str, tmp_pa
             time.sleep(0.2)
         assert b"s3://" + bucket.encode() + b"/obj" in text
         assert text.splitlines()[-1].startswith(b'{"type":"trailer"')
+
+
+def test_s3d_serve_exits_1_with_the_bootstrap_error(locked_remote: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("S3D_", "AWS_"))}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "s3d", "serve", "--port", "0", "--data-dir", str(tmp_path),
+            "--remote", locked_remote, "--remote-access-key-id", "AKIAREVOKED0000000001",
+            "--remote-secret-access-key", "revoked-secret-value", "--drs-buckets", "team-data",
+        ],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "DRS bootstrap: cannot read bucket 'team-data'" in done.stderr
+    assert "InvalidAccessKeyId" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "revoked-secret-value" not in done.stderr + done.stdout
