@@ -58,7 +58,7 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench bench-writeback
+.PHONY: bench bench-writeback bench-drs
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
@@ -73,6 +73,17 @@ WRITEBACK_ARGS ?=
 
 bench-writeback: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.write_back $(WRITEBACK_ARGS)
+
+# --- The DRS catalogue benchmark (bench/drs_import.py, docs/benchmarks.md) -------------------
+# `make bench-drs` writes a drs.index of 1,000,000 records, starts its own moto and s3d, times
+# `s3d drs import FILE` while sampling the daemon's RSS, then times 2,000 lookups by SHA-256
+# over the DRS API and in-process on the same catalogue; writes
+# bench/results/drs_import-<time>.json and .md. Options in DRS_ARGS, e.g.
+# make bench-drs DRS_ARGS="--records 200000 --lookups 5000".
+DRS_ARGS ?=
+
+bench-drs: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.drs_import $(DRS_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	deploy/install-system-packages deploy/system-packages.txt

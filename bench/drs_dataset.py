@@ -95,7 +95,9 @@ def generate(path: Path, seed: int, count: int) -> int:
 def wanted(seed: int, count: int, lookups: int) -> list[Wanted]:
     """``lookups`` records picked at random (distinct while there are enough)."""
     rng = random.Random(seed)
-    picked = (
-        rng.sample(range(count), lookups) if lookups <= count else rng.choices(range(count), k=lookups)
-    )
+    population = range(count)
+    if lookups <= count:
+        picked = rng.sample(population, lookups)
+    else:
+        picked = rng.choices(population, k=lookups)
     return [Wanted(sha, drs_id(PROJECT, sha)) for sha in (sha256_of(seed, n) for n in picked)]

@@ -63,8 +63,12 @@ class DrsRun:
     generate_seconds: float = 0.0
     index_bytes: int = 0
     imported: Import | None = None
-    http: Lookups = field(default_factory=lambda: Lookups("HTTP GET /objects/checksum/{sha256}"))
-    in_process: Lookups = field(default_factory=lambda: Lookups("CatalogueStore.by_checksum"))
+    http: Lookups = field(
+        default_factory=lambda: Lookups("HTTP: GET /ga4gh/drs/v1/objects/checksum/{sha256}")
+    )
+    in_process: Lookups = field(
+        default_factory=lambda: Lookups("in-process: CatalogueStore.by_checksum, s3d stopped")
+    )
     notes: list[str] = field(default_factory=list)
 
 

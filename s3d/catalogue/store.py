@@ -286,8 +286,15 @@ class CatalogueStore:
             return await asyncio.to_thread(self._ingest, records, progress)
 
     def _ingest(self, records: Iterator[DrsRecord], progress: Callable[[int], None] | None) -> int:
+        temporary = self._path.parent / "tmp"
+        temporary.mkdir(exist_ok=True)
         db = sqlite3.connect(self._path, isolation_level=None)
         try:
+            # SQLite's temporary files (staging tables, sorts) go to the data directory, not to
+            # /var/tmp, whose size has nothing to do with the volume s3d was given. (A setting
+            # of the whole process: the catalogue's imports are what make temporary files.)
+            quoted = str(temporary).replace("'", "''")
+            db.execute(f"PRAGMA temp_store_directory = '{quoted}'")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA cache_size=-65536")
@@ -298,6 +305,8 @@ class CatalogueStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            # The import went through the WAL: give its space back now rather than at close.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return count
         finally:
             db.close()

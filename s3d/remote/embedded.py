@@ -2,15 +2,15 @@
 
 Owns one ``ThreadedMotoServer`` on 127.0.0.1 and a free port, serving from its own thread;
 its buckets live in this process's memory and vanish when it stops. Moto accepts any
-credentials. Starting and stopping run in a worker thread, never on the event loop.
+credentials. Starting and stopping run in a worker thread, never on the event loop. moto is
+imported only when one starts: a daemon with a real remote does not carry its ~60,000 objects
+(every full garbage collection would walk them).
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, Self
-
-from moto.server import ThreadedMotoServer
 
 
 class EmbeddedRemote:
@@ -21,6 +21,8 @@ class EmbeddedRemote:
 
     async def __aenter__(self) -> Self:
         """Start the server and wait until it listens. Cancellation stops it again."""
+        from moto.server import ThreadedMotoServer
+
         server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server = server
         starting = asyncio.ensure_future(asyncio.to_thread(server.start))
