@@ -4,13 +4,11 @@ for docs/benchmarks.md, and a JSON document with every raw measurement.
 
 from __future__ import annotations
 
-import json
 import statistics
-import time
 from pathlib import Path
 
 from bench.drs_results import DrsRun, Import, Lookups, Verdict
-from bench.report import Table
+from bench.report import Table, write_files
 from bench.results import MiB
 
 FRACTIONS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
@@ -168,12 +166,7 @@ def document(run: DrsRun, verdicts: list[Verdict]) -> dict[str, object]:
 
 def write(run: DrsRun, verdicts: list[Verdict], out: Path) -> tuple[Path, Path]:
     """``drs_import-<UTC time>.json`` and ``.md`` in ``out``; their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"drs_import-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(json.dumps(document(run, verdicts), indent=2) + "\n")
-    md_path.write_text(markdown(run, verdicts))
-    return json_path, md_path
+    return write_files("drs_import", document(run, verdicts), markdown(run, verdicts), out)
 
 
 def _headline(run: DrsRun) -> str:

@@ -156,12 +156,7 @@ def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:
 
 def write(run: Run, verdicts: list[Verdict], out: Path) -> tuple[Path, Path]:
     """``read_cache-<UTC time>.json`` and ``.md`` in ``out``; their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"read_cache-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(json.dumps(document(run, verdicts), indent=2) + "\n")
-    md_path.write_text(markdown(run, verdicts))
-    return json_path, md_path
+    return write_files("read_cache", document(run, verdicts), markdown(run, verdicts), out)
 
 
 def _headline(run: Run) -> str:
@@ -171,3 +166,15 @@ def _headline(run: Run) -> str:
         f"{c['small_size_text']} at concurrency {c['concurrency']}, repeats: {c['repeat']}; "
         f"large GETs with {c['large_get_client']}"
     )
+
+
+def write_files(
+    name: str, document: dict[str, object], markdown_text: str, out: Path
+) -> tuple[Path, Path]:
+    """``<name>-<UTC time>.json`` and ``.md`` in ``out``, for every benchmark; their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(document, indent=2) + "\n")
+    md_path.write_text(markdown_text)
+    return json_path, md_path

@@ -4,13 +4,11 @@ section for docs/benchmarks.md, and a JSON document with every raw measurement.
 
 from __future__ import annotations
 
-import json
 import statistics
-import time
 from collections import Counter
 from pathlib import Path
 
-from bench.report import Table
+from bench.report import Table, write_files
 from bench.results import MiB
 from bench.sizes import size_text
 from bench.write_back_memory import PHASES
@@ -226,12 +224,7 @@ def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:
 
 def write(run: Run, verdicts: list[Verdict], out: Path) -> tuple[Path, Path]:
     """``write_back-<UTC time>.json`` and ``.md`` in ``out``; their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"write_back-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(json.dumps(document(run, verdicts), indent=2) + "\n")
-    md_path.write_text(markdown(run, verdicts))
-    return json_path, md_path
+    return write_files("write_back", document(run, verdicts), markdown(run, verdicts), out)
 
 
 def _headline(run: Run) -> str:
