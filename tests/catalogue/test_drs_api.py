@@ -274,6 +274,21 @@ def test_service_info_and_options(daemon):
     validate("Error", error)
 
 
+def test_options_say_how_to_authenticate(daemon, s3, bucket):
+    data = os.urandom(64)
+    s3.put_object(Bucket=bucket, Key="opt", Body=data)
+    known = drs_id(PROJECT, sha256(data))
+    status, one = drs(daemon, "OPTIONS", f"/objects/{known}", auth=None)
+    assert status == 200
+    validate("Authorizations", one)
+    assert one["supported_types"] == ["BasicAuth", "BearerAuth"]
+    status, bulk = drs(daemon, "OPTIONS", "/objects", {"bulk_object_ids": [known, "x"]}, auth=None)
+    assert status == 200
+    validate("BulkAuthorizationsResponse", bulk)
+    assert bulk["summary"] == {"requested": 2, "resolved": 1, "unresolved": 1}
+    assert [a["drs_object_id"] for a in bulk["resolved_drs_object"]] == [known]
+
+
 def test_authentication_basic_bearer_sigv4_and_refusals(daemon, s3, bucket):
     data = os.urandom(10)
     s3.put_object(Bucket=bucket, Key="auth", Body=data)

@@ -132,6 +132,15 @@ def test_export_then_a_fresh_daemon_bootstraps_from_the_bucket(
         assert "5 DRS objects" in listed.stdout
         for key in list(objects)[:4]:
             assert f"s3://{bucket}/{key}" in listed.stdout
+        lines = cli(b, "drs", "ls", "--json").stdout.splitlines()
+        assert len(lines) == 5
+        first_id = json.loads(lines[0])["id"]
+        shown = cli(b, "drs", "get", first_id)
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["id"] == first_id
+        unknown = cli(b, "drs", "get", "no-such-id")
+        assert unknown.returncode == 1
+        assert "NoSuchDrsObject" in unknown.stderr
 
 
 def _records(count: int, bucket: str) -> Iterator[DrsRecord]:
@@ -301,3 +310,29 @@ def test_s3d_serve_exits_1_with_the_bootstrap_error(locked_remote: str, tmp_path
     assert "InvalidAccessKeyId" in done.stderr
     assert "Traceback" not in done.stderr
     assert "revoked-secret-value" not in done.stderr + done.stdout
+
+
+def test_a_write_through_multipart_upload_is_hashed_by_reading_it_back(
+    daemon: DaemonThread,
+) -> None:
+    s3 = client(daemon.endpoint_url)
+    bucket = f"wtm-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(100)]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    etags = [
+        s3.upload_part(Bucket=bucket, Key="m", UploadId=upload, PartNumber=n, Body=part)["ETag"]
+        for n, part in enumerate(parts, start=1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="m",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"ETag": e, "PartNumber": n} for n, e in enumerate(etags, 1)]},
+    )
+    settle(daemon)
+    sha = hashlib.sha256(b"".join(parts)).hexdigest()
+    status, found = drs_get(daemon, f"/objects/checksum/{sha}")
+    assert status == 200, found
+    [document] = found["resolved_drs_object"]  # type: ignore[misc]
+    assert document["id"] == drs_id(PROJECT, sha)
