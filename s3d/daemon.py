@@ -48,6 +48,7 @@ from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
 from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
+from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.daemon")
 
@@ -182,7 +183,8 @@ class Daemon:
             while True:
                 await asyncio.sleep(drs.export_interval)
                 try:
-                    await transfers.export(drs.export_location)
+                    with trace("catalogue.export", target=drs.export_location, periodic=True):
+                        await transfers.export(drs.export_location)
                 except Exception:
                     log.exception("the periodic export to %s failed", drs.export_location)
 

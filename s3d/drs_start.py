@@ -27,6 +27,7 @@ from s3d.protocol.errors import NoSuchKey, S3Error
 from s3d.protocol.model import ByteStream, LocalFile
 from s3d.remote.client import RemoteS3
 from s3d.settings import DrsSettings
+from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.catalogue")
 
@@ -90,7 +91,8 @@ async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfer
     for bucket, key, explicit in wanted:
         source = f"s3://{bucket}/{key}"
         try:
-            result = await transfers.import_(source)
+            with trace("catalogue.import", source=source, bootstrap=True):
+                result = await transfers.import_(source)
         except NoSuchKey:
             if explicit:
                 raise StartupError(f"DRS bootstrap: {source} does not exist") from None

@@ -25,7 +25,6 @@ from s3d.catalogue.feed import chunks_of
 from s3d.catalogue.service import Catalogue, ImportResult, now_rfc3339, parse_s3_url
 from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol.model import ByteStream, LocalFile
-from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.catalogue")
 
@@ -75,8 +74,7 @@ class Transfers:
         URL, S3Error when the PUT is refused."""
         bucket, key = parse_s3_url(target)
         async with self._lock:
-            with trace("catalogue.export", target=target):
-                return await self._export(target, bucket, key, progress)
+            return await self._export(target, bucket, key, progress)
 
     async def _export(self, target: str, bucket: str, key: str, progress: Progress) -> ExportResult:
         records = 0
@@ -105,15 +103,14 @@ class Transfers:
         """Ingest the drs.index at ``source``: a local path or s3://bucket/key. Raises
         IndexFormatError, OSError for an unreadable file, S3Error for an unreadable object."""
         async with self._lock:
-            with trace("catalogue.import", source=source):
-                if not source.startswith("s3://"):
-                    return await self._catalogue.import_file(Path(source), source, progress)
-                bucket, key = parse_s3_url(source)
-                path = await self.download(bucket, key)
-                try:
-                    return await self._catalogue.import_file(path, source, progress)
-                finally:
-                    await asyncio.to_thread(path.unlink, missing_ok=True)
+            if not source.startswith("s3://"):
+                return await self._catalogue.import_file(Path(source), source, progress)
+            bucket, key = parse_s3_url(source)
+            path = await self.download(bucket, key)
+            try:
+                return await self._catalogue.import_file(path, source, progress)
+            finally:
+                await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def download(self, bucket: str, key: str) -> Path:
         """The object, in a new file of the work directory (deleted again on failure)."""

@@ -19,6 +19,7 @@ from s3d.protocol.errors import InvalidArgument, S3Error
 from s3d.protocol.routing import Query
 from s3d.server.admin import AdminRoute, Report
 from s3d.server.admin_query import parameters
+from s3d.telemetry import trace
 
 MAX_PAGE = 1000
 
@@ -65,7 +66,8 @@ def drs_routes(catalogue: Catalogue, transfers: Transfers) -> tuple[AdminRoute, 
         if not source:
             raise InvalidArgument("source is required: a path or s3://bucket/key.")
         try:
-            result = await transfers.import_(source, lambda n: report({"records": n}))
+            with trace("catalogue.import", source=source):
+                result = await transfers.import_(source, lambda n: report({"records": n}))
         except IndexFormatError as error:
             raise InvalidDrsIndex(str(error)) from None
         except OSError as error:
@@ -79,7 +81,8 @@ def drs_routes(catalogue: Catalogue, transfers: Transfers) -> tuple[AdminRoute, 
         if not target:
             raise InvalidArgument("target is required: s3://bucket/key.")
         try:
-            result = await transfers.export(target, lambda n: report({"records": n}))
+            with trace("catalogue.export", target=target):
+                result = await transfers.export(target, lambda n: report({"records": n}))
         except ValueError as error:
             raise InvalidArgument(str(error), ArgumentName="target") from None
         return result.as_dict()
