@@ -282,7 +282,7 @@ def _serve(settings: Settings) -> int:
     # Imported here: the daemon pulls in aiohttp, aiobotocore and moto, which check-config
     # and --help do not need.
     from s3d.daemon import serve
-    from s3d.drs_start import StartupError
+    from s3d.startup import StartupError
 
     try:
         asyncio.run(serve(settings))

@@ -47,7 +47,8 @@ from s3d.server.auth import Authenticator
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
-from s3d.settings import EMBEDDED, AccessKey, RemoteSettings, Settings
+from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
+from s3d.startup import check_buckets
 from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.daemon")
@@ -100,6 +101,8 @@ class Daemon:
             ReadCache(settings.data_dir / "cache", settings.cache, remote)
         )
         self.cache = cache
+        remote_config = settings.remote
+        await check_buckets(remote, remote_config.buckets, remote_config.allow_offline_start)
         writeback = await self._writeback(remote, staging, cache)
         catalogue = await self._catalogue(remote)
         authenticator = Authenticator(
@@ -120,7 +123,7 @@ class Daemon:
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)
             transfers = catalogue_transfers(catalogue, gateway, remote, settings.data_dir)
-            await bootstrap(settings.drs, remote, transfers)
+            await bootstrap(settings.drs, remote, transfers, remote_config.allow_offline_start)
             routes += drs_routes(catalogue, transfers)
             drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)
             if settings.drs.export_interval > 0:
@@ -264,8 +267,8 @@ class Daemon:
         return dataclasses.replace(
             remote,
             endpoint_url=embedded.endpoint_url,
-            access_key_id=remote.access_key_id or "embedded",
-            secret_access_key=remote.secret_access_key or "embedded",
+            access_key_id=remote.access_key_id or EMBEDDED_CREDENTIALS,
+            secret_access_key=remote.secret_access_key or EMBEDDED_CREDENTIALS,
         )
 
     async def _access_keys(self) -> tuple[AccessKey, ...]:

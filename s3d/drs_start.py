@@ -13,7 +13,6 @@ does not check out, stops the start.
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from pathlib import Path
 
 from s3d.catalogue.index_format import IndexFormatError
@@ -27,13 +26,10 @@ from s3d.protocol.errors import NoSuchKey, S3Error
 from s3d.protocol.model import ByteStream, LocalFile
 from s3d.remote.client import RemoteS3
 from s3d.settings import DrsSettings
+from s3d.startup import StartupError, cannot_read, check_readable
 from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.catalogue")
-
-
-class StartupError(Exception):
-    """What stops the daemon from starting, in one line for the user."""
 
 
 def catalogue_transfers(
@@ -77,18 +73,26 @@ def locations(settings: DrsSettings) -> list[tuple[str, str, bool]]:
     return found
 
 
-async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfers) -> None:
-    """Check every bucket, then ingest every drs.index. Raises StartupError."""
+async def bootstrap(
+    settings: DrsSettings, remote: RemoteS3, transfers: Transfers, offline_ok: bool = False
+) -> None:
+    """Check every bucket, then ingest every drs.index. Raises StartupError; with
+    ``offline_ok`` (remote.allow_offline_start), a bucket or file that cannot be read is a
+    warning (a bad file still stops the start: it was read, and is wrong)."""
     wanted = locations(settings)
+    unreadable: set[str] = set()
     for bucket in dict.fromkeys(bucket for bucket, _, _ in wanted):
         try:
-            await _check_readable(remote, bucket)
+            await check_readable(remote, bucket)
         except S3Error as error:
-            raise StartupError(
-                f"DRS bootstrap: cannot read bucket {bucket!r} with the remote credentials from "
-                f"{remote.credential_source}: {error.code} ({error.message})"
-            ) from None
+            message = f"DRS bootstrap: {cannot_read(remote, bucket, error)}"
+            if not offline_ok:
+                raise StartupError(message) from None
+            log.warning("%s; starting without its drs.index", message)
+            unreadable.add(bucket)
     for bucket, key, explicit in wanted:
+        if bucket in unreadable:
+            continue
         source = f"s3://{bucket}/{key}"
         try:
             with trace("catalogue.import", source=source, bootstrap=True):
@@ -101,23 +105,15 @@ async def bootstrap(settings: DrsSettings, remote: RemoteS3, transfers: Transfer
         except IndexFormatError as error:
             raise StartupError(f"DRS bootstrap: {error}") from None
         except S3Error as error:
-            raise StartupError(
+            message = (
                 f"DRS bootstrap: cannot read {source} with the remote credentials from "
                 f"{remote.credential_source}: {error.code} ({error.message})"
-            ) from None
+            )
+            if not offline_ok:
+                raise StartupError(message) from None
+            log.warning("%s; starting without it", message)
+            continue
         log.info("DRS bootstrap: %d records from %s", result.records, source)
-
-
-async def _check_readable(remote: RemoteS3, bucket: str) -> None:
-    """HeadBucket; when refused, a one-key listing too, whose error has a body: a HEAD answer
-    cannot say *why* (InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied…)."""
-    try:
-        await remote.head_bucket(ops.HeadBucket(bucket))
-    except S3Error as error:
-        if error.status != HTTPStatus.FORBIDDEN:
-            raise
-        await remote.list_objects(ops.ListObjects(bucket, version=2, max_keys=1))
-        raise  # the listing was allowed: HeadBucket's refusal stands
 
 
 def read_tokens(path: Path | None) -> frozenset[str]:

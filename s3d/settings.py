@@ -24,6 +24,8 @@ AddressingStyle = Literal["auto", "path", "virtual"]
 
 EMBEDDED = "embedded"
 """``remote.endpoint_url`` value that starts moto's S3 server on a free loopback port."""
+EMBEDDED_CREDENTIALS = "embedded"
+"""The fixed key the daemon gives the embedded remote (moto accepts any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,36 @@ class RemoteSettings:
     )
     addressing_style: AddressingStyle = field(
         default="auto", metadata={"help": "path, virtual or auto (botocore decides)"}
+    )
+    buckets: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "buckets s3d checks at start with HeadBucket: it refuses to start, saying "
+            "why, when one cannot be read (comma-separated)"
+        },
+    )
+    allow_offline_start: bool = field(
+        default=False,
+        metadata={
+            "help": "start even when the remote cannot be reached or the buckets read (a node "
+            "that must start while the remote is down)",
+            "flag": "--allow-offline-start",
+        },
+    )
+    credentials_audit_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file the credential audit is appended to: one JSON line per resolution "
+            "and refresh (source, key id's last 4 characters, expiry; never a secret)"
+        },
+    )
+    prompt_credentials: bool = field(
+        default=False,
+        metadata={
+            "help": "when no source has remote credentials and s3d runs on a terminal, ask "
+            "for them",
+            "flag": "--prompt-credentials",
+        },
     )
     connect_timeout: float = field(
         default=10.0, metadata={"help": "seconds to open a connection to the remote", "above": 0}

@@ -9,6 +9,7 @@ in the operation groups by concern: objects, multipart uploads, buckets and list
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Self
 
@@ -22,11 +23,22 @@ from s3d.remote.connect import (
     expect_continue_only_when_large,
     new_session,
 )
+from s3d.remote.credentials import (
+    CONFIGURATION,
+    Audit,
+    Resolution,
+    audit_refreshes,
+    expiry_of,
+    prompt_on_terminal,
+    resolve,
+)
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
 from s3d.remote.objects import ObjectOperations
-from s3d.settings import RemoteSettings
+from s3d.settings import EMBEDDED_CREDENTIALS, RemoteSettings
+
+log = logging.getLogger("s3d.remote")
 
 if TYPE_CHECKING:
     from s3d.journal.staging import StagedBody
@@ -43,6 +55,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         self._stack = AsyncExitStack()
         self.credential_source = "not resolved yet"
         """Where the remote credentials came from, for messages: never the credentials."""
+        self.resolution = Resolution(None)
 
     async def __aenter__(self) -> Self:
         """Create the client: configuration files and botocore's data load in worker threads,
@@ -58,7 +71,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
 
     async def _open(self) -> None:
         session = await asyncio.to_thread(new_session, self.settings)
-        self.credential_source = credential_source(self.settings, await session.get_credentials())
+        await self._credentials(session)
         client = await self._stack.enter_async_context(
             session.create_client(**client_arguments(self.settings))
         )
@@ -67,6 +80,28 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             Forwarder(session, client, self.settings)
         )
         self._call.open(client)
+
+    async def _credentials(self, session: Any) -> None:
+        """Resolve the remote credentials (``s3d.remote.credentials``) and give them to the
+        session, so the client and the forwarder sign with exactly these."""
+        settings = self.settings
+        resolution = await resolve(session, settings, prompt_on_terminal)
+        self.resolution = resolution
+        self.credential_source = resolution.source
+        credentials = resolution.credentials
+        if credentials is None:
+            log.warning("no remote credentials: %s", resolution.tried_text())
+            return
+        if resolution.method == CONFIGURATION and settings.access_key_id != EMBEDDED_CREDENTIALS:
+            log.warning(
+                "the remote credentials are written in s3d's configuration: prefer the "
+                "environment, a profile or a role, which keep secrets out of files"
+            )
+        session._credentials = credentials  # what get_credentials() answers from now on
+        frozen = await credentials.get_frozen_credentials()
+        audit = Audit(settings.credentials_audit_file)
+        audit.record("resolved", resolution.method, frozen.access_key, await expiry_of(credentials))
+        audit_refreshes(credentials, resolution.method, audit)
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -87,15 +122,6 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         if self._forwarder is None:
             raise ServiceUnavailable("The remote S3 client is closed")
         return await self._forwarder.forward(op, body)
-
-
-def credential_source(settings: RemoteSettings, credentials: Any) -> str:
-    """Which source gave the remote credentials, as messages name it."""
-    if settings.access_key_id and settings.secret_access_key:
-        return "s3d's configuration (remote.access_key_id)"
-    if credentials is None:
-        return "none: botocore's credential chain found no credentials"
-    return f"botocore's credential chain ({getattr(credentials, 'method', 'unknown')})"
 
 
 def _conforms(remote: RemoteS3) -> Remote:
