@@ -56,6 +56,17 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+def isolate_aws_env(monkeypatch: Any, tmp_path: Path) -> None:
+    """No credentials from the machine running the tests: no AWS_* variables, no ~/.aws
+    files, no instance metadata (a test turns on what it exercises)."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 @contextmanager
 def moto_process(env: dict[str, str] | None = None) -> Iterator[str]:
     """moto's S3 server in a process of its own (``env`` added to its environment), on

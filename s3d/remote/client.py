@@ -29,6 +29,7 @@ from s3d.remote.credentials import (
     Resolution,
     audit_refreshes,
     expiry_of,
+    key_id_of,
     prompt_on_terminal,
     resolve,
 )
@@ -98,9 +99,8 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
                 "environment, a profile or a role, which keep secrets out of files"
             )
         session._credentials = credentials  # what get_credentials() answers from now on
-        frozen = await credentials.get_frozen_credentials()
         audit = Audit(settings.credentials_audit_file)
-        audit.record("resolved", resolution.method, frozen.access_key, await expiry_of(credentials))
+        audit.record("resolved", resolution.method, key_id_of(credentials), expiry_of(credentials))
         audit_refreshes(credentials, resolution.method, audit)
 
     async def __aexit__(self, *exc_info: object) -> None:

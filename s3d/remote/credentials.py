@@ -142,6 +142,13 @@ async def resolve(
         method = str(provider.METHOD)
         try:
             credentials = await provider.load()
+            if (
+                isinstance(credentials, AioRefreshableCredentials)
+                and expiry_of(credentials) is None
+            ):
+                # Deferred (web identity, assume-role): fetched on first use by botocore.
+                # Fetched now, so that a source that cannot deliver is known at start.
+                await credentials.get_frozen_credentials()
         except Exception as exc:  # a broken source: say so, and go on down the chain
             resolution.tried.append((method, f"failed ({type(exc).__name__}: {_first_line(exc)})"))
             continue
@@ -177,11 +184,19 @@ def prompt_on_terminal() -> AioCredentials | None:
     return AioCredentials(key_id, secret, token)
 
 
-async def expiry_of(credentials: AioCredentials) -> datetime | None:
+def expiry_of(credentials: AioCredentials) -> datetime | None:
     if isinstance(credentials, AioRefreshableCredentials):
         expiry: datetime | None = credentials._expiry_time  # botocore keeps it private
         return expiry
     return None
+
+
+def key_id_of(credentials: AioCredentials) -> str:
+    """The key id as loaded. Not ``access_key``: on refreshable credentials reading it may
+    renew them, and that renewal would go unaudited."""
+    if isinstance(credentials, AioRefreshableCredentials):
+        return str(credentials._access_key)
+    return str(credentials.access_key)
 
 
 def audit_refreshes(credentials: AioCredentials, method: str, audit: Audit) -> None:
