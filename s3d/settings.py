@@ -165,6 +165,15 @@ class RemoteSettings:
             "and refresh (source, key id's last 4 characters, expiry; never a secret)"
         },
     )
+    sse_customer_key_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file holding a 32-byte key (raw or base64): every upload to and read from "
+            "the remote is encrypted with it (SSE-C); without it, clients' own SSE-C headers "
+            "pass through",
+            "must_exist": True,
+        },
+    )
     prompt_credentials: bool = field(
         default=False,
         metadata={

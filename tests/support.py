@@ -474,6 +474,8 @@ class CountingRelay:
     def __init__(self, target: str, *, delay: float = 0.0) -> None:
         self.target = target.rstrip("/")
         self.requests: list[tuple[str, str, str | None]] = []
+        self.headers: list[tuple[str, str, dict[str, str]]] = []
+        """(method, path and query, headers in lower case) of every request passed on."""
         self.writes: list[tuple[str, str, bytes]] = []
         """(method, path, body) of every PUT, POST and DELETE passed on, in arrival order."""
         self.delay = delay
@@ -522,6 +524,8 @@ class CountingRelay:
 
             async def relay(request: web.Request) -> web.StreamResponse:
                 self.requests.append((request.method, request.path, request.headers.get("Range")))
+                lowered = {k.lower(): v for k, v in request.headers.items()}
+                self.headers.append((request.method, request.path_qs, lowered))
                 headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
                 data = await request.read()
                 if request.method in ("PUT", "POST", "DELETE"):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import ServiceUnavailable
 from s3d.protocol.model import RawResponse
+from s3d.remote import sse_c
 from s3d.remote.buckets import BucketOperations
 from s3d.remote.calls import Calls
 from s3d.remote.connect import (
@@ -77,6 +78,14 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             session.create_client(**client_arguments(self.settings))
         )
         client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
+        key_file = self.settings.sse_customer_key_file
+        if key_file is not None:
+            key = await asyncio.to_thread(sse_c.load_key, key_file)
+            # First, on each operation's own event: botocore's handler there then turns the
+            # key into its base64 and MD5 (a handler of the whole service would run after it).
+            hook = sse_c.parameters_hook(key)
+            for operation in sse_c.OPERATIONS:
+                client.meta.events.register_first(f"before-parameter-build.s3.{operation}", hook)
         self._forwarder = await self._stack.enter_async_context(
             Forwarder(session, client, self.settings)
         )
