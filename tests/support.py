@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -464,6 +464,23 @@ class DaemonProcess:
         assert self.endpoint_url, self.stdout
 
 
+@dataclass
+class Fault:
+    """A failure a ``CountingRelay`` injects into requests of ``method`` whose path and query
+    contain ``needle``: answer ``status`` with S3 error ``code`` instead of passing the request
+    on, or (``status`` 0) pass it on and drop the connection instead of answering — the remote
+    acted, the client never learns it. ``times`` requests, then it is spent."""
+
+    method: str
+    needle: str
+    times: int = 1
+    status: int = 0
+    code: str = "InternalError"
+
+    def matches(self, path_qs: str) -> bool:
+        return self.needle in path_qs
+
+
 class CountingRelay:
     """A plain HTTP relay in front of the remote that records every request it passes on
     (method, path, Range header), so tests can count what s3d asks the remote for.
@@ -480,6 +497,8 @@ class CountingRelay:
         """(method, path, body) of every PUT, POST and DELETE passed on, in arrival order."""
         self.delay = delay
         """Seconds added before each request is passed on: a slow remote."""
+        self.faults: list[Fault] = []
+        """Failures to inject, first match wins (``inject``)."""
         self.url = ""
         self._open: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -504,6 +523,18 @@ class CountingRelay:
         assert self._loop is not None
         assert self._open is not None
         self._loop.call_soon_threadsafe(self._open.clear if held else self._open.set)
+
+    def inject(self, fault: Fault) -> None:
+        """Fail the next ``fault.times`` requests it matches (thread-safe enough: appended
+        whole, read by the relay's loop)."""
+        self.faults.append(fault)
+
+    def _fault(self, method: str, path_qs: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.matches(path_qs):
+                fault.times -= 1
+                return fault
+        return None
 
     def count(self, method: str, path_prefix: str = "") -> int:
         return sum(1 for m, p, _ in self.requests if m == method and p.startswith(path_prefix))
@@ -534,6 +565,10 @@ class CountingRelay:
                     self.writes.append((request.method, request.path_qs, data))
                 if self.delay:
                     await asyncio.sleep(self.delay)
+                fault = self._fault(request.method, request.path_qs)
+                if fault is not None and fault.status:
+                    body = f"<Error><Code>{fault.code}</Code><Message>injected</Message></Error>"
+                    return web.Response(status=fault.status, text=body)
                 async with session.request(
                     request.method,
                     self.target + request.raw_path,
@@ -547,6 +582,11 @@ class CountingRelay:
                         status=upstream.status,
                         headers={k: v for k, v in upstream.headers.items() if k.lower() not in hop},
                     )
+                    if fault is not None:  # the remote acted; its answer is lost
+                        await upstream.read()
+                        assert request.transport is not None
+                        request.transport.abort()
+                        return response
                     if upstream.content_length is not None:
                         response.content_length = upstream.content_length
                     await response.prepare(request)
