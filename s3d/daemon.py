@@ -102,7 +102,8 @@ class Daemon:
         )
         self.cache = cache
         remote_config = settings.remote
-        await check_buckets(remote, remote_config.buckets, remote_config.allow_offline_start)
+        configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
+        await check_buckets(remote, configured, remote_config.allow_offline_start)
         writeback = await self._writeback(remote, staging, cache)
         catalogue = await self._catalogue(remote)
         authenticator = Authenticator(

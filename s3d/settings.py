@@ -105,6 +105,20 @@ class ServerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketRemote:
+    """Where one bucket lives, when not where the others do: its own endpoint, region,
+    addressing style, and a role to assume for it (in another account). Empty: as
+    ``[remote]`` says."""
+
+    bucket: str
+    endpoint_url: str = ""
+    region: str = ""
+    addressing_style: str = ""
+    role_arn: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RemoteSettings:
     endpoint_url: str = field(
         default=EMBEDDED,
@@ -148,6 +162,15 @@ class RemoteSettings:
         metadata={
             "help": "buckets s3d checks at start with HeadBucket: it refuses to start, saying "
             "why, when one cannot be read (comma-separated)"
+        },
+    )
+    bucket_settings: tuple[BucketRemote, ...] = field(
+        default=(),
+        metadata={
+            "help": "per-bucket remote settings: endpoint_url, region, addressing_style, and "
+            "role_arn (with external_id) to assume for that bucket with the credentials the "
+            "chain found",
+            "metavar": "JSON",
         },
     )
     allow_offline_start: bool = field(

@@ -51,6 +51,6 @@ def cannot_read(remote: RemoteS3, bucket: str, error: S3Error) -> str:
     tried = remote.resolution.tried_text() or "none"
     return (
         f"cannot read bucket {bucket!r} with the remote credentials from "
-        f"{remote.credential_source}: {error.code} ({error.message}). "
+        f"{remote.source_for(bucket)}: {error.code} ({error.message}). "
         f"Credential sources tried, in order: {tried}"
     )

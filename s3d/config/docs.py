@@ -48,7 +48,14 @@ def _value(option: Option) -> str:
     kind = option.kind
     if kind.base == "records":
         assert kind.record is not None
-        names = ", ".join(f"`{f.name}`" for f in dataclasses.fields(kind.record))
+        fields = dataclasses.fields(kind.record)
+        names = ", ".join(f"`{f.name}`" for f in fields)
+        if any(f.default is not dataclasses.MISSING for f in fields):
+            required = fields[0].name
+            return (
+                f"array of tables ({names}; only `{required}` required); env and flag: the "
+                "same as a JSON list of tables"
+            )
         return (
             f"array of tables ({names}); env and flag: `{option.metavar}`, comma-separated, "
             "flag repeatable"

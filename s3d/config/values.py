@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,6 +74,12 @@ def from_text(kind: Kind, text: str) -> object:
         return tuple(_split(text))
     if kind.base == "records":
         assert kind.record is not None
+        if stripped.startswith("["):  # JSON: a list of tables, as in TOML
+            try:
+                native = json.loads(stripped)
+            except ValueError:
+                raise BadValue("expected a JSON list of tables", show_value=False) from None
+            return from_native(kind, native)
         return _unique(kind.record, tuple(_record_from_text(kind.record, i) for i in _split(text)))
     if kind.base == "string":
         return text
@@ -169,9 +176,13 @@ def _record_from_native(record: type[Any], item: object, index: int) -> object:
             hint = difflib.get_close_matches(str(key), names, n=1)
             tip = f' (did you mean "{hint[0]}"?)' if hint else ""
             raise BadValue(f"unknown key{tip}", where=f"[{index}].{key}", show_value=False)
-    for name in names:
-        if not isinstance(item.get(name), str) or not item[name]:
-            where = f"[{index}].{name}"
+    for f in dataclasses.fields(record):
+        optional = f.default is not dataclasses.MISSING
+        value = item.get(f.name)
+        if optional and value is None:
+            continue
+        if not isinstance(value, str) or not (value or optional):
+            where = f"[{index}].{f.name}"
             raise BadValue("expected a non-empty string", where=where, show_value=False)
     return record(**item)
 

@@ -25,19 +25,33 @@ class Calls:
     def __init__(self) -> None:
         self._client: Any = None
         self._params: HeaderParams | None = None
+        self._routes: dict[str, Any] = {}
+        """Buckets with a client of their own (``remote.bucket_settings``)."""
 
     def open(self, client: Any) -> None:
         self._client = client
         self._params = HeaderParams(client.meta.service_model)
 
+    def route(self, bucket: str, client: Any) -> None:
+        """Calls naming ``bucket`` go to ``client`` (same service model, other endpoint or
+        credentials)."""
+        self._routes[bucket] = client
+
     def close(self) -> None:
         self._client = None
+        self._routes.clear()
+
+    def _for(self, bucket: object) -> Any:
+        if self._client is None:
+            return None
+        return self._routes.get(bucket, self._client) if isinstance(bucket, str) else self._client
 
     async def presign_get(self, bucket: str, key: str, expires: int) -> str:
         """A presigned GET URL of the object, signed with the remote credentials (SigV4)."""
-        if self._client is None:
+        client = self._for(bucket)
+        if client is None:
             raise ServiceUnavailable("The remote S3 client is closed")
-        url: str = await self._client.generate_presigned_url(
+        url: str = await client.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
         )
         return url
@@ -56,7 +70,7 @@ class Calls:
 
         Raises ``S3Error`` (see ``map_errors``); cancellation abandons the request and its
         connection."""
-        client, params = self._client, self._params
+        client, params = self._for(typed.get("Bucket")), self._params
         if client is None or params is None:
             raise ServiceUnavailable("The remote S3 client is closed")
         arguments = params.params(operation, headers)

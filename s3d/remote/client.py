@@ -28,7 +28,9 @@ from s3d.remote.credentials import (
     CONFIGURATION,
     Audit,
     Resolution,
+    assume_role,
     audit_refreshes,
+    bucket_remote,
     expiry_of,
     key_id_of,
     prompt_on_terminal,
@@ -38,7 +40,7 @@ from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
 from s3d.remote.objects import ObjectOperations
-from s3d.settings import EMBEDDED_CREDENTIALS, RemoteSettings
+from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, RemoteSettings
 
 log = logging.getLogger("s3d.remote")
 
@@ -58,6 +60,8 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         self.credential_source = "not resolved yet"
         """Where the remote credentials came from, for messages: never the credentials."""
         self.resolution = Resolution(None)
+        self._forwarders: dict[str, Forwarder] = {}
+        self._sources: dict[str, str] = {}
 
     async def __aenter__(self) -> Self:
         """Create the client: configuration files and botocore's data load in worker threads,
@@ -74,11 +78,18 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
     async def _open(self) -> None:
         session = await asyncio.to_thread(new_session, self.settings)
         await self._credentials(session)
+        client, self._forwarder = await self._connect(session, self.settings)
+        self._call.open(client)
+        for override in self.settings.bucket_settings:
+            await self._open_bucket(session, override)
+
+    async def _connect(self, session: Any, settings: RemoteSettings) -> tuple[Any, Forwarder]:
+        """A client and a forwarder for ``settings``, signing with the session's credentials."""
         client = await self._stack.enter_async_context(
-            session.create_client(**client_arguments(self.settings))
+            session.create_client(**client_arguments(settings))
         )
         client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
-        key_file = self.settings.sse_customer_key_file
+        key_file = settings.sse_customer_key_file
         if key_file is not None:
             key = await asyncio.to_thread(sse_c.load_key, key_file)
             # First, on each operation's own event: botocore's handler there then turns the
@@ -86,10 +97,36 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             hook = sse_c.parameters_hook(key)
             for operation in sse_c.OPERATIONS:
                 client.meta.events.register_first(f"before-parameter-build.s3.{operation}", hook)
-        self._forwarder = await self._stack.enter_async_context(
-            Forwarder(session, client, self.settings)
-        )
-        self._call.open(client)
+        forwarder = await self._stack.enter_async_context(Forwarder(session, client, settings))
+        return client, forwarder
+
+    async def _open_bucket(self, base: Any, override: BucketRemote) -> None:
+        """A client of its own for a bucket of ``remote.bucket_settings``: its endpoint,
+        region and addressing style, signing with the chain's credentials or with a role
+        assumed with them (refreshed before it expires, each renewal audited)."""
+        settings = bucket_remote(self.settings, override)
+        session = await asyncio.to_thread(new_session, settings)
+        credentials = base._credentials
+        source = self.credential_source
+        if override.role_arn and credentials is not None:
+            credentials = await assume_role(base, credentials, override, settings.region)
+            audit = Audit(settings.credentials_audit_file)
+            bucket, role = override.bucket, override.role_arn
+            audit.record(
+                "resolved", "assume-role", key_id_of(credentials), expiry_of(credentials),
+                bucket=bucket, role=role,
+            )  # fmt: skip
+            audit_refreshes(credentials, "assume-role", audit, bucket=bucket, role=role)
+            source = f"role {role} assumed with {self.credential_source}"
+        session._credentials = credentials
+        client, forwarder = await self._connect(session, settings)
+        self._call.route(override.bucket, client)
+        self._forwarders[override.bucket] = forwarder
+        self._sources[override.bucket] = source
+
+    def source_for(self, bucket: str) -> str:
+        """Where the credentials a bucket's requests are signed with came from."""
+        return self._sources.get(bucket, self.credential_source)
 
     async def _credentials(self, session: Any) -> None:
         """Resolve the remote credentials (``s3d.remote.credentials``) and give them to the
@@ -120,6 +157,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         from cancellation so the pool is always released."""
         self._call.close()
         self._forwarder = None
+        self._forwarders.clear()
         await asyncio.shield(self._stack.aclose())
 
     async def presign_get(self, bucket: str, key: str, expires: int) -> str:
@@ -128,9 +166,10 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
 
     async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
         """See ``Forwarder.forward``."""
-        if self._forwarder is None:
+        forwarder = self._forwarders.get(op.bucket or "", self._forwarder)
+        if forwarder is None:
             raise ServiceUnavailable("The remote S3 client is closed")
-        return await self._forwarder.forward(op, body)
+        return await forwarder.forward(op, body)
 
 
 def _conforms(remote: RemoteS3) -> Remote:

@@ -20,6 +20,7 @@ secret: not the secret key, not the session token, not the whole key id.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import logging
@@ -33,13 +34,16 @@ from typing import Any
 
 from aiobotocore._helpers import resolve_awaitable
 from aiobotocore.credentials import (
+    AioAssumeRoleCredentialFetcher,
     AioCredentials,
+    AioDeferredRefreshableCredentials,
     AioRefreshableCredentials,
     create_credential_resolver,
 )
 from aiobotocore.session import AioSession
 
-from s3d.settings import RemoteSettings
+from s3d.config import ConfigError
+from s3d.settings import BucketRemote, RemoteSettings
 
 log = logging.getLogger("s3d.credentials")
 
@@ -199,7 +203,13 @@ def key_id_of(credentials: AioCredentials) -> str:
     return str(credentials.access_key)
 
 
-def audit_refreshes(credentials: AioCredentials, method: str, audit: Audit) -> None:
+def audit_refreshes(
+    credentials: AioCredentials,
+    method: str,
+    audit: Audit,
+    bucket: str | None = None,
+    role: str | None = None,
+) -> None:
     """Audit each renewal of refreshable credentials: botocore calls ``_refresh_using`` (a
     private attribute, stable since botocore 1.x) for every refresh; it is wrapped here."""
     if not isinstance(credentials, AioRefreshableCredentials):
@@ -209,7 +219,48 @@ def audit_refreshes(credentials: AioCredentials, method: str, audit: Audit) -> N
     async def refreshed() -> Any:
         metadata = await resolve_awaitable(fetch())
         expiry = datetime.fromisoformat(str(metadata["expiry_time"]).replace("Z", "+00:00"))
-        audit.record("refreshed", method, str(metadata["access_key"]), expiry)
+        audit.record("refreshed", method, str(metadata["access_key"]), expiry, bucket, role)
         return metadata
 
     credentials._refresh_using = refreshed
+
+
+def bucket_remote(settings: RemoteSettings, override: BucketRemote) -> RemoteSettings:
+    """The remote settings of one bucket of ``remote.bucket_settings``: its own where given.
+    Raises ConfigError for an addressing style that is not one."""
+    style = override.addressing_style or settings.addressing_style
+    if style not in ("auto", "path", "virtual"):
+        raise ConfigError(
+            f"remote.bucket_settings: bucket {override.bucket!r}: addressing_style {style!r} "
+            "is not auto, path or virtual"
+        )
+    return dataclasses.replace(
+        settings,
+        endpoint_url=override.endpoint_url or settings.endpoint_url,
+        region=override.region or settings.region,
+        addressing_style=style,  # type: ignore[arg-type]
+        bucket_settings=(),
+    )
+
+
+async def assume_role(
+    session: AioSession, source: AioCredentials, override: BucketRemote, region: str
+) -> AioCredentials:
+    """Credentials of ``override.role_arn``, assumed with ``source`` through STS (the
+    endpoint botocore resolves: ``AWS_ENDPOINT_URL_STS`` where set), renewed by botocore
+    before they expire. Fetched now: a role that cannot be assumed is known at start."""
+    extra: dict[str, object] = {"RoleSessionName": f"s3d-{override.bucket}"[:64]}
+    if override.external_id:
+        extra["ExternalId"] = override.external_id
+
+    def create_client(service: str, **kwargs: Any) -> Any:
+        return session.create_client(service, region_name=region, **kwargs)
+
+    fetcher = AioAssumeRoleCredentialFetcher(
+        create_client, source, override.role_arn, extra_args=extra
+    )
+    credentials = AioDeferredRefreshableCredentials(
+        refresh_using=fetcher.fetch_credentials, method="assume-role"
+    )
+    await credentials.get_frozen_credentials()
+    return credentials
