@@ -75,6 +75,7 @@ class Daemon:
         self.journal: Journal | None = None
         self.catalogue: Catalogue | None = None
         self.gateway: Gateway | None = None
+        self.remote: RemoteS3 | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -97,6 +98,7 @@ class Daemon:
         keys = await self._access_keys()
         staging = await self._stack.enter_async_context(StagingArea(settings.data_dir / "staging"))
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
+        self.remote = remote
         cache = await self._stack.enter_async_context(
             ReadCache(settings.data_dir / "cache", settings.cache, remote)
         )
@@ -308,6 +310,7 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
             "uptime_seconds": round(time.monotonic() - started, 3),
             "endpoint": daemon.endpoint_url,
             "remote": daemon.remote_url,
+            "remote_credentials": daemon.remote.credentials_status() if daemon.remote else None,
             "cache": stats.as_dict(),
             "journal": journal.status() if journal is not None else {"mode": "write-through"},
         }

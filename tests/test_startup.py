@@ -72,3 +72,25 @@ def test_allow_offline_start_starts_and_warns(
     with DaemonThread(settings) as running:
         assert running.endpoint_url
     assert "starting anyway (remote.allow_offline_start)" in caplog.text
+
+
+def test_status_says_where_the_credentials_came_from_and_never_the_secret(
+    remote_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from s3d.admin_client import endpoint_for, fetch
+    from s3d.status_text import render_status
+
+    isolate_aws_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASTATUSKEY0006789")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    settings = settings_for(remote_url, tmp_path, buckets=())
+    with DaemonThread(settings) as running:
+        document = fetch(endpoint_for(settings, running.endpoint_url), "status")
+    credentials = document["remote_credentials"]
+    assert credentials["source"] == "environment variables (AWS_ACCESS_KEY_ID)"
+    assert credentials["key_id_suffix"] == "6789"
+    text = json.dumps(document) + render_status(document)
+    assert SECRET not in text
+    assert "AKIASTATUSKEY0006789" not in text

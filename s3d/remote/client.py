@@ -124,6 +124,18 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         self._forwarders[override.bucket] = forwarder
         self._sources[override.bucket] = source
 
+    def credentials_status(self) -> dict[str, object]:
+        """For ``s3d status``: where the credentials came from, the key id's last 4
+        characters and the expiry; never a secret."""
+        credentials = self.resolution.credentials
+        expiry = expiry_of(credentials) if credentials is not None else None
+        return {
+            "source": self.credential_source,
+            "key_id_suffix": key_id_of(credentials)[-4:] if credentials is not None else None,
+            "expiry": expiry.isoformat(timespec="seconds") if expiry else None,
+            "buckets": dict(self._sources),
+        }
+
     def source_for(self, bucket: str) -> str:
         """Where the credentials a bucket's requests are signed with came from."""
         return self._sources.get(bucket, self.credential_source)
