@@ -29,7 +29,7 @@ from s3d.catalogue.service import Catalogue
 from s3d.catalogue.store import CatalogueStore
 from s3d.catalogue.transfer import Transfers
 from s3d.cli import version
-from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens
+from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.gateway import Gateway
 from s3d.journal.front import WriteBack
 from s3d.journal.service import Journal
@@ -126,6 +126,7 @@ class Daemon:
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)
             transfers = catalogue_transfers(catalogue, gateway, remote, settings.data_dir)
+            await use_sidecars(settings.drs, remote)
             await bootstrap(settings.drs, remote, transfers, remote_config.allow_offline_start)
             routes += drs_routes(catalogue, transfers)
             drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)

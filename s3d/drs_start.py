@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from s3d.catalogue.feed import chunks_of
 from s3d.catalogue.index_format import IndexFormatError
 from s3d.catalogue.service import Catalogue, parse_s3_url
 from s3d.catalogue.transfer import Transfers
@@ -25,6 +26,7 @@ from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, S3Error
 from s3d.protocol.model import ByteStream, LocalFile
 from s3d.remote.client import RemoteS3
+from s3d.remote.sidecar import SidecarError, location_next_to, parse
 from s3d.settings import DrsSettings
 from s3d.startup import StartupError, cannot_read, check_readable
 from s3d.telemetry import trace
@@ -114,6 +116,26 @@ async def bootstrap(
             log.warning("%s; starting without it", message)
             continue
         log.info("DRS bootstrap: %d records from %s", result.records, source)
+
+
+async def use_sidecars(settings: DrsSettings, remote: RemoteS3) -> None:
+    """For each drs.index to ingest, a ``drs.credentials.json`` beside it (read with the
+    chain's credentials) names the credentials for its bucket. Raises StartupError for a
+    sidecar that cannot be used; one that is absent or cannot be read is no sidecar."""
+    for bucket, key, _ in locations(settings):
+        name = location_next_to(key)
+        source = f"s3://{bucket}/{name}"
+        try:
+            got = await remote.get_object(ops.GetObject(bucket, name))
+            data = b"".join([chunk async for chunk in chunks_of(got.body)])
+        except S3Error as error:
+            log.debug("no credentials sidecar at %s: %s", source, error.code)
+            continue
+        try:
+            await remote.use_sidecar(bucket, parse(data, source))
+        except SidecarError as error:
+            raise StartupError(f"DRS bootstrap: {error}") from None
+        log.info("bucket %s: credentials named by %s", bucket, source)
 
 
 def read_tokens(path: Path | None) -> frozenset[str]:

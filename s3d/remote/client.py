@@ -40,6 +40,7 @@ from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
 from s3d.remote.objects import ObjectOperations
+from s3d.remote.sidecar import SIDECAR, Sidecar, credentials_for
 from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, RemoteSettings
 
 log = logging.getLogger("s3d.remote")
@@ -61,6 +62,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         """Where the remote credentials came from, for messages: never the credentials."""
         self.resolution = Resolution(None)
         self._forwarders: dict[str, Forwarder] = {}
+        self._session: Any = None
         self._sources: dict[str, str] = {}
 
     async def __aenter__(self) -> Self:
@@ -77,6 +79,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
 
     async def _open(self) -> None:
         session = await asyncio.to_thread(new_session, self.settings)
+        self._session = session
         await self._credentials(session)
         client, self._forwarder = await self._connect(session, self.settings)
         self._call.open(client)
@@ -105,7 +108,6 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         region and addressing style, signing with the chain's credentials or with a role
         assumed with them (refreshed before it expires, each renewal audited)."""
         settings = bucket_remote(self.settings, override)
-        session = await asyncio.to_thread(new_session, settings)
         credentials = base._credentials
         source = self.credential_source
         if override.role_arn and credentials is not None:
@@ -118,11 +120,36 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             )  # fmt: skip
             audit_refreshes(credentials, "assume-role", audit, bucket=bucket, role=role)
             source = f"role {role} assumed with {self.credential_source}"
+        await self._route(override.bucket, settings, credentials, source)
+
+    async def use_sidecar(self, bucket: str, sidecar: Sidecar) -> None:
+        """Sign the bucket's requests with the credentials a ``drs.credentials.json`` names,
+        obtained with the chain's. ``remote.bucket_settings`` wins over a sidecar. Raises
+        SidecarError."""
+        base = self._session
+        if bucket in self._sources or base is None or base._credentials is None:
+            return
+        credentials = await credentials_for(
+            sidecar, base, base._credentials, bucket, self.settings.region
+        )
+        audit = Audit(self.settings.credentials_audit_file)
+        role = sidecar.role_arn or None
+        audit.record(
+            "resolved", SIDECAR, key_id_of(credentials), expiry_of(credentials), bucket, role
+        )
+        audit_refreshes(credentials, SIDECAR, audit, bucket=bucket, role=role)
+        source = f"{sidecar.describe}, obtained with {self.credential_source}"
+        await self._route(bucket, self.settings, credentials, source)
+
+    async def _route(
+        self, bucket: str, settings: RemoteSettings, credentials: Any, source: str
+    ) -> None:
+        session = await asyncio.to_thread(new_session, settings)
         session._credentials = credentials
         client, forwarder = await self._connect(session, settings)
-        self._call.route(override.bucket, client)
-        self._forwarders[override.bucket] = forwarder
-        self._sources[override.bucket] = source
+        self._call.route(bucket, client)
+        self._forwarders[bucket] = forwarder
+        self._sources[bucket] = source
 
     def credentials_status(self) -> dict[str, object]:
         """For ``s3d status``: where the credentials came from, the key id's last 4

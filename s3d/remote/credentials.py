@@ -244,14 +244,22 @@ def bucket_remote(settings: RemoteSettings, override: BucketRemote) -> RemoteSet
 
 
 async def assume_role(
-    session: AioSession, source: AioCredentials, override: BucketRemote, region: str
+    session: AioSession,
+    source: AioCredentials,
+    override: BucketRemote,
+    region: str,
+    *,
+    duration: int = 0,
+    session_name: str = "",
 ) -> AioCredentials:
     """Credentials of ``override.role_arn``, assumed with ``source`` through STS (the
     endpoint botocore resolves: ``AWS_ENDPOINT_URL_STS`` where set), renewed by botocore
     before they expire. Fetched now: a role that cannot be assumed is known at start."""
-    extra: dict[str, object] = {"RoleSessionName": f"s3d-{override.bucket}"[:64]}
+    extra: dict[str, object] = {"RoleSessionName": (session_name or f"s3d-{override.bucket}")[:64]}
     if override.external_id:
         extra["ExternalId"] = override.external_id
+    if duration:
+        extra["DurationSeconds"] = duration
 
     def create_client(service: str, **kwargs: Any) -> Any:
         return session.create_client(service, region_name=region, **kwargs)
