@@ -125,6 +125,8 @@ class Daemon:
         drs: DrsApi | None = None
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)
+            if self.journal is not None:
+                self.journal.on_remote_etag = catalogue.retag
             transfers = catalogue_transfers(catalogue, gateway, remote, settings.data_dir)
             await use_sidecars(settings.drs, remote)
             await bootstrap(settings.drs, remote, transfers, remote_config.allow_offline_start)
@@ -214,7 +216,12 @@ class Daemon:
         promote = cache.adopt if self.settings.cache.enabled else None
         journal = await self._stack.enter_async_context(
             Journal(
-                self.settings.data_dir / "journal", self.settings.journal, remote, staging, promote
+                self.settings.data_dir / "journal",
+                self.settings.journal,
+                remote,
+                staging,
+                promote,
+                opaque_etags=self.settings.remote.sse_customer_key_file is not None,
             )
         )
         self.journal = journal

@@ -7,6 +7,7 @@ blocking clients (boto3, the AWS CLI, urllib) exactly as applications do.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import socket
 import subprocess
@@ -499,6 +500,12 @@ class CountingRelay:
         """Seconds added before each request is passed on: a slow remote."""
         self.faults: list[Fault] = []
         """Failures to inject, first match wins (``inject``)."""
+        self.etags: dict[str, str] = {}
+        """With ``opaque_etags``: each ETag the relay answered, by the remote's own."""
+        self.opaque_etags = False
+        """Answer ETags that are not the MD5 of the bytes, as S3 does under SSE-C (moto,
+        which does not encrypt, gives MD5s): each remote ETag is replaced by another, the same
+        every time, and ETags in conditional requests are mapped back."""
         self.url = ""
         self._open: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -536,6 +543,11 @@ class CountingRelay:
                 return fault
         return None
 
+    def _opaque(self, etag: str) -> str:
+        if etag not in self.etags:
+            self.etags[etag] = '"' + hashlib.sha256(etag.encode()).hexdigest()[:32] + '"'
+        return self.etags[etag]
+
     def count(self, method: str, path_prefix: str = "") -> int:
         return sum(1 for m, p, _ in self.requests if m == method and p.startswith(path_prefix))
 
@@ -559,6 +571,13 @@ class CountingRelay:
                 self.headers.append((request.method, request.path_qs, lowered))
                 headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
                 data = await request.read()
+                if self.opaque_etags:
+                    back = {v: k for k, v in self.etags.items()}
+                    for name in ("If-Match", "If-None-Match"):
+                        if name in headers:
+                            headers[name] = back.get(headers[name], headers[name])
+                    for new, old in back.items():  # part lists of CompleteMultipartUpload
+                        data = data.replace(new.encode(), old.encode())
                 if request.method in ("PUT", "POST", "DELETE"):
                     assert self._open is not None
                     await self._open.wait()
@@ -578,10 +597,11 @@ class CountingRelay:
                     # Pass the request on as it came: no Content-Type of aiohttp's own.
                     skip_auto_headers=("Content-Type",),
                 ) as upstream:
-                    response = web.StreamResponse(
-                        status=upstream.status,
-                        headers={k: v for k, v in upstream.headers.items() if k.lower() not in hop},
-                    )
+                    answered = {k: v for k, v in upstream.headers.items() if k.lower() not in hop}
+                    if self.opaque_etags:
+                        for name in [k for k in answered if k.lower() == "etag"]:
+                            answered[name] = self._opaque(answered[name])
+                    response = web.StreamResponse(status=upstream.status, headers=answered)
                     if fault is not None:  # the remote acted; its answer is lost
                         await upstream.read()
                         assert request.transport is not None

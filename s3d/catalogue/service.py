@@ -205,6 +205,12 @@ class Catalogue:
         self.counters["provisional"] += 1
         return object_id
 
+    def retag(self, bucket: str, key: str, acknowledged: str, remote: str) -> None:
+        """An upload got ``remote`` as ETag where ``acknowledged`` was answered (SSE-C,
+        SSE-KMS): methods recorded with the one now hold the other."""
+        old, new = acknowledged.strip('"'), remote.strip('"')
+        self.submit(lambda: self.store.retag(bucket, key, old, new))
+
     async def gone(self, bucket: str, key: str) -> None:
         """``bucket``/``key`` was deleted, or holds bytes of unknown content now."""
         if await self.store.unavailable(bucket, key):

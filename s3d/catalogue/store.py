@@ -262,6 +262,15 @@ class CatalogueStore:
             )
             return cursor.rowcount
 
+    async def retag(self, bucket: str, key: str, old: str, new: str) -> None:
+        """Access methods at ``bucket``/``key`` recorded with ETag ``old`` now carry ``new``
+        (the same bytes: the remote's ETag of what s3d acknowledged as ``old``)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE access SET etag = ? WHERE bucket = ? AND key = ? AND etag = ?",
+                (new, bucket, key, old),
+            )
+
     async def unavailable_method(self, object_id: str, access_id: str) -> None:
         """One object's access method no longer reaches its bytes."""
         async with self._transaction() as db:

@@ -56,22 +56,33 @@ def part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
 
 
 async def apply(
-    job: Job, remote: Remote, files: JournalFiles, concurrency: int, uploads: RemoteUploads
-) -> None:
-    """Carry ``job`` out on the remote. Raises S3Error as the remote answers (the caller
-    retries or dead-letters); cancellation abandons it (a multipart upload is aborted)."""
+    job: Job,
+    remote: Remote,
+    files: JournalFiles,
+    concurrency: int,
+    uploads: RemoteUploads,
+    opaque_etags: bool = False,
+) -> str | None:
+    """Carry ``job`` out on the remote; the ETag the remote gave the object (puts and
+    multipart uploads), None for other jobs. ``opaque_etags``: the remote encrypts with
+    s3d's SSE-C key, so its ETags are not MD5s and are not compared with them. Raises S3Error
+    as the remote answers (the caller retries or dead-letters); cancellation abandons it (a
+    multipart upload is aborted)."""
     payload = job.payload
     headers = _headers(job)
+    opaque = opaque_etags or _encrypted(headers)
     if job.kind == "delete":
         await remote.delete_object(ops.DeleteObject(job.bucket, job.key))
-    elif job.kind == "tagging":
+        return None
+    if job.kind == "tagging":
         await _tagging(job, remote)
-    elif job.kind == "put" and not payload.get("parts"):
+        return None
+    if job.kind == "put" and not payload.get("parts"):
         body = _body(files.path(payload["files"][0]), payload, job.size)
-        await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
-    else:
-        sources = _sources(job, files)
-        await _multipart(job, remote, sources, headers, concurrency, uploads)
+        result = await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
+        return header(result.headers, "etag")
+    sources = _sources(job, files)
+    return await _multipart(job, remote, sources, headers, concurrency, uploads, opaque)
 
 
 def _body(path: Path, payload: dict[str, Any], size: int) -> StagedBody:
@@ -116,15 +127,16 @@ async def _multipart(
     headers: Headers,
     concurrency: int,
     uploads: RemoteUploads,
-) -> None:
+    opaque: bool,
+) -> str | None:
     created = await remote.create_multipart_upload(
         ops.CreateMultipartUpload(job.bucket, job.key, headers=headers)
     )
     upload_id = created.upload_id
     try:
         await uploads.opened(job.bucket, job.key, upload_id)
-        etags = await _upload_parts(job, remote, upload_id, sources, concurrency)
-        await _complete(job, remote, upload_id, etags)
+        etags = await _upload_parts(job, remote, upload_id, sources, concurrency, opaque)
+        etag = await _complete(job, remote, upload_id, etags, opaque)
     except BaseException:
         # An abort that fails leaves the upload recorded: the next start aborts it.
         with contextlib.suppress(Exception):
@@ -132,6 +144,7 @@ async def _multipart(
             await uploads.closed(upload_id)
         raise
     await uploads.closed(upload_id)
+    return etag
 
 
 async def abort_remote_upload(remote: Remote, bucket: str, key: str, upload_id: str) -> None:
@@ -141,11 +154,14 @@ async def abort_remote_upload(remote: Remote, bucket: str, key: str, upload_id: 
 
 
 async def _upload_parts(
-    job: Job, remote: Remote, upload_id: str, sources: list[PartSource], concurrency: int
+    job: Job,
+    remote: Remote,
+    upload_id: str,
+    sources: list[PartSource],
+    concurrency: int,
+    opaque: bool,
 ) -> list[str]:
     limit = asyncio.Semaphore(concurrency)
-
-    headers = _headers(job)
 
     async def one(number: int, source: PartSource) -> str:
         async with limit:
@@ -154,7 +170,7 @@ async def _upload_parts(
                 ops.UploadPart(job.bucket, job.key, upload_id, number), body
             )
         etag = _bare(header(result.headers, "etag") or "")
-        if etag != source.md5.hex() and not _encrypted(headers):
+        if etag != source.md5.hex() and not opaque:
             raise InternalError(f"part {number} came back with ETag {etag}, not its MD5")
         return f'"{etag}"'
 
@@ -167,22 +183,27 @@ async def _upload_parts(
     return [task.result() for task in tasks]
 
 
-async def _complete(job: Job, remote: Remote, upload_id: str, etags: list[str]) -> None:
+async def _complete(
+    job: Job, remote: Remote, upload_id: str, etags: list[str], opaque: bool
+) -> str | None:
+    """The object's ETag on the remote once completed. With opaque ETags a completion whose
+    answer is lost cannot be settled by comparing ETags: it is retried instead."""
     parts = tuple(ops.CompletedPart(n, etag) for n, etag in enumerate(etags, start=1))
     try:
         result = await remote.complete_multipart_upload(
             ops.CompleteMultipartUpload(job.bucket, job.key, upload_id, parts)
         )
     except S3Error as exc:
-        if not (retryable(exc) or isinstance(exc, NoSuchUpload)):
+        if opaque or not (retryable(exc) or isinstance(exc, NoSuchUpload)):
             raise
         # The answer was lost, or the remote is still completing: look at the object.
         if await _settled(job, remote):
             log.info("completion of %s/%s settled by its ETag on the remote", job.bucket, job.key)
-            return
+            return str(job.payload["etag"])
         raise
-    if _bare(result.etag) != _bare(job.payload["etag"]) and not _encrypted(_headers(job)):
+    if _bare(result.etag) != _bare(job.payload["etag"]) and not opaque:
         raise InternalError(f"the remote answered ETag {result.etag}, not {job.payload['etag']}")
+    return result.etag
 
 
 def _headers(job: Job) -> Headers:

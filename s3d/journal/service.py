@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
@@ -27,12 +28,14 @@ from s3d.journal.objects import acknowledged_at, object_headers
 from s3d.journal.staging import StagingArea
 from s3d.journal.store import close_remote_upload, mark, open_remote_upload
 from s3d.ports import Remote
+from s3d.protocol.model import quote_etag
 from s3d.settings import JournalSettings
 
 log = logging.getLogger("s3d.journal")
 
 Promote = Any
 """``ReadCache.adopt``-like: hands an uploaded file to the read cache (or None)."""
+RemoteEtag = Callable[[str, str, str, str], None]
 
 
 class Journal(Copies):
@@ -43,10 +46,16 @@ class Journal(Copies):
         remote: Remote,
         staging: StagingArea,
         promote: Promote = None,
+        opaque_etags: bool = False,
     ) -> None:
         super().__init__(root, settings, remote)
         self.staging = staging
         self._promote = promote
+        self.opaque_etags = opaque_etags
+        """The remote encrypts with s3d's SSE-C key: its ETags are not the MD5s acknowledged."""
+        self.on_remote_etag: RemoteEtag | None = None
+        """Told (bucket, key, acknowledged ETag, remote ETag) when an upload got another ETag
+        than the one acknowledged: the mapping contract 4 asks to be recorded."""
         self._known_buckets = {}
         self._bucket_checks = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -191,7 +200,9 @@ class Journal(Copies):
     async def _apply(self, job: Job) -> None:
         try:
             concurrency = self.settings.part_concurrency
-            await apply.apply(job, self.remote, self.files, concurrency, self)
+            remote_etag = await apply.apply(
+                job, self.remote, self.files, concurrency, self, self.opaque_etags
+            )
         except asyncio.CancelledError:
             job.running = False
             raise
@@ -207,12 +218,24 @@ class Journal(Copies):
             await self.completed(job, keep_files=True)
         finally:
             job.running = False
-        if not await self._handed_to_cache(job):
+        acknowledged = str(job.payload.get("etag", ""))
+        if remote_etag and acknowledged and quote_etag(remote_etag) != quote_etag(acknowledged):
+            log.info(
+                "%s/%s: acknowledged with ETag %s, the remote gave it %s",
+                job.bucket, job.key, acknowledged, remote_etag,
+            )  # fmt: skip
+            if self.on_remote_etag is not None:
+                self.on_remote_etag(job.bucket, job.key, acknowledged, remote_etag)
+        else:
+            remote_etag = None
+        if not await self._handed_to_cache(job, remote_etag):
             await self.files.remove(job_files(job))
 
-    async def _handed_to_cache(self, job: Job) -> bool:
+    async def _handed_to_cache(self, job: Job, remote_etag: str | None = None) -> bool:
         """After upload, a single-file put becomes a clean cache entry (no second copy) —
-        unless a newer change of its key is queued, whose state readers must see instead."""
+        unless a newer change of its key is queued, whose state readers must see instead. The
+        entry carries the remote's ETag when it differs from the one acknowledged, so that
+        revalidating it against the remote succeeds."""
         if self._promote is None or job.kind != "put" or job.payload.get("parts"):
             return False
         if self.queue.of(job.bucket, job.key):
@@ -220,6 +243,8 @@ class Journal(Copies):
         path = self.files.path(job.payload["files"][0])
         headers = object_headers(job.payload, job.size)
         headers = tuple((n, v) for n, v in headers if n != "x-s3d-state")
+        if remote_etag is not None:
+            headers = tuple((n, quote_etag(remote_etag) if n == "etag" else v) for n, v in headers)
         try:
             return bool(
                 await self._promote(
