@@ -8,27 +8,23 @@ import statistics
 from pathlib import Path
 
 from bench.drs_results import DrsRun, Import, Lookups, Verdict
-from bench.report import Table, write_files
 from bench.results import MiB
+from bench.tables import Table, num, render_markdown, render_text, write_files
 
 FRACTIONS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
-def _num(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def _rate(count: int, seconds: float) -> str:
-    return _num(count / seconds if seconds else None)
+    return num(count / seconds if seconds else None)
 
 
 def _steps(run: DrsRun, records: int) -> Table:
     rows = [
         [
             "generate the drs.index (this harness)",
-            _num(run.generate_seconds, 1),
+            num(run.generate_seconds, 1),
             _rate(records, run.generate_seconds),
-            _num(run.index_bytes / MiB),
+            num(run.index_bytes / MiB),
         ]
     ]
     if run.imported is not None:
@@ -36,9 +32,9 @@ def _steps(run: DrsRun, records: int) -> Table:
         rows.append(
             [
                 "s3d drs import FILE (command line, until it exits)",
-                _num(imported.seconds, 1),
+                num(imported.seconds, 1),
                 _rate(imported.records, imported.seconds),
-                _num(imported.disk_after / MiB),
+                num(imported.disk_after / MiB),
             ]
         )
     return Table([f"{records:,} records", "seconds", "records/s", "MiB on disk"], rows)
@@ -49,21 +45,21 @@ def _memory(imported: Import) -> Table:
     return Table(
         ["s3d daemon", "MiB"],
         [
-            ["RSS before the import (VmRSS)", _num(imported.rss_before / MiB, 1)],
-            ["peak RSS sampled every 100 ms during the import", _num(imported.rss_peak / MiB, 1)],
-            ["peak RSS over its whole life (VmHWM)", _num(high, 1)],
-            ["data directory on disk, peak during the import", _num(imported.peak_disk / MiB)],
+            ["RSS before the import (VmRSS)", num(imported.rss_before / MiB, 1)],
+            ["peak RSS sampled every 100 ms during the import", num(imported.rss_peak / MiB, 1)],
+            ["peak RSS over its whole life (VmHWM)", num(high, 1)],
+            ["data directory on disk, peak during the import", num(imported.peak_disk / MiB)],
         ],
     )
 
 
 def _lookup_cells(row: Lookups) -> list[str]:
-    cells = [row.label, *(_num(row.ms(f), 3) for f in FRACTIONS.values())]
+    cells = [row.label, *(num(row.ms(f), 3) for f in FRACTIONS.values())]
     latencies = row.latencies
-    cells.append(_num(max(latencies) * 1000 if latencies else None, 3))
-    cells.append(_num(statistics.fmean(latencies) * 1000 if latencies else None, 3))
+    cells.append(num(max(latencies) * 1000 if latencies else None, 3))
+    cells.append(num(statistics.fmean(latencies) * 1000 if latencies else None, 3))
     cells += [str(len(latencies)), str(len(latencies) - len(row.failures))]
-    return [*cells, _num(row.server(0.5), 3), _num(row.server(0.99), 3)]
+    return [*cells, num(row.server(0.5), 3), num(row.server(0.99), 3)]
 
 
 def tables(run: DrsRun, verdicts: list[Verdict]) -> list[Table]:
@@ -85,38 +81,11 @@ def tables(run: DrsRun, verdicts: list[Verdict]) -> list[Table]:
 
 
 def text(run: DrsRun, verdicts: list[Verdict]) -> str:
-    out = [_headline(run), ""]
-    for table in tables(run, verdicts):
-        lines = [table.header, *table.rows]
-        widths = [max(len(cells[i]) for cells in lines) for i in range(len(table.header))]
-        for cells in lines:
-            padded = [
-                cell.ljust(width) if i in table.text_columns else cell.rjust(width)
-                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ]
-            out.append("  ".join(padded).rstrip())
-        out.append("")
-    out += [f"note: {note}" for note in run.notes]
-    return "\n".join(out)
+    return render_text(_headline(run), tables(run, verdicts), run.notes)
 
 
 def markdown(run: DrsRun, verdicts: list[Verdict]) -> str:
-    out = [f"#### {_headline(run)}", ""]  # under "### Results" in the DRS section
-    for table in tables(run, verdicts):
-        out.append("| " + " | ".join(table.header) + " |")
-        aligns = ["---" if i in table.text_columns else "--:" for i in range(len(table.header))]
-        out.append("|" + "|".join(aligns) + "|")
-        out += ["| " + " | ".join(cells) + " |" for cells in table.rows]
-        out.append("")
-    m = run.machine
-    out.append(
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; work directory on "
-        f"{m['filesystem']}; {m['kernel']}; load average (1 min) {m['load_average_1m']} at "
-        f"start, {m.get('load_average_1m_end', '?')} at end. Python {m['python']}, "
-        f"s3d {m['s3d']}, aiohttp {m['aiohttp']}, moto {m['moto']}."
-    )
-    out += ["", *(f"- {note}" for note in run.notes)]
-    return "\n".join(out).rstrip() + "\n"
+    return render_markdown(_headline(run), tables(run, verdicts), run.notes, run.machine, "")
 
 
 def _lookups(row: Lookups) -> dict[str, object]:

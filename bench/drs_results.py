@@ -7,9 +7,10 @@ converts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bench import limits
+from bench.limits import Target
 from bench.results import MiB, percentile
 
 
@@ -72,18 +73,6 @@ class DrsRun:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    name: str
-    limit: float
-    unit: str
-    value: Callable[[DrsRun], float | None]
-
-    @property
-    def needed(self) -> str:
-        return f"< {self.limit:g} {self.unit}"
-
-
 def _import_seconds(run: DrsRun) -> float | None:
     return None if run.imported is None else run.imported.seconds
 
@@ -92,38 +81,15 @@ def _peak_mib(run: DrsRun) -> float | None:
     return None if run.imported is None else run.imported.peak / MiB
 
 
-TARGETS = (
-    Target("import of the drs.index (s3d drs import FILE)", 60.0, "s", _import_seconds),
-    Target("daemon peak RSS (start-up and import)", 300.0, "MiB", _peak_mib),
-    Target("HTTP checksum lookup p99", 2.0, "ms", lambda run: run.http.ms(0.99)),
+TARGETS: tuple[Target[DrsRun], ...] = (
+    Target("import of the drs.index (s3d drs import FILE)", 60.0, "s", True, _import_seconds, 2),
+    Target("daemon peak RSS (start-up and import)", 300.0, "MiB", True, _peak_mib, 2),
+    Target("HTTP checksum lookup p99", 2.0, "ms", True, lambda run: run.http.ms(0.99), 2),
 )
 
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    target: Target
-    value: float | None
-    status: str  # "PASS", "FAIL" or "n/a"
-
-    @property
-    def shown(self) -> str:
-        return "-" if self.value is None else f"{self.value:,.2f} {self.target.unit}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.target.name,
-            "value": None if self.value is None else round(self.value, 3),
-            "unit": self.target.unit,
-            "needed": self.target.needed,
-            "status": self.status,
-        }
+Verdict = limits.Verdict[DrsRun]
 
 
 def judge(run: DrsRun) -> list[Verdict]:
     """Each target strictly below its limit passes; one whose value was not measured is n/a."""
-    verdicts = []
-    for target in TARGETS:
-        value = target.value(run)
-        status = "n/a" if value is None else "PASS" if value < target.limit else "FAIL"
-        verdicts.append(Verdict(target, value, status))
-    return verdicts
+    return limits.judge(TARGETS, run)

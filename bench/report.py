@@ -4,26 +4,12 @@ docs/benchmarks.md, and a JSON document with every raw measurement.
 
 from __future__ import annotations
 
-import json
-import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench.results import LargeRow, Run, SmallRow
+from bench.tables import Table, num, render_markdown, render_text, write_files
 from bench.verdicts import Verdict
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-    text_columns: frozenset[int] = frozenset({0})
-    """Columns aligned left; the others hold numbers and align right."""
-
-
-def _num(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def _answers(cache: Counter[str]) -> str:
@@ -34,19 +20,19 @@ def _large_cells(row: LargeRow) -> list[str]:
     spread = row.spread
     if spread is None:
         return [row.label, "skipped", "", "", row.skipped, ""]
-    low, high = _num(spread.low), _num(spread.high)
+    low, high = num(spread.low), num(spread.high)
     n = str(len(row.mib_per_s))
-    return [row.label, _num(spread.median), f"{low}-{high}", n, row.check, _answers(row.cache)]
+    return [row.label, num(spread.median), f"{low}-{high}", n, row.check, _answers(row.cache)]
 
 
 def _small_cells(row: SmallRow) -> list[str]:
     spread = row.spread
     if spread is None:
         return [row.label, "skipped", "", "", "", "", row.skipped, ""]
-    p50, p99 = _num(row.latency_ms(0.5), 1), _num(row.latency_ms(0.99), 1)
-    low, high = _num(spread.low), _num(spread.high)
+    p50, p99 = num(row.latency_ms(0.5), 1), num(row.latency_ms(0.99), 1)
+    low, high = num(spread.low), num(spread.high)
     n = str(len(row.per_s))
-    cells = [row.label, _num(spread.median), f"{low}-{high}", p50, p99, n]
+    cells = [row.label, num(spread.median), f"{low}-{high}", p50, p99, n]
     return [*cells, row.check, _answers(row.cache)]
 
 
@@ -85,39 +71,13 @@ def tables(run: Run, verdicts: list[Verdict]) -> list[Table]:
 
 
 def text(run: Run, verdicts: list[Verdict]) -> str:
-    out = [_headline(run), ""]
-    for table in tables(run, verdicts):
-        lines = [table.header, *table.rows]
-        widths = [max(len(cells[i]) for cells in lines) for i in range(len(table.header))]
-        for cells in lines:
-            padded = [
-                cell.ljust(width) if i in table.text_columns else cell.rjust(width)
-                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ]
-            out.append("  ".join(padded).rstrip())
-        out.append("")
-    out += [f"note: {note}" for note in run.notes]
-    return "\n".join(out)
+    return render_text(_headline(run), tables(run, verdicts), run.notes)
 
 
 def markdown(run: Run, verdicts: list[Verdict]) -> str:
-    out = [f"#### {_headline(run)}", ""]  # under "### Results" in docs/benchmarks.md
-    for table in tables(run, verdicts):
-        out.append("| " + " | ".join(table.header) + " |")
-        aligns = ["---" if i in table.text_columns else "--:" for i in range(len(table.header))]
-        out.append("|" + "|".join(aligns) + "|")
-        out += ["| " + " | ".join(cells) + " |" for cells in table.rows]
-        out.append("")
     m = run.machine
-    out.append(
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; work directory on "
-        f"{m['filesystem']}; {m['kernel']}; load average (1 min) {m['load_average_1m']} at "
-        f"start, {m.get('load_average_1m_end', '?')} at end. Python {m['python']}, "
-        f"s3d {m['s3d']}, aiohttp {m['aiohttp']}, moto {m['moto']}, botocore {m['botocore']}, "
-        f"rclone {m['rclone']}, curl {m['curl']}."
-    )
-    out += ["", *(f"- {note}" for note in run.notes)]
-    return "\n".join(out).rstrip() + "\n"
+    tools = f", botocore {m['botocore']}, rclone {m['rclone']}, curl {m['curl']}"
+    return render_markdown(_headline(run), tables(run, verdicts), run.notes, m, tools)
 
 
 def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:
@@ -166,15 +126,3 @@ def _headline(run: Run) -> str:
         f"{c['small_size_text']} at concurrency {c['concurrency']}, repeats: {c['repeat']}; "
         f"large GETs with {c['large_get_client']}"
     )
-
-
-def write_files(
-    name: str, document: dict[str, object], markdown_text: str, out: Path
-) -> tuple[Path, Path]:
-    """``<name>-<UTC time>.json`` and ``.md`` in ``out``, for every benchmark; their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
-    json_path.write_text(json.dumps(document, indent=2) + "\n")
-    md_path.write_text(markdown_text)
-    return json_path, md_path

@@ -8,16 +8,12 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from bench.report import Table, write_files
 from bench.results import MiB
 from bench.sizes import size_text
+from bench.tables import Table, num, render_markdown, render_text, write_files
 from bench.write_back_memory import PHASES
 from bench.write_back_results import DrainRow, LatencyRow, Run
 from bench.write_back_verdicts import Verdict
-
-
-def _num(value: float | None, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def _answers(states: Counter[str]) -> str:
@@ -34,13 +30,13 @@ def _latency_cells(row: LatencyRow) -> list[str]:
     mean = statistics.fmean(row.latencies) * 1000
     return [
         row.label,
-        _num(row.ms(0.5), 1),
-        _num(row.ms(0.99), 1),
-        _num(mean, 1),
-        _num(max(row.latencies) * 1000, 1),
+        num(row.ms(0.5), 1),
+        num(row.ms(0.99), 1),
+        num(mean, 1),
+        num(max(row.latencies) * 1000, 1),
         str(len(row.latencies)),
-        _num(row.server(0.5), 1),
-        _num(row.server(0.99), 1),
+        num(row.server(0.5), 1),
+        num(row.server(0.99), 1),
         _check(row.verified),
         _answers(row.states),
     ]
@@ -52,11 +48,11 @@ def _drain_cells(row: DrainRow, direct: float | None, count: int) -> list[str]:
         return [row.label, "skipped", "", "", "", "", "", "", "", row.skipped]
     ratio = None if direct is None else remote / direct
     spread = f"{min(row.on_remote):.2f}-{max(row.on_remote):.2f}"
-    cells = [row.label, _num(row.answered_median, 2), _num(remote, 2), spread]
+    cells = [row.label, num(row.answered_median, 2), num(remote, 2), spread]
     cells += ["-" if ratio is None else f"{ratio:.2f}x", str(len(row.on_remote))]
     per_object = row.requests_per_round
-    cells += [_num(None if per_object is None else per_object / count, 1)]
-    cells += [_num(row.request_ms, 1), _num(row.in_flight, 1)]
+    cells += [num(None if per_object is None else per_object / count, 1)]
+    cells += [num(row.request_ms, 1), num(row.in_flight, 1)]
     return [*cells, _check(row.verified)]
 
 
@@ -106,55 +102,27 @@ def _memory_table(run: Run) -> Table:
     rows = [
         [
             PHASES.get(phase.name, phase.name),
-            _num(phase.seconds, 1),
-            _num(memory.throughput.get(phase.name)),
-            _num(phase.peak_rss / MiB),
-            _num(phase.peak_disk / MiB),
-            _num(phase.disk_at_end / MiB),
+            num(phase.seconds, 1),
+            num(memory.throughput.get(phase.name)),
+            num(phase.peak_rss / MiB),
+            num(phase.peak_disk / MiB),
+            num(phase.disk_at_end / MiB),
         ]
         for phase in memory.phases
     ]
     high = None if memory.high_water is None else memory.high_water / MiB
-    rows.append(
-        ["whole run (kernel's VmHWM)", "", "", _num(high), _num(memory.peak_disk / MiB), ""]
-    )
+    rows.append(["whole run (kernel's VmHWM)", "", "", num(high), num(memory.peak_disk / MiB), ""])
     return Table(header, rows)
 
 
 def text(run: Run, verdicts: list[Verdict]) -> str:
-    out = [_headline(run), ""]
-    for table in tables(run, verdicts):
-        lines = [table.header, *table.rows]
-        widths = [max(len(cells[i]) for cells in lines) for i in range(len(table.header))]
-        for cells in lines:
-            padded = [
-                cell.ljust(width) if i in table.text_columns else cell.rjust(width)
-                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ]
-            out.append("  ".join(padded).rstrip())
-        out.append("")
-    out += [f"note: {note}" for note in run.notes]
-    return "\n".join(out)
+    return render_text(_headline(run), tables(run, verdicts), run.notes)
 
 
 def markdown(run: Run, verdicts: list[Verdict]) -> str:
-    out = [f"#### {_headline(run)}", ""]  # under "### Results" in the write-back section
-    for table in tables(run, verdicts):
-        out.append("| " + " | ".join(table.header) + " |")
-        aligns = ["---" if i in table.text_columns else "--:" for i in range(len(table.header))]
-        out.append("|" + "|".join(aligns) + "|")
-        out += ["| " + " | ".join(cells) + " |" for cells in table.rows]
-        out.append("")
     m = run.machine
-    out.append(
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; work directory on "
-        f"{m['filesystem']}; {m['kernel']}; load average (1 min) {m['load_average_1m']} at "
-        f"start, {m.get('load_average_1m_end', '?')} at end. Python {m['python']}, "
-        f"s3d {m['s3d']}, aiohttp {m['aiohttp']}, moto {m['moto']}, botocore {m['botocore']}, "
-        f"rclone {m['rclone']}."
-    )
-    out += ["", *(f"- {note}" for note in run.notes)]
-    return "\n".join(out).rstrip() + "\n"
+    tools = f", botocore {m['botocore']}, rclone {m['rclone']}"
+    return render_markdown(_headline(run), tables(run, verdicts), run.notes, m, tools)
 
 
 def document(run: Run, verdicts: list[Verdict]) -> dict[str, object]:

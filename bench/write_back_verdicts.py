@@ -7,29 +7,10 @@ run; two compare s3d with rclone's write-back in the same run. A target whose ro
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from bench import limits
+from bench.limits import Target
 from bench.results import MiB
 from bench.write_back_results import Run
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    name: str
-    limit: float
-    unit: str  # "ms", "x" or "MiB"
-    strict: bool
-    """Whether the value must stay strictly below ``limit`` (else at most ``limit``)."""
-    value: Callable[[Run], float | None]
-
-    @property
-    def needed(self) -> str:
-        return f"{'<' if self.strict else '<='} {self.limit:g}{_space(self.unit)}{self.unit}"
-
-
-def _space(unit: str) -> str:
-    return "" if unit == "x" else " "
 
 
 def _ratio(top: float | None, bottom: float | None) -> float | None:
@@ -53,7 +34,7 @@ def _peak(run: Run) -> float | None:
     return memory.high_water / MiB
 
 
-TARGETS = (
+TARGETS: tuple[Target[Run], ...] = (
     Target("s3d write-back PUT p50", 10.0, "ms", True, lambda r: _p50(r, "s3d-write-back")),
     Target(
         "s3d drain of the pending objects / direct upload",
@@ -80,36 +61,8 @@ TARGETS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    target: Target
-    value: float | None
-    status: str  # "PASS", "FAIL" or "n/a"
-
-    @property
-    def shown(self) -> str:
-        if self.value is None:
-            return "-"
-        digits = 2 if self.target.unit == "x" else 1
-        return f"{self.value:,.{digits}f}{_space(self.target.unit)}{self.target.unit}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.target.name,
-            "value": None if self.value is None else round(self.value, 3),
-            "unit": self.target.unit,
-            "needed": self.target.needed,
-            "status": self.status,
-        }
+Verdict = limits.Verdict[Run]
 
 
 def judge(run: Run) -> list[Verdict]:
-    verdicts = []
-    for target in TARGETS:
-        value = target.value(run)
-        if value is None:
-            verdicts.append(Verdict(target, None, "n/a"))
-            continue
-        passed = value < target.limit if target.strict else value <= target.limit
-        verdicts.append(Verdict(target, value, "PASS" if passed else "FAIL"))
-    return verdicts
+    return limits.judge(TARGETS, run)
