@@ -36,6 +36,7 @@ from s3d.protocol.model import (
     LocalFile,
     ObjectResponse,
     Result,
+    bare_etag,
     header,
     stream_of,
 )
@@ -108,8 +109,10 @@ class CatalogueFeed:
 
     def wrap_read(self, op: ops.GetObject, response: ObjectResponse) -> ObjectResponse:
         """A whole-object GET answered from the remote: its body, hashed as it streams."""
+        stream = stream_of(response.body)
         if (
-            op.head
+            stream is None  # a hit (local file, memory) or a HEAD: first, the cheapest test
+            or op.head
             or op.range is not None
             or op.part_number is not None
             or op.version_id is not None
@@ -119,10 +122,9 @@ class CatalogueFeed:
             or is_index_key(op.key)
         ):
             return response
-        stream = stream_of(response.body)
         etag = header(response.headers, "etag")
         length = header(response.headers, "content-length")
-        if stream is None or not etag or length is None or not length.isdigit():
+        if not etag or length is None or not length.isdigit():
             return response
         size = int(length)
         mime = header(response.headers, "content-type") or ""
@@ -159,7 +161,7 @@ class CatalogueFeed:
         catalogue = self.catalogue
         head = await self._read(ops.GetObject(bucket, key, head=True))
         assert isinstance(head, ObjectResponse)
-        if _bare(header(head.headers, "etag")) != _bare(etag):
+        if bare_etag(header(head.headers, "etag")) != bare_etag(etag):
             return  # written again since: that write registers itself
         size = int(header(head.headers, "content-length") or 0)
         mime = header(head.headers, "content-type") or ""
@@ -168,7 +170,7 @@ class CatalogueFeed:
             await catalogue.settled()
             for object_id, method in await catalogue.store.at_key(source.bucket, source.key):
                 # A single-part ETag is the MD5 of the bytes: equal ETags, equal bytes.
-                if method.available and _is_md5(method.etag) and method.etag == _bare(etag):
+                if method.available and _is_md5(method.etag) and method.etag == bare_etag(etag):
                     record = await catalogue.store.get(object_id)
                     sha256 = dict(record.checksums).get("sha256") if record else None
                     if sha256:
@@ -182,7 +184,7 @@ class CatalogueFeed:
 
         catalogue.submit(provisionally)
         got = await self._read(
-            ops.GetObject(bucket, key, conditions=Conditions(if_match=(_bare(etag),)))
+            ops.GetObject(bucket, key, conditions=Conditions(if_match=(bare_etag(etag),)))
         )
         assert isinstance(got, ObjectResponse)
         sha256, md5, read = await digest_body(got.body)
@@ -266,10 +268,6 @@ def _etag(result: Result) -> str | None:
         return etag
     headers = getattr(result, "headers", None)
     return header(headers, "etag") if headers else None
-
-
-def _bare(etag: str | None) -> str:
-    return (etag or "").strip().strip('"')
 
 
 def _is_md5(etag: str) -> bool:

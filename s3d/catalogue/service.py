@@ -38,6 +38,7 @@ from s3d.catalogue.index_format import (
     read_index,
 )
 from s3d.catalogue.store import CatalogueStore, CatalogueTotals
+from s3d.protocol.model import bare_etag
 
 log = logging.getLogger("s3d.catalogue")
 
@@ -167,7 +168,7 @@ class Catalogue:
         self, seen: Observed, object_id: str, checksums: tuple[tuple[str, str], ...]
     ) -> DrsRecord:
         now = now_rfc3339()
-        bare = seen.etag.strip('"')
+        bare = bare_etag(seen.etag)
         method = AccessMethod(
             access_id_for(seen.bucket, seen.key), seen.bucket, seen.key, self.region, True, bare
         )
@@ -187,7 +188,7 @@ class Catalogue:
         checksums = [("sha256", seen.sha256.lower())]
         if seen.md5:
             checksums.append(("md5", seen.md5.lower()))
-        bare = seen.etag.strip('"')
+        bare = bare_etag(seen.etag)
         if bare and bare != seen.md5:
             checksums.append(("etag", bare))
         object_id = drs_id(self.project, seen.sha256)
@@ -199,7 +200,7 @@ class Catalogue:
 
     async def register_provisional(self, seen: Observed) -> str:
         """Record an object known by its ETag only (``seen.sha256`` empty); its provisional id."""
-        bare = seen.etag.strip('"')
+        bare = bare_etag(seen.etag)
         object_id = provisional_id(self.project, bare, seen.size)
         await self.store.register(self.record_of(seen, object_id, (("etag", bare),)))
         self.counters["provisional"] += 1
@@ -208,7 +209,7 @@ class Catalogue:
     def retag(self, bucket: str, key: str, acknowledged: str, remote: str) -> None:
         """An upload got ``remote`` as ETag where ``acknowledged`` was answered (SSE-C,
         SSE-KMS): methods recorded with the one now hold the other."""
-        old, new = acknowledged.strip('"'), remote.strip('"')
+        old, new = bare_etag(acknowledged), bare_etag(remote)
         self.submit(lambda: self.store.retag(bucket, key, old, new))
 
     async def gone(self, bucket: str, key: str) -> None:

@@ -25,7 +25,7 @@ from s3d.journal.staging import StagedBody
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import InternalError, NoSuchUpload, S3Error
-from s3d.protocol.model import Headers, header
+from s3d.protocol.model import Headers, bare_etag, header
 
 log = logging.getLogger("s3d.journal")
 
@@ -44,10 +44,6 @@ class RemoteUploads(Protocol):
     async def opened(self, bucket: str, key: str, upload_id: str) -> None: ...
 
     async def closed(self, upload_id: str) -> None: ...
-
-
-def _bare(etag: str) -> str:
-    return etag.strip().strip('"')
 
 
 def part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
@@ -169,7 +165,7 @@ async def _upload_parts(
             result = await remote.upload_part(
                 ops.UploadPart(job.bucket, job.key, upload_id, number), body
             )
-        etag = _bare(header(result.headers, "etag") or "")
+        etag = bare_etag(header(result.headers, "etag") or "")
         if etag != source.md5.hex() and not opaque:
             raise InternalError(f"part {number} came back with ETag {etag}, not its MD5")
         return f'"{etag}"'
@@ -201,7 +197,7 @@ async def _complete(
             log.info("completion of %s/%s settled by its ETag on the remote", job.bucket, job.key)
             return str(job.payload["etag"])
         raise
-    if _bare(result.etag) != _bare(job.payload["etag"]) and not opaque:
+    if bare_etag(result.etag) != bare_etag(job.payload["etag"]) and not opaque:
         raise InternalError(f"the remote answered ETag {result.etag}, not {job.payload['etag']}")
     return result.etag
 
@@ -220,4 +216,4 @@ async def _settled(job: Job, remote: Remote) -> bool:
         head = await remote.get_object(ops.GetObject(job.bucket, job.key, head=True))
     except S3Error:
         return False
-    return _bare(header(head.headers, "etag") or "") == _bare(job.payload["etag"])
+    return bare_etag(header(head.headers, "etag") or "") == bare_etag(job.payload["etag"])

@@ -24,10 +24,14 @@ def header(headers: Headers, name: str) -> str | None:
     return None
 
 
+def bare_etag(etag: str | None) -> str:
+    """An ETag without its quotes (and blanks), as ETags are compared and stored."""
+    return (etag or "").strip().strip('"')
+
+
 def quote_etag(etag: str) -> str:
     """An ETag in the quoted form S3 answers, whatever form it arrived in."""
-    bare = etag.strip().strip('"')
-    return f'"{bare}"'
+    return f'"{bare_etag(etag)}"'
 
 
 class ByteStream(Protocol):

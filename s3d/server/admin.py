@@ -164,7 +164,15 @@ def journal_routes(journal: JournalControl) -> tuple[AdminRoute, ...]:
 
 def is_admin_request(raw_path: str, headers: Headers, base_domains: tuple[str, ...]) -> bool:
     """Whether a request is for the admin endpoint rather than for S3 (see the module doc)."""
-    if not raw_path.startswith(PREFIX):
+    return claims_path(PREFIX, raw_path, headers, base_domains)
+
+
+def claims_path(
+    prefix: str, raw_path: str, headers: Headers, base_domains: tuple[str, ...]
+) -> bool:
+    """Whether a path-style request under ``prefix`` is s3d's own (admin, DRS) rather than
+    S3's: only when its Host names no bucket."""
+    if not raw_path.startswith(prefix):
         return False
     try:
         # Located as a request for "/", only the Host can name a bucket: virtual-hosted or not,

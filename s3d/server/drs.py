@@ -40,10 +40,12 @@ from aiohttp import web
 from s3d.catalogue.index_format import AccessMethod, DrsRecord
 from s3d.catalogue.service import Catalogue
 from s3d.protocol.errors import S3Error
+from s3d.protocol.model import bare_etag
 from s3d.protocol.request import PINNED_ETAG
-from s3d.protocol.routing import Target, locate
+from s3d.protocol.routing import Target
 from s3d.protocol.sigv4 import SignedRequest
 from s3d.protocol.sigv4_sign import presign_url
+from s3d.server.admin import claims_path
 from s3d.server.auth import Authenticator
 from s3d.server.handler import REQUEST_INFO, request_headers
 
@@ -100,11 +102,9 @@ class DrsApi:
 
     def claims(self, request: web.Request) -> bool:
         if not request.raw_path.startswith(PREFIX):
-            return False
-        try:
-            return not locate("/", request_headers(request), self._config.base_domains).virtual_host
-        except S3Error:
-            return False
+            return False  # the S3 requests: without building their headers
+        raw_path = request.raw_path.partition("?")[0]
+        return claims_path(PREFIX, raw_path, request_headers(request), self._config.base_domains)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -354,7 +354,7 @@ class DrsApi:
                 503 if error.status >= 500 else error.status,
                 f"cannot check {method.url}: {error.code}",
             ) from None
-        if etag is None or (method.etag and etag.strip('"') != method.etag):
+        if etag is None or (method.etag and bare_etag(etag) != method.etag):
             await self._catalogue.store.unavailable_method(object_id, method.access_id)
             raise DrsError(404, f"{method.url} no longer holds the bytes of {object_id}")
         expiry = self._config.url_expiry

@@ -116,7 +116,8 @@ def test_a_part_refused_aborts_the_upload_and_dead_letters_the_change(
 def test_a_part_failing_once_is_retried(
     daemon: DaemonThread, relay: CountingRelay, remote_url: str
 ) -> None:
-    relay.inject(Fault("PUT", "partNumber=1", times=1, status=500))
+    failure = Fault("PUT", "partNumber=1", times=1, status=500)
+    relay.inject(failure)
     bucket = f"mpw-{uuid.uuid4().hex[:12]}"
     data, etag = put_large(daemon, bucket)
     assert daemon.call(journal(daemon).wait_idle(60))
@@ -124,3 +125,4 @@ def test_a_part_failing_once_is_retried(
     body, remote_etag, _ = remote_state(remote_url, bucket)
     assert body == data
     assert remote_etag == etag
+    assert failure.times == 0  # the part did fail once
