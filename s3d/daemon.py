@@ -164,12 +164,13 @@ class Daemon:
             # is asked, not the cache: another node may have written the key a moment ago.
             op = ops.GetObject(bucket, key, head=True)
             try:
-                head = await gateway.read(op)
-                if header(getattr(head, "headers", ()), "x-s3d-state") != "pending":
-                    head = await remote.get_object(op)
+                pending = None
+                if gateway.writeback is not None:
+                    pending = await gateway.writeback.journal.read(op)
+                head = pending if pending is not None else await remote.get_object(op)
             except NoSuchKey:
                 return None
-            return header(getattr(head, "headers", ()), "etag")
+            return header(head.headers, "etag")
 
         config = DrsConfig(
             hostname=settings.drs.hostname,
