@@ -33,7 +33,6 @@ from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidec
 from s3d.gateway import Gateway
 from s3d.journal.front import WriteBack
 from s3d.journal.service import Journal
-from s3d.journal.staging import StagingArea
 from s3d.logs import configure_logging
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey
@@ -48,6 +47,7 @@ from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
+from s3d.staging import StagingArea
 from s3d.startup import check_buckets
 from s3d.telemetry import trace
 

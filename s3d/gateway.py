@@ -15,7 +15,6 @@ from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
 from s3d.journal.front import WriteBack
-from s3d.journal.staging import StagedBody, StagingArea
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
@@ -27,6 +26,7 @@ from s3d.protocol.model import (
     Result,
     header,
 )
+from s3d.staging import StagedBody, StagingArea
 
 
 class Gateway:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
 from s3d.protocol.model import (
     CompleteMultipartResult,
@@ -26,6 +25,7 @@ from s3d.protocol.model import (
     TaggingResult,
     WriteResult,
 )
+from s3d.staging import StagedBody
 
 
 class Remote(Protocol):

@@ -27,7 +27,6 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from s3d.catalogue.service import Catalogue, Observed, is_index_key
-from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import Conditions
 from s3d.protocol.errors import S3Error
@@ -40,6 +39,7 @@ from s3d.protocol.model import (
     header,
     stream_of,
 )
+from s3d.staging import StagedBody
 
 log = logging.getLogger("s3d.catalogue")
 

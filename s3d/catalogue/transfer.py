@@ -23,8 +23,8 @@ from pathlib import Path
 
 from s3d.catalogue.feed import chunks_of
 from s3d.catalogue.service import Catalogue, ImportResult, now_rfc3339, parse_s3_url
-from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol.model import ByteStream, LocalFile
+from s3d.staging import StagedBody, StagingArea
 
 log = logging.getLogger("s3d.catalogue")
 

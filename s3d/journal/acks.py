@@ -17,7 +17,6 @@ from typing import Any
 
 from s3d.journal.core import JournalCore
 from s3d.journal.objects import multipart_etag, now_iso, stored_request_headers
-from s3d.journal.staging import StagedBody
 from s3d.journal.store import update_payload
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import (
@@ -29,6 +28,7 @@ from s3d.protocol.errors import (
 )
 from s3d.protocol.model import DeletedEntry, DeleteObjectsResult, Headers, WriteResult, header
 from s3d.protocol.tagging import render_tagging_header
+from s3d.staging import StagedBody
 
 PENDING = ("x-s3d-state", "pending")
 BUCKET_KNOWN_FOR = 300.0

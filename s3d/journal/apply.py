@@ -21,11 +21,11 @@ from typing import Any, Protocol
 
 from s3d.journal.files import JournalFiles
 from s3d.journal.jobs import Job, retryable
-from s3d.journal.staging import StagedBody
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import InternalError, NoSuchUpload, S3Error
 from s3d.protocol.model import Headers, bare_etag, header
+from s3d.staging import StagedBody
 
 log = logging.getLogger("s3d.journal")
 

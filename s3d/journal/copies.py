@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from s3d.journal.objects import acknowledged_at, object_headers
 from s3d.journal.reads import Reads
 from s3d.journal.sources import cut, open_segments, stage_from
-from s3d.journal.staging import StagingArea
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
 from s3d.protocol.errors import InvalidRequest, NoSuchKey
 from s3d.protocol.model import ByteStream, CopyResult, Headers, header, stream_of
 from s3d.protocol.ranges import ByteRange, parse_copy_source_range
 from s3d.protocol.tagging import render_tagging_header
+from s3d.staging import StagingArea
 
 _OBJECT_DESCRIPTION = (
     "content-type",

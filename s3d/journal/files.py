@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from s3d.journal.staging import StagedBody
+from s3d.staging import StagedBody
 
 
 class JournalFiles:

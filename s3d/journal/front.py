@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from s3d.journal.merged_listing import RemotePage, list_merged
 from s3d.journal.service import Journal
-from s3d.journal.staging import StagedBody
 from s3d.journal.uploads import is_local
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
@@ -29,6 +28,7 @@ from s3d.protocol.model import (
     TaggingResult,
     UploadEntry,
 )
+from s3d.staging import StagedBody
 
 KnownKeys = Callable[[str, str, str | None, int], Awaitable[list[ObjectEntry]]]
 """(bucket, prefix, start_after, limit) -> keys this node knows of (the read cache's)."""

@@ -25,11 +25,11 @@ from s3d.journal.copies import Copies
 from s3d.journal.core import job_files
 from s3d.journal.jobs import Job, next_wake, runnable
 from s3d.journal.objects import acknowledged_at, object_headers
-from s3d.journal.staging import StagingArea
 from s3d.journal.store import close_remote_upload, mark, open_remote_upload
 from s3d.ports import Remote
 from s3d.protocol.model import quote_etag
 from s3d.settings import JournalSettings
+from s3d.staging import StagingArea
 
 log = logging.getLogger("s3d.journal")
 

@@ -13,8 +13,8 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol.model import ByteStream
+from s3d.staging import StagedBody, StagingArea
 
 CHUNK = 1 << 20
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from s3d.journal.acks import PENDING, Acknowledgements
 from s3d.journal.objects import multipart_etag, now_iso, stored_request_headers
-from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import EntityTooSmall, InvalidPart, NoSuchUpload
 from s3d.protocol.model import (
@@ -28,6 +27,7 @@ from s3d.protocol.model import (
     PartEntry,
     WriteResult,
 )
+from s3d.staging import StagedBody
 
 LOCAL_PREFIX = "s3d-"
 MIN_PART = 5 * 1024 * 1024

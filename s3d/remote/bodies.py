@@ -19,9 +19,9 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Self
 
-from s3d.journal.staging import StagedBody
 from s3d.protocol.errors import InternalError
 from s3d.remote.errors import map_errors
+from s3d.staging import StagedBody
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -46,8 +46,8 @@ from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, RemoteSettings
 log = logging.getLogger("s3d.remote")
 
 if TYPE_CHECKING:
-    from s3d.journal.staging import StagedBody
     from s3d.ports import Remote
+    from s3d.staging import StagedBody
 
 
 class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):

@@ -40,7 +40,7 @@ from s3d.remote.responses import passed_headers
 from s3d.settings import RemoteSettings
 
 if TYPE_CHECKING:
-    from s3d.journal.staging import StagedBody
+    from s3d.staging import StagedBody
 
 MAX_BODY = 8 * 1024 * 1024
 _MAX_ERROR = 64 * 1024

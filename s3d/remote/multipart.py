@@ -22,7 +22,7 @@ from s3d.remote.objects import body_headers, copy_result, copy_source
 from s3d.remote.responses import checksum_params, checksums, result_headers, status
 
 if TYPE_CHECKING:
-    from s3d.journal.staging import StagedBody
+    from s3d.staging import StagedBody
 
 
 class MultipartOperations(Operations):

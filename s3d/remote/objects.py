@@ -26,7 +26,7 @@ from s3d.remote.responses import (
 )
 
 if TYPE_CHECKING:
-    from s3d.journal.staging import StagedBody
+    from s3d.staging import StagedBody
 
 
 class ObjectOperations(Operations):

@@ -15,11 +15,11 @@ import dataclasses
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from s3d.journal.staging import StagedBody, StagingArea, StagingWriter
 from s3d.protocol.chunked import ChunkedDecoder
 from s3d.protocol.errors import IncompleteBody, MaxMessageLengthExceeded, RequestTimeout
 from s3d.protocol.integrity import BodyPlan, verify_body
 from s3d.protocol.sigv4 import SigningContext
+from s3d.staging import StagedBody, StagingArea, StagingWriter
 
 MAX_DOCUMENT = 4 * 1024 * 1024
 """The largest XML or configuration document accepted (a 10,000-part completion fits)."""

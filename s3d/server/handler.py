@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from s3d.gateway import Gateway
-from s3d.journal.staging import StagedBody
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import S3Error
 from s3d.protocol.integrity import MAX_OBJECT_PUT, plan_body
@@ -23,6 +22,7 @@ from s3d.protocol.sigv4 import SignedRequest
 from s3d.server.auth import Authenticator, Principal
 from s3d.server.body import MAX_DOCUMENT, read_document, stage_body
 from s3d.server.respond import respond
+from s3d.staging import StagedBody
 
 PREFLIGHT = "PreflightRequest"
 

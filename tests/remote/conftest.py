@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from s3d.journal.staging import StagedBody, StagingArea
 from s3d.protocol import operations as ops
 from s3d.protocol.model import ByteStream
 from s3d.remote.client import RemoteS3
 from s3d.settings import RemoteSettings
+from s3d.staging import StagedBody, StagingArea
 
 REMOTE_KEY = "remote-access-key-id"
 REMOTE_SECRET = "remote-secret-that-must-not-leak"

@@ -23,13 +23,13 @@ import pytest
 
 from s3d.cache.stats import CacheStats
 from s3d.gateway import Gateway
-from s3d.journal.staging import StagingArea
 from s3d.remote.client import RemoteS3
 from s3d.server.admin import AdminHandler, admin_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
 from s3d.server.handler import S3Handler
 from s3d.settings import CacheSettings
+from s3d.staging import StagingArea
 from tests.support import (
     ACCESS_KEY,
     SECRET_KEY,
