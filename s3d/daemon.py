@@ -31,7 +31,6 @@ from s3d.catalogue.transfer import Transfers
 from s3d.cli import version
 from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.gateway import Gateway
-from s3d.journal.front import WriteBack
 from s3d.journal.service import Journal
 from s3d.logs import configure_logging
 from s3d.protocol import operations as ops
@@ -106,13 +105,15 @@ class Daemon:
         remote_config = settings.remote
         configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
         await check_buckets(remote, configured, remote_config.allow_offline_start)
-        writeback = await self._writeback(remote, staging, cache)
+        # The catalogue before the journal: the journal, stopped first, flushes while the
+        # catalogue still takes note of the ETags uploads get.
         catalogue = await self._catalogue(remote)
+        journal = await self._writeback(remote, staging, cache, catalogue)
         authenticator = Authenticator(
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
         gateway = Gateway(
-            remote, staging, cache, writeback, volume=settings.cache.max_size, catalogue=catalogue
+            remote, staging, cache, journal, volume=settings.cache.max_size, catalogue=catalogue
         )
         self.gateway = gateway
         handler = S3Handler(
@@ -125,8 +126,6 @@ class Daemon:
         drs: DrsApi | None = None
         if catalogue is not None and gateway.feed is not None:
             self._stack.push_async_callback(gateway.feed.aclose)
-            if self.journal is not None:
-                self.journal.on_remote_etag = catalogue.retag
             transfers = catalogue_transfers(catalogue, gateway, remote, settings.data_dir)
             await use_sidecars(settings.drs, remote)
             await bootstrap(settings.drs, remote, transfers, remote_config.allow_offline_start)
@@ -160,14 +159,8 @@ class Daemon:
         settings = self.settings
 
         async def current_etag(bucket: str, key: str) -> str | None:
-            # A change pending in the journal is the key's newest state; otherwise the remote
-            # is asked, not the cache: another node may have written the key a moment ago.
-            op = ops.GetObject(bucket, key, head=True)
             try:
-                pending = None
-                if gateway.writeback is not None:
-                    pending = await gateway.writeback.journal.read(op)
-                head = pending if pending is not None else await remote.get_object(op)
+                head = await gateway.newest(ops.GetObject(bucket, key, head=True))
             except NoSuchKey:
                 return None
             return header(head.headers, "etag")
@@ -208,26 +201,30 @@ class Daemon:
         self._stack.push_async_callback(stop)
 
     async def _writeback(
-        self, remote: RemoteS3, staging: StagingArea, cache: ReadCache
-    ) -> WriteBack | None:
+        self,
+        remote: RemoteS3,
+        staging: StagingArea,
+        cache: ReadCache,
+        catalogue: Catalogue | None,
+    ) -> Journal | None:
         """The journal, in write-back mode: entered after the cache and the remote, so that on
         stop it flushes (and hands uploads to the cache) before they close."""
         if self.settings.journal.mode != "write-back":
             return None
-        promote = cache.adopt if self.settings.cache.enabled else None
         journal = await self._stack.enter_async_context(
             Journal(
                 self.settings.data_dir / "journal",
                 self.settings.journal,
                 remote,
                 staging,
-                promote,
+                cache.adopt if self.settings.cache.enabled else None,
                 opaque_etags=self.settings.remote.sse_customer_key_file is not None,
+                on_remote_etag=catalogue.retag if catalogue is not None else None,
             )
         )
         self.journal = journal
         cache.reserved = lambda: journal.pending_bytes
-        return WriteBack(journal, remote, cache.known_keys if self.settings.cache.enabled else None)
+        return journal
 
     async def _listen(self, app: web.Application) -> None:
         settings = self.settings

@@ -44,13 +44,7 @@ def catalogue_transfers(
     async def fetch(bucket: str, key: str) -> ByteStream | LocalFile | bytes | None:
         # A drs.index written here and not uploaded yet is the journal's; any other is read
         # from the remote directly: through the cache it would be kept twice on this disk.
-        op = ops.GetObject(bucket, key)
-        if gateway.writeback is not None:
-            pending = await gateway.writeback.journal.read(op)
-            if pending is not None:
-                return pending.body
-        got = await remote.get_object(op)
-        return got.body
+        return (await gateway.newest(ops.GetObject(bucket, key))).body
 
     return Transfers(
         catalogue,

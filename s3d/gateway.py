@@ -14,46 +14,51 @@ from __future__ import annotations
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
-from s3d.journal.front import WriteBack
+from s3d.journal.merged_listing import PendingListings
+from s3d.journal.service import Journal
+from s3d.journal.uploads import is_local
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
-from s3d.protocol.errors import InternalError, SlowDown
+from s3d.protocol.errors import BucketNotEmpty, InternalError, SlowDown
 from s3d.protocol.listing import cap_page
-from s3d.protocol.model import (
-    Headers,
-    ObjectResponse,
-    Result,
-    header,
-)
+from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
 from s3d.staging import StagedBody, StagingArea
 
 
 class Gateway:
-    """Dispatches operations. Owns no state of its own; the services it composes do."""
+    """Dispatches operations. Owns no state of its own; the services it composes do.
+    ``journal`` is there in write-back mode (with ``listings`` over it), None in
+    write-through."""
 
     def __init__(
         self,
         remote: Remote,
         staging: StagingArea,
         cache: ReadCache | None = None,
-        writeback: WriteBack | None = None,
+        journal: Journal | None = None,
         volume: int | None = None,
         catalogue: Catalogue | None = None,
     ) -> None:
         self._remote = remote
         self.staging = staging
         self.cache = cache
-        self.writeback = writeback
+        self.journal = journal
+        known = cache.known_keys if cache is not None and cache.settings.enabled else None
+        self._listings = (
+            PendingListings(journal.reads, journal.multipart, remote, known)
+            if journal is not None
+            else None
+        )
         self._volume = volume
         self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
 
     def admit(self, size: int) -> None:
         """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
         volume: they cannot be evicted, only uploaded."""
-        if self.writeback is None or self._volume is None:
+        if self.journal is None or self._volume is None:
             return
-        if self.writeback.journal.pending_bytes + size > self._volume:
+        if self.journal.pending_bytes + size > self._volume:
             raise SlowDown(
                 "Pending writes fill the local volume; retry once they are uploaded.",
                 headers={"Retry-After": str(RETRY_AFTER)},
@@ -83,17 +88,82 @@ class Gateway:
         catalogue reads back objects it hashes in the background."""
         return await self._dispatch(op, None)
 
+    async def newest(self, op: ops.GetObject) -> ObjectResponse:
+        """The key's newest state as ``op`` (a GET or HEAD) answers it: a change pending in
+        the journal, else the remote's object — never the cache's, since another node may
+        have written the key a moment ago. Raises NoSuchKey and what the remote raises."""
+        if self.journal is not None:
+            return await self.journal.newest(op)
+        return await self._remote.get_object(op)
+
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
-        if self.writeback is not None:
-            answered = await self.writeback.handle(op, body)
-            if answered is not None:
-                return answered
-        remote = self._remote
+        journal = self.journal
+        if journal is not None and not await self._journaled(op, journal):
+            journal = None  # the operation goes to the remote, in order with pending changes
         match op:
             case ops.GetObject():
-                if self.cache is not None and self.cache.settings.enabled:
-                    return await self.cache.get(op)
-                return await remote.get_object(op)
+                return await self._get(op, journal)
+            case ops.PutObject() if journal is not None:
+                return await journal.put(op, _required(body))
+            case ops.DeleteObject() if journal is not None and op.version_id is None:
+                return await journal.delete(op)
+            case ops.DeleteObjects() if journal is not None and _unversioned(op):
+                return await journal.delete_many(op)
+            case ops.CopyObject() if journal is not None:
+                return await journal.copy(op)
+            case ops.PutObjectTagging() | ops.DeleteObjectTagging() if (
+                journal is not None and op.version_id is None
+            ):
+                return await journal.tagging(op)
+            case ops.GetObjectTagging() if journal is not None and op.version_id is None:
+                tags = journal.pending_tags(op.bucket, op.key)
+                if tags is not None:
+                    return TaggingResult(tags)
+            case ops.ListObjects() if self._listings is not None:
+                return await self._listings.list_objects(op)
+            case ops.ListMultipartUploads() if self._listings is not None:
+                return await self._listings.list_uploads(op)
+            case ops.CreateMultipartUpload() if journal is not None:
+                return await journal.create_upload(op)
+            case ops.UploadPart() if journal is not None and is_local(op.upload_id):
+                return await journal.upload_part(op, _required(body))
+            case ops.UploadPartCopy() if journal is not None and is_local(op.upload_id):
+                return await journal.upload_part_copy(op)
+            case ops.CompleteMultipartUpload() if journal is not None and is_local(op.upload_id):
+                return await journal.complete(op)
+            case ops.AbortMultipartUpload() if journal is not None and is_local(op.upload_id):
+                return await journal.abort(op)
+            case ops.ListParts() if journal is not None and is_local(op.upload_id):
+                return journal.list_parts(op)
+            case ops.DeleteBucket() if journal is not None and journal.overlay(op.bucket).puts:
+                raise BucketNotEmpty(BucketName=op.bucket)
+        return await self._remotely(op, body)
+
+    async def _journaled(self, op: ops.Operation, journal: Journal) -> bool:
+        """Whether the journal may answer ``op``. An SSE-C key is never written to disk: such
+        a write goes to the remote now, after the key's pending changes (kept in order).
+        Forwarded writes (ACLs, retention, legal holds…) act on the remote object: it gets
+        there first."""
+        if customer_keyed(op):
+            await journal.settle(*_where(op))
+            return False
+        if isinstance(op, ops.Forwarded) and op.method in _WRITE_METHODS:
+            await journal.uploaded(op.bucket, op.key)
+            return False
+        return True
+
+    async def _get(self, op: ops.GetObject, journal: Journal | None) -> Result:
+        if journal is not None:
+            pending = await journal.read(op)
+            if pending is not None:
+                return pending
+        if self.cache is not None and self.cache.settings.enabled:
+            return await self.cache.get(op)
+        return await self._remote.get_object(op)
+
+    async def _remotely(self, op: ops.Operation, body: StagedBody | None) -> Result:
+        remote = self._remote
+        match op:
             case ops.PutObject():
                 return await remote.put_object(op, _required(body))
             case ops.UploadPart():
@@ -130,8 +200,8 @@ class Gateway:
                 return await remote.list_buckets(op)
             case ops.CreateBucket():
                 created = await remote.create_bucket(op)
-                if self.writeback is not None:
-                    self.writeback.journal.bucket_exists(op.bucket)
+                if self.journal is not None:
+                    self.journal.bucket_exists(op.bucket)
                 return created
             case ops.HeadBucket():
                 return await remote.head_bucket(op)
@@ -141,6 +211,7 @@ class Gateway:
                 return await remote.get_bucket_location(op)
             case ops.Forwarded():
                 return await remote.forward(op, body)
+        raise InternalError(f"no way to carry out {type(op).__name__}")
 
     async def _check_copy_source(self, source: ops.CopySource, headers: Headers) -> None:
         """Evaluate x-amz-copy-source-if-* against the source's current ETag and date.
@@ -192,6 +263,44 @@ def written_keys(op: ops.Operation) -> list[tuple[str, str]]:
         assert op.bucket is not None
         return [(op.bucket, op.key)]
     return []
+
+
+def _unversioned(op: ops.DeleteObjects) -> bool:
+    return all(o.version_id is None for o in op.objects)
+
+
+def _where(op: ops.Operation) -> tuple[str | None, str | None]:
+    """The key a write acts on, if it acts on one."""
+    if isinstance(op, _KEYED_WRITES):
+        return op.bucket, op.key
+    return None, None
+
+
+def customer_keyed(op: ops.Operation) -> bool:
+    """A write carrying an SSE-C key (its own or its copy source's)."""
+    if isinstance(op, ops.GetObject | ops.ListObjects | ops.Forwarded):
+        return False
+    return any(name.startswith(_CUSTOMER_KEY_HEADERS) for name, _ in op.headers)
+
+
+_KEYED_WRITES = (
+    ops.PutObject,
+    ops.CopyObject,
+    ops.DeleteObject,
+    ops.CreateMultipartUpload,
+    ops.UploadPart,
+    ops.UploadPartCopy,
+    ops.CompleteMultipartUpload,
+    ops.AbortMultipartUpload,
+    ops.PutObjectTagging,
+    ops.DeleteObjectTagging,
+)
+
+
+_CUSTOMER_KEY_HEADERS = (
+    "x-amz-server-side-encryption-customer-",
+    "x-amz-copy-source-server-side-encryption-customer-",
+)
 
 
 def _required(body: StagedBody | None) -> StagedBody:

@@ -2,11 +2,14 @@
 
 ``Remote`` is what the remote adapter (``s3d/remote``) provides to the gateway and the cache:
 one coroutine per S3 operation, S3 errors raised as ``S3Error``, bodies streamed, never held
-whole.
+whole. ``Promote`` is what the journal needs of the read cache: to take an uploaded file as a
+key's clean entry.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from s3d.protocol import operations as ops
@@ -15,6 +18,7 @@ from s3d.protocol.model import (
     CopyResult,
     CreateMultipartResult,
     DeleteObjectsResult,
+    Headers,
     ListBucketsResult,
     ListMultipartUploadsResult,
     ListObjectsResult,
@@ -60,3 +64,19 @@ class Remote(Protocol):
     async def put_object_tagging(self, op: ops.PutObjectTagging) -> WriteResult: ...
     async def delete_object_tagging(self, op: ops.DeleteObjectTagging) -> WriteResult: ...
     async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse: ...
+
+
+class Promote(Protocol):
+    """Hands an uploaded file to the read cache as the key's clean entry (moved, not copied).
+    ``headers`` are the object's as a GET answers them. False when the cache declined (it
+    is off); the file is then the caller's still."""
+
+    async def __call__(
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        headers: Headers,
+        size: int,
+        last_modified: datetime,
+    ) -> bool: ...

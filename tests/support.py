@@ -507,6 +507,8 @@ class CountingRelay:
         which does not encrypt, gives MD5s): each remote ETag is replaced by another, the same
         every time, and ETags in conditional requests are mapped back."""
         self.url = ""
+        self._held: set[tuple[str, str, bytes | None]] = set()
+        self._held_changed: asyncio.Event | None = None
         self._open: asyncio.Event | None = None
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -530,6 +532,22 @@ class CountingRelay:
         assert self._loop is not None
         assert self._open is not None
         self._loop.call_soon_threadsafe(self._open.clear if held else self._open.set)
+
+    def hold(
+        self, method: str, needle: str, held: bool = True, *, body: bytes | None = None
+    ) -> None:
+        """While held, requests of ``method`` whose path and query contain ``needle`` (and
+        whose body is ``body``, if given) wait in the relay, after being counted in
+        ``requests``; everything else passes."""
+        assert self._loop is not None
+
+        def change() -> None:
+            (self._held.add if held else self._held.discard)((method, needle, body))
+            assert self._held_changed is not None
+            self._held_changed.set()
+            self._held_changed = asyncio.Event()
+
+        self._loop.call_soon_threadsafe(change)
 
     def inject(self, fault: Fault) -> None:
         """Fail the next ``fault.times`` requests it matches (thread-safe enough: appended
@@ -562,6 +580,7 @@ class CountingRelay:
         self._stop = asyncio.Event()
         self._open = asyncio.Event()
         self._open.set()
+        self._held_changed = asyncio.Event()
         hop = {"host", "content-length", "transfer-encoding", "connection"}
         async with aiohttp.ClientSession(auto_decompress=False) as session:
 
@@ -578,6 +597,12 @@ class CountingRelay:
                             headers[name] = back.get(headers[name], headers[name])
                     for new, old in back.items():  # part lists of CompleteMultipartUpload
                         data = data.replace(new.encode(), old.encode())
+                while any(
+                    request.method == m and n in request.path_qs and b in (None, data)
+                    for m, n, b in self._held
+                ):
+                    assert self._held_changed is not None
+                    await self._held_changed.wait()
                 if request.method in ("PUT", "POST", "DELETE"):
                     assert self._open is not None
                     await self._open.wait()

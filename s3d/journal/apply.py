@@ -17,10 +17,11 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from s3d.journal.files import JournalFiles
 from s3d.journal.jobs import Job, retryable
+from s3d.journal.records import Delete, Put, Stored, Tagging
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import InternalError, NoSuchUpload, S3Error
@@ -64,75 +65,70 @@ async def apply(
     s3d's SSE-C key, so its ETags are not MD5s and are not compared with them. Raises S3Error
     as the remote answers (the caller retries or dead-letters); cancellation abandons it (a
     multipart upload is aborted)."""
-    payload = job.payload
-    headers = _headers(job)
-    opaque = opaque_etags or _encrypted(headers)
-    if job.kind == "delete":
+    change = job.change
+    if isinstance(change, Delete):
         await remote.delete_object(ops.DeleteObject(job.bucket, job.key))
         return None
-    if job.kind == "tagging":
-        await _tagging(job, remote)
+    if isinstance(change, Tagging):
+        await _tagging(job.bucket, job.key, change, remote)
         return None
-    if job.kind == "put" and not payload.get("parts"):
-        body = _body(files.path(payload["files"][0]), payload, job.size)
+    headers = change.headers
+    opaque = opaque_etags or _encrypted(headers)
+    if isinstance(change, Put) and not change.parts:
+        body = _body(files.path(change.files[0]), change, job.size)
         result = await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
         return header(result.headers, "etag")
-    sources = _sources(job, files)
-    return await _multipart(job, remote, sources, headers, concurrency, uploads, opaque)
+    sources = _sources(change, files)
+    return await _multipart(job, change, remote, sources, concurrency, uploads, opaque)
 
 
-def _body(path: Path, payload: dict[str, Any], size: int) -> StagedBody:
+def _body(path: Path, change: Stored, size: int) -> StagedBody:
     return StagedBody(
         path=path,
         size=size,
-        md5=bytes.fromhex(payload["md5"]),
-        sha256=bytes.fromhex(payload.get("sha256", "")),
-        checksums=tuple((alg, value) for alg, value in payload.get("checksums", [])),
+        md5=bytes.fromhex(change.md5),
+        sha256=bytes.fromhex(change.sha256),
+        checksums=change.checksums,
     )
 
 
-def _sources(job: Job, files: JournalFiles) -> list[PartSource]:
+def _sources(change: Stored, files: JournalFiles) -> list[PartSource]:
     """The parts to upload: the client's files, or regions of one large file."""
-    parts = job.payload["parts"]
-    names = job.payload["files"]
-    if len(names) == len(parts):
+    if len(change.files) == len(change.parts):
         return [
-            PartSource(files.path(name), 0, int(part["size"]), bytes.fromhex(part["md5"]))
-            for name, part in zip(names, parts, strict=True)
+            PartSource(files.path(name), 0, part.size, bytes.fromhex(part.md5))
+            for name, part in zip(change.files, change.parts, strict=True)
         ]
-    path = files.path(names[0])
+    path = files.path(change.files[0])
     return [
-        PartSource(path, int(part["offset"]), int(part["size"]), bytes.fromhex(part["md5"]))
-        for part in parts
+        PartSource(path, part.offset, part.size, bytes.fromhex(part.md5)) for part in change.parts
     ]
 
 
-async def _tagging(job: Job, remote: Remote) -> None:
-    tags = job.payload.get("tags")
-    if tags is None:
-        await remote.delete_object_tagging(ops.DeleteObjectTagging(job.bucket, job.key))
+async def _tagging(bucket: str, key: str, change: Tagging, remote: Remote) -> None:
+    if change.tags is None:
+        await remote.delete_object_tagging(ops.DeleteObjectTagging(bucket, key))
     else:
-        pairs = tuple((str(k), str(v)) for k, v in tags)
-        await remote.put_object_tagging(ops.PutObjectTagging(job.bucket, job.key, pairs))
+        await remote.put_object_tagging(ops.PutObjectTagging(bucket, key, change.tags))
 
 
 async def _multipart(
     job: Job,
+    change: Stored,
     remote: Remote,
     sources: list[PartSource],
-    headers: Headers,
     concurrency: int,
     uploads: RemoteUploads,
     opaque: bool,
 ) -> str | None:
     created = await remote.create_multipart_upload(
-        ops.CreateMultipartUpload(job.bucket, job.key, headers=headers)
+        ops.CreateMultipartUpload(job.bucket, job.key, headers=change.headers)
     )
     upload_id = created.upload_id
     try:
         await uploads.opened(job.bucket, job.key, upload_id)
         etags = await _upload_parts(job, remote, upload_id, sources, concurrency, opaque)
-        etag = await _complete(job, remote, upload_id, etags, opaque)
+        etag = await _complete(job, change.etag, remote, upload_id, etags, opaque)
     except BaseException:
         # An abort that fails leaves the upload recorded: the next start aborts it.
         with contextlib.suppress(Exception):
@@ -180,7 +176,7 @@ async def _upload_parts(
 
 
 async def _complete(
-    job: Job, remote: Remote, upload_id: str, etags: list[str], opaque: bool
+    job: Job, expected: str, remote: Remote, upload_id: str, etags: list[str], opaque: bool
 ) -> str | None:
     """The object's ETag on the remote once completed. With opaque ETags a completion whose
     answer is lost cannot be settled by comparing ETags: it is retried instead."""
@@ -193,17 +189,13 @@ async def _complete(
         if opaque or not (retryable(exc) or isinstance(exc, NoSuchUpload)):
             raise
         # The answer was lost, or the remote is still completing: look at the object.
-        if await _settled(job, remote):
+        if await _settled(job, expected, remote):
             log.info("completion of %s/%s settled by its ETag on the remote", job.bucket, job.key)
-            return str(job.payload["etag"])
+            return expected
         raise
-    if bare_etag(result.etag) != bare_etag(job.payload["etag"]) and not opaque:
-        raise InternalError(f"the remote answered ETag {result.etag}, not {job.payload['etag']}")
+    if bare_etag(result.etag) != bare_etag(expected) and not opaque:
+        raise InternalError(f"the remote answered ETag {result.etag}, not {expected}")
     return result.etag
-
-
-def _headers(job: Job) -> Headers:
-    return tuple((name, value) for name, value in job.payload.get("headers", []))
 
 
 def _encrypted(headers: Headers) -> bool:
@@ -211,9 +203,9 @@ def _encrypted(headers: Headers) -> bool:
     return any(name.startswith("x-amz-server-side-encryption") for name, _ in headers)
 
 
-async def _settled(job: Job, remote: Remote) -> bool:
+async def _settled(job: Job, expected: str, remote: Remote) -> bool:
     try:
         head = await remote.get_object(ops.GetObject(job.bucket, job.key, head=True))
     except S3Error:
         return False
-    return bare_etag(header(head.headers, "etag") or "") == bare_etag(job.payload["etag"])
+    return bare_etag(header(head.headers, "etag")) == bare_etag(expected)

@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from s3d.journal.objects import acknowledged_at, object_headers
+from s3d.journal.acks import PENDING, Acknowledgements
+from s3d.journal.buckets import KnownBuckets
+from s3d.journal.core import JournalCore, NewChange
+from s3d.journal.objects import object_headers
 from s3d.journal.reads import Reads
+from s3d.journal.records import Stored
 from s3d.journal.sources import cut, open_segments, stage_from
+from s3d.journal.uploads import LocalMultipart
+from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
 from s3d.protocol.errors import InvalidRequest, NoSuchKey
@@ -48,21 +54,38 @@ Source = tuple[ByteStream, Headers, str, datetime]
 """The source's bytes, its headers as a GET answers them, its ETag and Last-Modified."""
 
 
-class Copies(Reads):
-    staging: StagingArea
+class Copies:
+    def __init__(
+        self,
+        core: JournalCore,
+        acks: Acknowledgements,
+        reads: Reads,
+        multipart: LocalMultipart,
+        buckets: KnownBuckets,
+        remote: Remote,
+        staging: StagingArea,
+    ) -> None:
+        self._core = core
+        self._acks = acks
+        self._reads = reads
+        self._multipart = multipart
+        self._buckets = buckets
+        self._remote = remote
+        self._staging = staging
 
     async def _source(self, source: ops.CopySource, span: tuple[int, int] | None) -> Source:
         """The source object, pending or remote. Raises NoSuchKey, ServiceUnavailable…"""
-        job = None if source.version_id else self.queue.newest_state(source.bucket, source.key)
+        queue = self._core.queue
+        job = None if source.version_id else queue.newest_state(source.bucket, source.key)
         if job is not None:
-            if job.kind == "delete":
+            change = job.change
+            if not isinstance(change, Stored):
                 raise NoSuchKey(Key=source.key)
-            segments = self._segments(job.payload, job.size)
+            segments = self._reads.segments(change, job.size)
             first, last = span if span is not None else (0, job.size - 1)
             stream = await open_segments(cut(segments, first, last) if job.size else [])
-            headers = object_headers(job.payload, job.size)
-            return stream, headers, job.payload["etag"], acknowledged_at(job.payload)
-        answer = await self.remote.get_object(
+            return stream, object_headers(change), change.etag, change.acknowledged
+        answer = await self._remote.get_object(
             ops.GetObject(
                 source.bucket,
                 source.key,
@@ -79,7 +102,7 @@ class Copies(Reads):
     async def copy(self, op: ops.CopyObject) -> CopyResult:
         """Journal a CopyObject as a put of the destination. Raises what S3 raises for the
         source (NoSuchKey, PreconditionFailed…), InvalidRequest for a pointless self-copy."""
-        await self.check_bucket(op.bucket)
+        await self._buckets.check(op.bucket)
         if _pointless_self_copy(op):
             raise InvalidRequest(_SELF_COPY)
         stream, source_headers, etag, modified = await self._source(op.source, None)
@@ -88,12 +111,12 @@ class Copies(Reads):
         except BaseException:
             await stream.aclose()
             raise
-        body = await stage_from(stream, self.staging)
+        body = await stage_from(stream, self._staging)
         headers = await self._destination_headers(op, source_headers)
-        async with self.locked([(op.bucket, op.key)]):
-            payload = await self.put_payload(body, headers)
-            await self.record([(op.bucket, op.key, "put", payload, body.size)])
-        return CopyResult(payload["etag"], acknowledged_at(payload), (("x-s3d-state", "pending"),))
+        async with self._core.locked([(op.bucket, op.key)]):
+            change = await self._acks.new_object(body, headers)
+            await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
+        return CopyResult(change.etag, change.acknowledged, (PENDING,))
 
     async def _destination_headers(self, op: ops.CopyObject, source: Headers) -> Headers:
         own = [(n, v) for n, v in op.headers if not n.startswith(_COPY_CONTROL)]
@@ -112,20 +135,22 @@ class Copies(Reads):
         if (header(op.headers, "x-amz-tagging-directive") or "COPY").upper() == "REPLACE":
             return header(op.headers, "x-amz-tagging")
         pending = (
-            None if op.source.version_id else self.pending_tags(op.source.bucket, op.source.key)
+            None
+            if op.source.version_id
+            else self._reads.pending_tags(op.source.bucket, op.source.key)
         )
         if pending is not None:
             return render_tagging_header(pending) if pending else None
         if int(header(source, "x-amz-tagging-count") or 0) == 0:
             return None
-        tagging = await self.remote.get_object_tagging(
+        tagging = await self._remote.get_object_tagging(
             ops.GetObjectTagging(op.source.bucket, op.source.key, op.source.version_id)
         )
         return render_tagging_header(tagging.tags) if tagging.tags else None
 
     async def upload_part_copy(self, op: ops.UploadPartCopy) -> CopyResult:
         """A part of a local upload copied from a source object (or a range of it)."""
-        self._upload(op.bucket, op.key, op.upload_id)
+        self._multipart.upload_of(op.bucket, op.key, op.upload_id)
         span = parse_copy_source_range(header(op.headers, "x-amz-copy-source-range"))
         stream, _, etag, modified = await self._source(op.source, span)
         try:
@@ -133,10 +158,10 @@ class Copies(Reads):
         except BaseException:
             await stream.aclose()
             raise
-        body = await stage_from(stream, self.staging)
+        body = await stage_from(stream, self._staging)
         part = ops.UploadPart(op.bucket, op.key, op.upload_id, op.part_number)
-        await self.upload_part(part, body)
-        return CopyResult(body.etag, _now(), (("x-s3d-state", "pending"),), part=True)
+        await self._multipart.upload_part(part, body)
+        return CopyResult(body.etag, _now(), (PENDING,), part=True)
 
 
 def _pointless_self_copy(op: ops.CopyObject) -> bool:

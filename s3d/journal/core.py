@@ -1,10 +1,16 @@
-"""The journal's shared state: the store, the files, the queue of jobs, and the bookkeeping
-of acknowledging, completing and failing them.
+"""The journal's core: the store, the files, the queue of jobs, the per-key locks, and the
+bookkeeping of recording, completing and failing jobs.
 
-Owns the in-memory ``Queue`` (rebuilt from the store at start), the local multipart uploads,
-per-key locks that serialise acknowledgements of one key (so supersession sees every older
-job), and the counters ``s3d status`` shows. Invariant: the queue holds exactly the jobs the
-store holds; a job leaves both only when it is applied, superseded or discarded.
+Owns the in-memory ``Queue`` (rebuilt from the store at start) and the counters ``s3d status``
+shows. Invariants:
+- the queue holds exactly the jobs the store holds, once their transaction committed; a job
+  leaves both only when it is applied, superseded or discarded;
+- deciding which queued jobs a change supersedes and keeping the uploader off them is one step
+  with no ``await`` in between: they are ``held`` from the decision until the commit, so a job
+  the uploader picked is never superseded (a newer change waits behind it) and a superseded
+  job is never picked;
+- readers never see a key without its newest acknowledged state: a change's job joins the
+  queue before the jobs it supersedes leave it.
 """
 
 from __future__ import annotations
@@ -15,46 +21,64 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from s3d.journal.files import JournalFiles
 from s3d.journal.jobs import Job, Queue, backoff, retryable, superseded
-from s3d.journal.store import (
-    JournalStore,
-    Statement,
-    delete_jobs,
-    insert_job,
-    mark,
-)
-from s3d.ports import Remote
+from s3d.journal.records import Change, Stored
+from s3d.journal.store import JournalStore, Statement, delete_jobs, insert_job, mark
 from s3d.protocol.errors import S3Error
 from s3d.settings import JournalSettings
 
 log = logging.getLogger("s3d.journal")
+T = TypeVar("T")
 
 
-def job_files(job: Job) -> list[str]:
-    """The journal files a job's payload names."""
-    return [str(name) for name in job.payload.get("files", [])]
+@dataclass(frozen=True, slots=True)
+class NewChange:
+    bucket: str
+    key: str
+    change: Change
+    size: int = 0
+
+
+def job_files(job: Job) -> tuple[str, ...]:
+    """The journal files a job's change names."""
+    return job.change.files if isinstance(job.change, Stored) else ()
 
 
 class JournalCore:
-    def __init__(self, root: Path, settings: JournalSettings, remote: Remote) -> None:
+    """Enter to open the store and the files directory; exit to close the store."""
+
+    def __init__(self, root: Path, settings: JournalSettings) -> None:
         self.settings = settings
-        self.remote = remote
         self.store = JournalStore(root / "journal.sqlite")
         self.files = JournalFiles(root / "files")
         self.queue = Queue()
-        self.uploads: dict[str, dict[str, Any]] = {}
-        """Local multipart uploads: id -> {bucket, key, payload, created, parts: {n: part}}."""
         self.rng = random.Random()
         self.wake = asyncio.Event()
+        """Set when the uploader may have something new to start."""
         self.changed = asyncio.Event()
+        """Replaced (after being set) whenever the queue changed: wait on it, then re-check."""
         self.counters = {"uploaded": 0, "retried": 0, "dead_lettered": 0, "superseded": 0}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._lock_users: Counter[tuple[str, str]] = Counter()
+
+    async def open(self) -> None:
+        await self.store.__aenter__()
+        try:
+            await self.files.open()
+            for job in await self.store.jobs():
+                self.queue.add(job)
+        except BaseException:
+            await self.store.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
 
     # -- acknowledgement ------------------------------------------------------------------
 
@@ -78,53 +102,80 @@ class JournalCore:
                     del self._lock_users[key]
                     self._locks.pop(key, None)
 
-    def plan(
-        self, bucket: str, key: str, kind: str, payload: dict[str, Any], size: int
-    ) -> tuple[list[Statement], list[Job]]:
-        """The statements recording a new job (first) and the older jobs it supersedes."""
-        gone = superseded(self.queue.of(bucket, key), kind)
-        statements = [insert_job(bucket, key, kind, payload, size, time.time())]
-        statements += delete_jobs([job.seq for job in gone])
-        return statements, gone
-
-    async def record(
-        self,
-        changes: list[tuple[str, str, str, dict[str, Any], int]],
-        extra: list[Statement] | None = None,
-    ) -> list[Job]:
-        """Make ``changes`` (bucket, key, kind, payload, size) durable in one transaction,
-        superseding what they replace, and queue them. Call with the keys' locks held."""
+    async def record(self, changes: list[NewChange], extra: Iterable[Statement] = ()) -> list[Job]:
+        """Make ``changes`` durable in one transaction (with ``extra`` statements), superseding
+        what they replace, and queue them. Call with the keys' locks held. Cancelling the
+        caller does not stop a commit under way: the queue follows the store either way."""
+        gone: list[Job] = []
         statements: list[Statement] = []
         inserts: list[int] = []
-        gone: list[Job] = []
-        for bucket, key, kind, payload, size in changes:
-            planned, superseding = self.plan(bucket, key, kind, payload, size)
+        now = time.time()
+        for new in changes:
+            older = superseded(self.queue.of(new.bucket, new.key), new.change.kind)
+            gone += older
             inserts.append(len(statements))
-            statements += planned
-            gone += superseding
-        rowids = await self.store.write(statements + (extra or []))
-        jobs = []
-        for (bucket, key, kind, payload, size), index in zip(changes, inserts, strict=True):
-            job = Job(rowids[index], bucket, key, kind, payload, size, time.time())
-            jobs.append(job)
-        await self._forget(gone)
-        for job in jobs:
-            self.queue.add(job)
-        self.counters["superseded"] += len(gone)
-        self._changed()
-        return jobs
+            statements.append(insert_job(new.bucket, new.key, new.change, new.size, now))
+            statements += delete_jobs([job.seq for job in older])
+        self._hold(gone)  # before any await: the uploader cannot pick what is being superseded
+
+        async def commit() -> list[Job]:
+            rowids = await self._commit(statements + list(extra), gone)
+            jobs = [
+                Job(rowids[index], new.bucket, new.key, new.change, new.size, now)
+                for new, index in zip(changes, inserts, strict=True)
+            ]
+            for job in jobs:
+                self.queue.add(job)
+            await self._forget(gone)
+            return jobs
+
+        return await _seen_through(commit())
 
     async def drop(self, jobs: list[Job]) -> None:
-        """Remove jobs made pointless (durably first), with their files."""
+        """Remove jobs made pointless (durably first), with their files. Pass only jobs that
+        are neither running nor held (another decision's)."""
         if jobs:
-            await self.store.write(delete_jobs([job.seq for job in jobs]))
-            await self._forget(jobs)
-            self.counters["superseded"] += len(jobs)
+            self._hold(jobs)
+
+            async def commit() -> None:
+                await self._commit(delete_jobs([job.seq for job in jobs]), jobs)
+                await self._forget(jobs)
+
+            await _seen_through(commit())
+
+    async def rewrite(self, job: Job, change: Change, statement: Statement) -> bool:
+        """Replace a queued job's change (durably first). False when the uploader had already
+        taken the job: the caller records a change of its own instead."""
+        if job.running or job.held or job not in self.queue.of(*job.where):
+            return False
+        self._hold([job])
+
+        async def commit() -> None:
+            await self._commit([statement], [job])
+            job.change = change
+
+        await _seen_through(commit())
+        return True
+
+    def _hold(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            job.held = True
+
+    async def _commit(self, statements: list[Statement], held: list[Job]) -> list[int]:
+        """Commit ``statements``; ``held`` jobs go back to the uploader once it is durable (or
+        failed)."""
+        try:
+            return await self.store.write(statements)
+        finally:
+            for job in held:
+                job.held = False
             self._changed()
 
     async def _forget(self, gone: list[Job]) -> None:
         for job in gone:
             self.queue.remove(job)
+        self.counters["superseded"] += len(gone)
+        self._changed()
         await self.files.remove(name for job in gone for name in job_files(job))
 
     def _changed(self) -> None:
@@ -147,45 +198,58 @@ class JournalCore:
         """Retry later (passing failure) or dead-letter (permanent)."""
         job.attempts += 1
         if retryable(error):
-            delay = backoff(
-                job.attempts, self.settings.retry_base, self.settings.retry_max, self.rng
-            )
+            settings = self.settings
+            delay = backoff(job.attempts, settings.retry_base, settings.retry_max, self.rng)
             job.next_attempt = time.time() + delay
             self.counters["retried"] += 1
             log.warning(
                 "upload of %s/%s failed (%s), retry %d in %.1fs",
-                job.bucket,
-                job.key,
-                _describe(error),
-                job.attempts,
-                delay,
-            )
-            await self.store.write([mark(job.seq, attempts=job.attempts, dead=False, error=None)])
+                job.bucket, job.key, describe(error), job.attempts, delay,
+            )  # fmt: skip
         else:
-            job.dead, job.error = True, _describe(error)
+            job.dead, job.error = True, describe(error)
             self.counters["dead_lettered"] += 1
             log.error("upload of %s/%s refused: %s (dead-lettered)", job.bucket, job.key, job.error)
-            await self.store.write(
-                [mark(job.seq, attempts=job.attempts, dead=True, error=job.error)]
-            )
+        await self.store.write(
+            [mark(job.seq, attempts=job.attempts, dead=job.dead, error=job.error)]
+        )
         self._changed()
+
+    async def revive(self, jobs: list[Job]) -> int:
+        """Dead-lettered ``jobs`` back into the queue, attempts reset; how many."""
+        for job in jobs:
+            job.dead, job.error, job.attempts, job.next_attempt = False, None, 0, 0.0
+        await self.store.write([mark(j.seq, attempts=0, dead=False, error=None) for j in jobs])
+        self._changed()
+        return len(jobs)
+
+    async def dead_letter(self, job: Job, error: str) -> None:
+        job.dead, job.error = True, error
+        await self.store.write([mark(job.seq, attempts=job.attempts, dead=True, error=error)])
 
     # -- views ------------------------------------------------------------------------------
 
     @property
-    def pending_bytes(self) -> int:
-        parts = sum(
-            int(part["size"])
-            for upload in self.uploads.values()
-            for part in upload["parts"].values()
-        )
-        return sum(job.size for job in self.queue.all()) + parts
+    def queued_bytes(self) -> int:
+        return sum(job.size for job in self.queue.all())
 
     def waiting(self) -> list[Job]:
         return [job for job in self.queue.all() if not job.dead]
 
 
-def _describe(error: BaseException) -> str:
+async def _seen_through(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end even when the caller is cancelled meanwhile (the caller's
+    cancellation is raised once it has ended): a commit and the bookkeeping that follows it
+    are one step."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+def describe(error: BaseException) -> str:
     if isinstance(error, S3Error):
         return f"{error.error_code}: {error.message}"
     return f"{type(error).__name__}: {error}"

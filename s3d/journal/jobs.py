@@ -6,6 +6,8 @@ the remote. ``Queue`` keeps them per key in acknowledgement order. The rules, al
 - per-key order: only the oldest job of a key may run, and never two of one key at once;
 - supersession: a newer put, multipart or delete of a key makes its older jobs that are not
   running pointless (skipped, never applied after it); a newer tagging supersedes an older one;
+- a job ``held`` while a decision about it is being committed (its supersession, its tags
+  rewritten) is not started, and holds its key: deciding and the uploader's pick never race;
 - retries: capped exponential backoff with jitter (``backoff``), for failures ``retryable``
   says are passing; anything else dead-letters the job, which then holds its key's later
   jobs back until it is retried or discarded (or superseded).
@@ -16,12 +18,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from s3d.journal.records import REPLACING, Change
 from s3d.protocol.errors import S3Error
-
-REPLACING = frozenset({"put", "multipart", "delete"})
-"""Kinds that set a key's whole state: they supersede whatever is queued before them."""
 
 _RETRYABLE_CODES = frozenset(
     {
@@ -44,8 +43,7 @@ class Job:
     seq: int
     bucket: str
     key: str
-    kind: str
-    payload: dict[str, Any]
+    change: Change
     size: int
     created: float
     attempts: int = 0
@@ -53,6 +51,12 @@ class Job:
     error: str | None = None
     next_attempt: float = 0.0
     running: bool = False
+    held: bool = False
+    """A decision about this job is being made durable: the uploader must not start it."""
+
+    @property
+    def kind(self) -> str:
+        return self.change.kind
 
     @property
     def where(self) -> tuple[str, str]:
@@ -92,11 +96,13 @@ class Queue:
 
 def superseded(queued: list[Job], new_kind: str) -> list[Job]:
     """The jobs of one key that a new job of ``new_kind`` makes pointless: every older job
-    not running, for a put, multipart or delete; older taggings for a tagging."""
+    not running, for a put, multipart or delete; older taggings for a tagging. A held job is
+    another decision's: it is left to that one."""
+    free = [job for job in queued if not (job.running or job.held)]
     if new_kind in REPLACING:
-        return [job for job in queued if not job.running]
+        return free
     if new_kind == "tagging":
-        return [job for job in queued if job.kind == "tagging" and not job.running]
+        return [job for job in free if job.kind == "tagging"]
     return []
 
 
@@ -108,7 +114,7 @@ def runnable(queue: Queue, now: float, slots: int) -> list[Job]:
     ready = []
     for jobs in queue.by_key.values():
         head = jobs[0]
-        if head.running or head.dead or any(job.running for job in jobs):
+        if head.dead or any(job.running or job.held for job in jobs):
             continue
         if head.next_attempt <= now:
             ready.append(head)
@@ -121,7 +127,7 @@ def next_wake(queue: Queue, now: float) -> float | None:
     waits = [
         jobs[0].next_attempt
         for jobs in queue.by_key.values()
-        if not jobs[0].dead and not jobs[0].running and jobs[0].next_attempt > now
+        if not (jobs[0].dead or jobs[0].running or jobs[0].held) and jobs[0].next_attempt > now
     ]
     return min(waits) if waits else None
 

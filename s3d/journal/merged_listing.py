@@ -1,5 +1,7 @@
-"""ListObjects and ListObjectsV2 in write-back mode: the remote's listing with the pending
-changes of the journal laid over it (contract 2, read your writes).
+"""ListObjects, ListObjectsV2 and ListMultipartUploads in write-back mode: the remote's
+listing with the pending changes of the journal laid over it (contract 2, read your writes).
+When the remote cannot be reached, a listing is made of what this node knows: its pending
+changes and the keys its read cache holds.
 
 A thin async driver around ``PageMerge`` (``overlay.py``), which decides everything: this
 module only carries out what it asks for. The remote is always asked by StartAfter, never by
@@ -9,8 +11,10 @@ and s3d's own tokens (``encode_token``) stay valid whatever the remote does betw
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from s3d.journal.overlay import (
     CheckPrefix,
@@ -21,8 +25,24 @@ from s3d.journal.overlay import (
     decode_token,
     encode_token,
 )
-from s3d.protocol.model import ListObjectsResult, ObjectEntry, Owner
+from s3d.journal.reads import Reads
+from s3d.journal.uploads import LocalMultipart
+from s3d.ports import Remote
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import ServiceUnavailable
+from s3d.protocol.model import (
+    ListMultipartUploadsResult,
+    ListObjectsResult,
+    ObjectEntry,
+    Owner,
+    UploadEntry,
+)
 from s3d.protocol.operations import ListObjects
+
+log = logging.getLogger("s3d.journal")
+
+KnownKeys = Callable[[str, str, str | None, int], Awaitable[list[ObjectEntry]]]
+"""(bucket, prefix, start_after, limit) -> keys this node knows of (the read cache's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +142,116 @@ def _shown(entry: ObjectEntry, overlay: Overlay, owner: Owner | None, show: bool
         # A pending put has no owner from the remote yet: the bucket's is the best guess.
         return replace(entry, owner=owner)
     return entry
+
+
+class PendingListings:
+    """Listings with the journal's pending state laid over the remote's."""
+
+    def __init__(
+        self, reads: Reads, multipart: LocalMultipart, remote: Remote, known: KnownKeys | None
+    ) -> None:
+        self._reads = reads
+        self._multipart = multipart
+        self._remote = remote
+        self._known = known
+
+    async def list_objects(self, op: ops.ListObjects) -> ListObjectsResult:
+        overlay = self._reads.overlay(op.bucket)
+
+        async def fetch(start_after: str | None, max_keys: int) -> RemotePage:
+            page = await self._remote.list_objects(
+                ops.ListObjects(
+                    op.bucket,
+                    version=2,
+                    prefix=op.prefix,
+                    delimiter=op.delimiter,
+                    max_keys=max_keys,
+                    start_after=start_after,
+                    fetch_owner=op.fetch_owner or op.version == 1,
+                )
+            )
+            return RemotePage(page.contents, page.common_prefixes, page.is_truncated)
+
+        async def has_live_key(prefix: str) -> bool:
+            start: str | None = None
+            while True:
+                page = await self._remote.list_objects(
+                    ops.ListObjects(op.bucket, version=2, prefix=prefix, start_after=start)
+                )
+                if any(e.key not in overlay.deletes for e in page.contents):
+                    return True
+                if not page.is_truncated or not page.contents:
+                    return False
+                start = page.contents[-1].key
+
+        try:
+            return await list_merged(op, overlay, fetch, has_live_key)
+        except ServiceUnavailable:
+            if self._known is None:
+                raise
+        # The remote cannot be reached: list what this node knows — its pending changes and
+        # the objects its cache holds — rather than nothing.
+        known = self._known
+        log.warning("listing %s from local knowledge: the remote cannot be reached", op.bucket)
+
+        async def local(start_after: str | None, max_keys: int) -> RemotePage:
+            entries = await known(op.bucket, op.prefix, start_after, max_keys + _ROLL_UP_SLACK)
+            return rolled_up(entries, op.prefix, op.delimiter, max_keys, len(entries) > max_keys)
+
+        async def none_live(prefix: str) -> bool:
+            return False
+
+        return await list_merged(op, overlay, local, none_live)
+
+    async def list_uploads(self, op: ops.ListMultipartUploads) -> ListMultipartUploadsResult:
+        """The remote's uploads and those assembled here, in key then id order."""
+        remote = await self._remote.list_multipart_uploads(op)
+        local = [
+            UploadEntry(u.key, upload_id, datetime.fromtimestamp(u.created, UTC))
+            for upload_id, u in self._multipart.uploads.items()
+            if u.bucket == op.bucket
+            and u.key.startswith(op.prefix)
+            and (op.key_marker is None or u.key > op.key_marker)
+        ]
+        merged = sorted([*remote.uploads, *local], key=lambda u: (u.key, u.upload_id))
+        shown = merged[: op.max_uploads]
+        truncated = remote.is_truncated or len(merged) > len(shown)
+        last = shown[-1] if shown and truncated else None
+        return ListMultipartUploadsResult(
+            bucket=remote.bucket,
+            prefix=remote.prefix,
+            delimiter=remote.delimiter,
+            key_marker=remote.key_marker,
+            upload_id_marker=remote.upload_id_marker,
+            next_key_marker=last.key if last else None,
+            next_upload_id_marker=last.upload_id if last else None,
+            max_uploads=remote.max_uploads,
+            encoding_type=remote.encoding_type,
+            is_truncated=truncated,
+            uploads=tuple(shown),
+            common_prefixes=remote.common_prefixes,
+        )
+
+
+_ROLL_UP_SLACK = 1000
+
+
+def rolled_up(
+    entries: list[ObjectEntry], prefix: str, delimiter: str | None, max_keys: int, more: bool
+) -> RemotePage:
+    """A page as S3 would cut it from sorted keys: keys past the delimiter rolled up into
+    common prefixes, keys and prefixes counted together up to ``max_keys``."""
+    keys: list[ObjectEntry] = []
+    prefixes: list[str] = []
+    for entry in entries:
+        rest = entry.key[len(prefix) :]
+        if delimiter and delimiter in rest:
+            common = prefix + rest[: rest.index(delimiter) + len(delimiter)]
+            if prefixes and prefixes[-1] == common:
+                continue
+            prefixes.append(common)
+        else:
+            keys.append(entry)
+        if len(keys) + len(prefixes) >= max_keys:
+            return RemotePage(tuple(keys), tuple(prefixes), True)
+    return RemotePage(tuple(keys), tuple(prefixes), more)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
 
-from s3d.protocol.model import Headers, ObjectEntry
+from s3d.journal.records import Stored
+from s3d.protocol.model import Headers, ObjectEntry, header
 from s3d.protocol.tagging import parse_tagging_header
 
 # Request headers that describe the stored object and come back on GET and HEAD.
@@ -40,14 +40,14 @@ _CONDITIONAL = frozenset(
 )
 
 
-def stored_request_headers(headers: Headers) -> list[list[str]]:
-    """The request headers to keep with a pending put (JSON-ready): everything that is a
-    parameter of the write, less conditions and digests already checked."""
-    return [
-        [name, value]
+def stored_request_headers(headers: Headers) -> Headers:
+    """The request headers to keep with a pending put: everything that is a parameter of the
+    write, less conditions and digests already checked."""
+    return tuple(
+        (name, value)
         for name, value in headers
         if name not in _CONDITIONAL and not name.startswith("x-amz-checksum-")
-    ]
+    )
 
 
 def multipart_etag(part_md5s: list[bytes]) -> str:
@@ -55,17 +55,14 @@ def multipart_etag(part_md5s: list[bytes]) -> str:
     return f'"{hashlib.md5(b"".join(part_md5s)).hexdigest()}-{len(part_md5s)}"'
 
 
-def acknowledged_at(payload: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(payload["last_modified"])
+def now() -> datetime:
+    """An acknowledgement's time, to the second as S3 keeps Last-Modified."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def object_headers(payload: dict[str, Any], size: int) -> Headers:
+def object_headers(change: Stored) -> Headers:
     """The headers of a GET or HEAD of a pending object (its length excepted)."""
-    stored = [(name, value) for name, value in payload["headers"]]
+    stored = change.headers
     out = [(name, value) for name, value in stored if name in _DESCRIBING]
     out += [(name, value) for name, value in stored if name.startswith("x-amz-meta-")]
     if not any(name == "content-type" for name, _ in out):
@@ -73,23 +70,19 @@ def object_headers(payload: dict[str, Any], size: int) -> Headers:
     tagging = next((value for name, value in stored if name == "x-amz-tagging"), None)
     if tagging:
         out.append(("x-amz-tagging-count", str(len(parse_tagging_header(tagging)))))
-    out.append(("etag", payload["etag"]))
-    out.append(("last-modified", format_datetime(acknowledged_at(payload), usegmt=True)))
-    out += [(f"x-amz-checksum-{alg.lower()}", value) for alg, value in payload["checksums"]]
+    out.append(("etag", change.etag))
+    out.append(("last-modified", format_datetime(change.acknowledged, usegmt=True)))
+    out += [(f"x-amz-checksum-{alg.lower()}", value) for alg, value in change.checksums]
     out.append(("x-s3d-state", "pending"))
     return tuple(out)
 
 
-def listing_entry(key: str, payload: dict[str, Any], size: int) -> ObjectEntry:
-    storage = next(
-        (value for name, value in payload["headers"] if name == "x-amz-storage-class"),
-        "STANDARD",
-    )
+def listing_entry(key: str, change: Stored, size: int) -> ObjectEntry:
     return ObjectEntry(
         key=key,
-        last_modified=acknowledged_at(payload),
-        etag=payload["etag"],
+        last_modified=change.acknowledged,
+        etag=change.etag,
         size=size,
-        storage_class=storage,
-        checksum_algorithms=tuple(alg for alg, _ in payload["checksums"]),
+        storage_class=header(change.headers, "x-amz-storage-class") or "STANDARD",
+        checksum_algorithms=tuple(alg for alg, _ in change.checksums),
     )

@@ -7,36 +7,61 @@ is a 404. Listings merge the pending state of the bucket (``overlay``) into the 
 
 from __future__ import annotations
 
-from typing import Any
-
-from s3d.journal.objects import acknowledged_at, listing_entry, object_headers
+from s3d.journal.core import JournalCore
+from s3d.journal.jobs import Job
+from s3d.journal.objects import listing_entry, object_headers
 from s3d.journal.overlay import Overlay
+from s3d.journal.records import Delete, Stored, Tagging, segments_of
 from s3d.journal.sources import Segment, cut, open_segments
-from s3d.journal.uploads import LocalMultipart
+from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, NotModified
 from s3d.protocol.model import ObjectEntry, ObjectResponse, header
 from s3d.protocol.tagging import parse_tagging_header
 
+_REREADS = 3
+"""How often a read looks again when the files it chose left (superseded, or handed to the
+cache) before it opened them."""
 
-class Reads(LocalMultipart):
+
+class Reads:
+    def __init__(self, core: JournalCore, remote: Remote) -> None:
+        self._core = core
+        self._remote = remote
+
+    async def newest(self, op: ops.GetObject) -> ObjectResponse:
+        """The key's newest state, as a HEAD or GET answers it: a pending change, else the
+        remote's object (never the cache's: another node may have written the key a moment
+        ago). Raises NoSuchKey, ServiceUnavailable, what the remote raises."""
+        pending = await self.read(op)
+        return pending if pending is not None else await self._remote.get_object(op)
+
     async def read(self, op: ops.GetObject) -> ObjectResponse | None:
         """The answer from the journal, or None when the key has no pending state (or the
         client asks for a version or a part: the remote's business). Raises NoSuchKey for a
         pending delete, NotModified/PreconditionFailed/InvalidRange as S3 would."""
         if op.version_id is not None or op.part_number is not None:
             return None
-        job = self.queue.newest_state(op.bucket, op.key)
-        if job is None:
-            return None
-        if job.kind == "delete":
+        for _ in range(_REREADS):
+            job = self._core.queue.newest_state(op.bucket, op.key)
+            if job is None:
+                return None
+            try:
+                return await self._answer(op, job)
+            except FileNotFoundError:
+                continue  # its files left meanwhile: the key's state moved on, look again
+        return None
+
+    async def _answer(self, op: ops.GetObject, job: Job) -> ObjectResponse:
+        change = job.change
+        if not isinstance(change, Stored):
             raise NoSuchKey(Key=op.key)
-        payload, size = job.payload, job.size
-        headers = object_headers(payload, size)
+        size = job.size
+        headers = object_headers(change)
         try:
-            op.conditions.check_read(payload["etag"], acknowledged_at(payload))
+            op.conditions.check_read(change.etag, change.acknowledged)
         except NotModified as exc:
-            exc.headers.update({"ETag": payload["etag"], "x-s3d-state": "pending"})
+            exc.headers.update({"ETag": change.etag, "x-s3d-state": "pending"})
             raise
         span = op.range.resolve(size) if op.range is not None else None
         replaced = {name for name, _ in op.overrides}
@@ -53,46 +78,38 @@ class Reads(LocalMultipart):
         status = 206 if span is not None else 200
         if op.head or size == 0:
             return ObjectResponse(status, tuple(out))
-        try:
-            body = await open_segments(cut(self._segments(job.payload, size), first, last))
-        except FileNotFoundError:
-            return None  # uploaded and handed to the cache meanwhile: read it there
+        body = await open_segments(cut(self.segments(change, size), first, last))
         return ObjectResponse(status, tuple(out), body)
 
-    def _segments(self, payload: dict[str, Any], size: int) -> list[Segment]:
-        names = payload["files"]
-        parts = payload.get("parts")
-        if parts and len(parts) == len(names):
-            return [
-                (self.files.path(n), 0, int(p["size"])) for n, p in zip(names, parts, strict=True)
-            ]
-        return [(self.files.path(names[0]), 0, size)]
+    def segments(self, change: Stored, size: int) -> list[Segment]:
+        path = self._core.files.path
+        return [(path(name), offset, length) for name, offset, length in segments_of(change, size)]
 
     def overlay(self, bucket: str) -> Overlay:
         puts: dict[str, ObjectEntry] = {}
         deletes = set()
-        for (job_bucket, key), _ in self.queue.by_key.items():
+        queue = self._core.queue
+        for job_bucket, key in list(queue.by_key):
             if job_bucket != bucket:
                 continue
-            job = self.queue.newest_state(bucket, key)
+            job = queue.newest_state(bucket, key)
             if job is None:
                 continue
-            if job.kind == "delete":
-                deletes.add(key)
+            if isinstance(job.change, Stored):
+                puts[key] = listing_entry(key, job.change, job.size)
             else:
-                puts[key] = listing_entry(key, job.payload, job.size)
+                deletes.add(key)
         return Overlay(puts, frozenset(deletes))
 
     def pending_tags(self, bucket: str, key: str) -> tuple[tuple[str, str], ...] | None:
         """The tags the key will have once its pending changes are applied; None when the
         journal has nothing to say about them. Raises NoSuchKey for a pending delete."""
-        jobs = self.queue.of(bucket, key)
-        for job in reversed(jobs):
-            if job.kind == "tagging":
-                return tuple((str(k), str(v)) for k, v in job.payload["tags"] or [])
-            if job.kind == "delete":
+        for job in reversed(self._core.queue.of(bucket, key)):
+            change = job.change
+            if isinstance(change, Tagging):
+                return change.tags or ()
+            if isinstance(change, Delete):
                 raise NoSuchKey(Key=key)
-            if job.kind in ("put", "multipart"):
-                value = next((v for n, v in job.payload["headers"] if n == "x-amz-tagging"), None)
-                return parse_tagging_header(value) if value else ()
+            value = header(change.headers, "x-amz-tagging")
+            return parse_tagging_header(value) if value else ()
         return None

@@ -21,11 +21,23 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
+
+from s3d.journal.jobs import Job
+from s3d.journal.records import (
+    Change,
+    Delete,
+    LocalPart,
+    LocalUpload,
+    Multipart,
+    Part,
+    Put,
+    Tagging,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -63,20 +75,6 @@ CREATE TABLE IF NOT EXISTS remote_uploads (
 """
 
 Statement = tuple[str, Sequence[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    seq: int
-    bucket: str
-    key: str
-    kind: str
-    payload: dict[str, Any]
-    size: int
-    created: float
-    attempts: int
-    dead: bool
-    error: str | None
 
 
 class JournalStore:
@@ -166,7 +164,7 @@ class JournalStore:
             raise
         return results
 
-    async def jobs(self) -> list[JobRow]:
+    async def jobs(self) -> list[Job]:
         """Every job, in acknowledgement order."""
         async with self.db.execute(
             "SELECT seq, bucket, key, kind, payload, size, created, attempts, dead, error"
@@ -174,16 +172,23 @@ class JournalStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [
-            JobRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], bool(r[8]), r[9])
+            Job(r[0], r[1], r[2], decode_change(r[3], r[4]), r[5], r[6], r[7], bool(r[8]), r[9])
             for r in rows
         ]
 
-    async def uploads(self) -> list[tuple[str, str, str, dict[str, Any], float]]:
+    async def uploads(self) -> list[LocalUpload]:
+        """The local multipart uploads, with their parts."""
         async with self.db.execute(
             "SELECT upload_id, bucket, key, payload, created FROM uploads"
         ) as cursor:
-            rows = await cursor.fetchall()
-        return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+            uploads = {
+                r[0]: LocalUpload(r[0], r[1], r[2], _headers(json.loads(r[3])["headers"]), r[4])
+                for r in await cursor.fetchall()
+            }
+        async with self.db.execute("SELECT upload_id, part_number, payload FROM parts") as c:
+            for upload_id, number, text in await c.fetchall():
+                uploads[upload_id].parts[number] = _local_part(json.loads(text))
+        return list(uploads.values())
 
     async def remote_uploads(self) -> list[tuple[str, str, str]]:
         """(upload id, bucket, key) of each multipart upload opened on the remote."""
@@ -193,18 +198,14 @@ class JournalStore:
             rows = await cursor.fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
-    async def parts(self) -> list[tuple[str, int, dict[str, Any]]]:
-        async with self.db.execute("SELECT upload_id, part_number, payload FROM parts") as c:
-            rows = await c.fetchall()
-        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+# -- statements: the one place records become rows -------------------------------------------
 
 
-def insert_job(
-    bucket: str, key: str, kind: str, payload: dict[str, Any], size: int, created: float
-) -> Statement:
+def insert_job(bucket: str, key: str, change: Change, size: int, created: float) -> Statement:
     return (
         "INSERT INTO jobs (bucket, key, kind, payload, size, created) VALUES (?, ?, ?, ?, ?, ?)",
-        (bucket, key, kind, json.dumps(payload), size, created),
+        (bucket, key, change.kind, encode_change(change), size, created),
     )
 
 
@@ -212,10 +213,10 @@ def delete_jobs(seqs: Sequence[int]) -> list[Statement]:
     return [("DELETE FROM jobs WHERE seq = ?", (seq,)) for seq in seqs]
 
 
-def update_payload(seq: int, payload: dict[str, Any], size: int) -> Statement:
+def update_change(seq: int, change: Change, size: int) -> Statement:
     return (
         "UPDATE jobs SET payload = ?, size = ? WHERE seq = ?",
-        (json.dumps(payload), size, seq),
+        (encode_change(change), size, seq),
     )
 
 
@@ -223,6 +224,35 @@ def mark(seq: int, *, attempts: int, dead: bool, error: str | None) -> Statement
     return (
         "UPDATE jobs SET attempts = ?, dead = ?, error = ? WHERE seq = ?",
         (attempts, int(dead), error, seq),
+    )
+
+
+def insert_upload(upload: LocalUpload) -> Statement:
+    return (
+        "INSERT INTO uploads (upload_id, bucket, key, payload, created) VALUES (?, ?, ?, ?, ?)",
+        (
+            upload.upload_id,
+            upload.bucket,
+            upload.key,
+            json.dumps({"headers": [list(pair) for pair in upload.headers]}),
+            upload.created,
+        ),
+    )
+
+
+def delete_upload(upload_id: str) -> Statement:
+    return ("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+
+
+def insert_part(upload_id: str, number: int, part: LocalPart) -> Statement:
+    payload = {
+        "file": part.file, "size": part.size, "md5": part.md5,
+        "last_modified": part.uploaded.isoformat(),
+        "checksums": [list(pair) for pair in part.checksums],
+    }  # fmt: skip
+    return (
+        "INSERT OR REPLACE INTO parts (upload_id, part_number, payload) VALUES (?, ?, ?)",
+        (upload_id, number, json.dumps(payload)),
     )
 
 
@@ -236,3 +266,68 @@ def open_remote_upload(upload_id: str, bucket: str, key: str, created: float) ->
 
 def close_remote_upload(upload_id: str) -> Statement:
     return ("DELETE FROM remote_uploads WHERE upload_id = ?", (upload_id,))
+
+
+# -- payloads: JSON in the row, the format of every journal written so far --------------------
+
+
+def encode_change(change: Change) -> str:
+    match change:
+        case Delete():
+            return "{}"
+        case Tagging(tags=tags):
+            return json.dumps({"tags": None if tags is None else [list(t) for t in tags]})
+    payload: dict[str, Any] = {
+        "files": list(change.files),
+        "headers": [list(pair) for pair in change.headers],
+        "md5": change.md5,
+        "sha256": change.sha256,
+        "checksums": [list(pair) for pair in change.checksums],
+        "last_modified": change.acknowledged.isoformat(),
+        "etag": change.etag,
+    }
+    if change.parts:
+        payload["parts"] = [
+            {"offset": p.offset, "size": p.size, "md5": p.md5} for p in change.parts
+        ]
+    return json.dumps(payload)
+
+
+def decode_change(kind: str, text: str) -> Change:
+    """The change a row holds. Raises ValueError for a kind this version does not know."""
+    payload = json.loads(text)
+    if kind == "delete":
+        return Delete()
+    if kind == "tagging":
+        tags = payload.get("tags")
+        return Tagging(None if tags is None else tuple((str(k), str(v)) for k, v in tags))
+    if kind not in ("put", "multipart"):
+        raise ValueError(f"a journal job of unknown kind {kind!r}")
+    made = Put if kind == "put" else Multipart
+    return made(
+        files=tuple(str(name) for name in payload["files"]),
+        headers=_headers(payload["headers"]),
+        etag=str(payload["etag"]),
+        acknowledged=datetime.fromisoformat(payload["last_modified"]),
+        md5=str(payload.get("md5", "")),
+        sha256=str(payload.get("sha256", "")),
+        checksums=_headers(payload.get("checksums", [])),
+        parts=tuple(
+            Part(int(p["size"]), str(p["md5"]), int(p.get("offset", 0)))
+            for p in payload.get("parts") or []
+        ),
+    )
+
+
+def _headers(pairs: list[list[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), str(value)) for name, value in pairs)
+
+
+def _local_part(payload: dict[str, Any]) -> LocalPart:
+    return LocalPart(
+        file=str(payload["file"]),
+        size=int(payload["size"]),
+        md5=str(payload["md5"]),
+        uploaded=datetime.fromisoformat(payload["last_modified"]),
+        checksums=_headers(payload.get("checksums", [])),
+    )

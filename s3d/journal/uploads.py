@@ -10,14 +10,15 @@ MD5-of-MD5s-N ETag that is answered now.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from datetime import datetime
-from typing import Any
 
-from s3d.journal.acks import PENDING, Acknowledgements
-from s3d.journal.objects import multipart_etag, now_iso, stored_request_headers
+from s3d.journal.acks import PENDING
+from s3d.journal.buckets import KnownBuckets
+from s3d.journal.core import JournalCore, NewChange
+from s3d.journal.objects import multipart_etag, now, stored_request_headers
+from s3d.journal.records import LocalPart, LocalUpload, Multipart, Part
+from s3d.journal.store import delete_upload, insert_part, insert_upload
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import EntityTooSmall, InvalidPart, NoSuchUpload
 from s3d.protocol.model import (
@@ -26,6 +27,8 @@ from s3d.protocol.model import (
     ListPartsResult,
     PartEntry,
     WriteResult,
+    bare_etag,
+    quote_etag,
 )
 from s3d.staging import StagedBody
 
@@ -37,98 +40,91 @@ def is_local(upload_id: str) -> bool:
     return upload_id.startswith(LOCAL_PREFIX)
 
 
-class LocalMultipart(Acknowledgements):
-    def _upload(self, bucket: str, key: str, upload_id: str) -> dict[str, Any]:
+class LocalMultipart:
+    """Owns the local uploads (``uploads``, by id), loaded from the store at start."""
+
+    def __init__(self, core: JournalCore, buckets: KnownBuckets) -> None:
+        self._core = core
+        self._buckets = buckets
+        self.uploads: dict[str, LocalUpload] = {}
+
+    async def load(self) -> None:
+        self.uploads = {u.upload_id: u for u in await self._core.store.uploads()}
+
+    def files(self) -> set[str]:
+        """The journal files the uploads' parts hold."""
+        return {part.file for u in self.uploads.values() for part in u.parts.values()}
+
+    @property
+    def pending_bytes(self) -> int:
+        return sum(upload.size for upload in self.uploads.values())
+
+    def upload_of(self, bucket: str, key: str, upload_id: str) -> LocalUpload:
+        """The local upload ``upload_id`` of the key. Raises NoSuchUpload."""
         upload = self.uploads.get(upload_id)
-        if upload is None or (upload["bucket"], upload["key"]) != (bucket, key):
+        if upload is None or (upload.bucket, upload.key) != (bucket, key):
             raise NoSuchUpload(UploadId=upload_id)
         return upload
 
     async def create_upload(self, op: ops.CreateMultipartUpload) -> CreateMultipartResult:
-        await self.check_bucket(op.bucket)
+        await self._buckets.check(op.bucket)
         upload_id = LOCAL_PREFIX + uuid.uuid4().hex
-        payload = {"headers": stored_request_headers(op.headers)}
-        created = time.time()
-        await self.store.write(
-            [
-                (
-                    "INSERT INTO uploads (upload_id, bucket, key, payload, created)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (upload_id, op.bucket, op.key, json.dumps(payload), created),
-                )
-            ]
-        )
-        self.uploads[upload_id] = {
-            "bucket": op.bucket, "key": op.key, "payload": payload, "created": created,
-            "parts": {},
-        }  # fmt: skip
+        headers = stored_request_headers(op.headers)
+        upload = LocalUpload(upload_id, op.bucket, op.key, headers, time.time())
+        await self._core.store.write([insert_upload(upload)])
+        self.uploads[upload_id] = upload
         return CreateMultipartResult(op.bucket, op.key, upload_id, (PENDING,))
 
     async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult:
         """Keep a verified part. Raises NoSuchUpload."""
-        upload = self._upload(op.bucket, op.key, op.upload_id)
-        name = await self.files.adopt(body)
-        part = {
-            "file": name, "size": body.size, "md5": body.md5.hex(), "last_modified": now_iso(),
-            "checksums": [list(pair) for pair in body.checksums],
-        }  # fmt: skip
-        await self.store.write(
-            [
-                (
-                    "INSERT OR REPLACE INTO parts (upload_id, part_number, payload)"
-                    " VALUES (?, ?, ?)",
-                    (op.upload_id, op.part_number, json.dumps(part)),
-                )
-            ]
-        )
-        old = upload["parts"].get(op.part_number)
-        upload["parts"][op.part_number] = part
+        upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        name = await self._core.files.adopt(body)
+        part = LocalPart(name, body.size, body.md5.hex(), now(), body.checksums)
+        await self._core.store.write([insert_part(op.upload_id, op.part_number, part)])
+        old = upload.parts.get(op.part_number)
+        upload.parts[op.part_number] = part
         if old is not None:
-            await self.files.remove([old["file"]])
+            await self._core.files.remove([old.file])
         return WriteResult((("etag", body.etag), PENDING))
 
     async def complete(self, op: ops.CompleteMultipartUpload) -> CompleteMultipartResult:
         """Raises NoSuchUpload, InvalidPart, EntityTooSmall."""
-        upload = self._upload(op.bucket, op.key, op.upload_id)
-        chosen = _validated(upload["parts"], op.parts)
-        etag = multipart_etag([bytes.fromhex(part["md5"]) for part in chosen])
-        payload = {
-            "files": [part["file"] for part in chosen],
-            "parts": [{"size": part["size"], "md5": part["md5"]} for part in chosen],
-            "headers": upload["payload"]["headers"],
-            "etag": etag, "md5": "", "sha256": "", "checksums": [],
-            "last_modified": now_iso(),
-        }  # fmt: skip
-        size = sum(int(part["size"]) for part in chosen)
-        unused = [p["file"] for p in upload["parts"].values() if p not in chosen]
-        async with self.locked([(op.bucket, op.key)]):
-            await self.record(
-                [(op.bucket, op.key, "multipart", payload, size)],
-                [("DELETE FROM uploads WHERE upload_id = ?", (op.upload_id,))],
+        upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        chosen = _validated(upload.parts, op.parts)
+        etag = multipart_etag([bytes.fromhex(part.md5) for part in chosen])
+        change = Multipart(
+            files=tuple(part.file for part in chosen),
+            headers=upload.headers,
+            etag=etag,
+            acknowledged=now(),
+            parts=tuple(Part(part.size, part.md5) for part in chosen),
+        )
+        size = sum(part.size for part in chosen)
+        unused = [p.file for p in upload.parts.values() if p not in chosen]
+        async with self._core.locked([(op.bucket, op.key)]):
+            await self._core.record(
+                [NewChange(op.bucket, op.key, change, size)], [delete_upload(op.upload_id)]
             )
         del self.uploads[op.upload_id]
-        await self.files.remove(unused)
+        await self._core.files.remove(unused)
         location = f"/{op.bucket}/{op.key}"
         return CompleteMultipartResult(location, op.bucket, op.key, etag, (PENDING,))
 
     async def abort(self, op: ops.AbortMultipartUpload) -> WriteResult:
-        upload = self._upload(op.bucket, op.key, op.upload_id)
-        await self.store.write([("DELETE FROM uploads WHERE upload_id = ?", (op.upload_id,))])
+        upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        await self._core.store.write([delete_upload(op.upload_id)])
         del self.uploads[op.upload_id]
-        await self.files.remove(part["file"] for part in upload["parts"].values())
+        await self._core.files.remove(part.file for part in upload.parts.values())
         return WriteResult(status=204)
 
     def list_parts(self, op: ops.ListParts) -> ListPartsResult:
-        upload = self._upload(op.bucket, op.key, op.upload_id)
-        numbers = sorted(n for n in upload["parts"] if n > op.part_number_marker)
+        upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        numbers = sorted(n for n in upload.parts if n > op.part_number_marker)
         shown = numbers[: op.max_parts]
         truncated = len(numbers) > len(shown)
         parts = tuple(
             PartEntry(
-                n,
-                datetime.fromisoformat(upload["parts"][n]["last_modified"]),
-                f'"{upload["parts"][n]["md5"]}"',
-                int(upload["parts"][n]["size"]),
+                n, upload.parts[n].uploaded, quote_etag(upload.parts[n].md5), upload.parts[n].size
             )
             for n in shown
         )
@@ -145,18 +141,18 @@ class LocalMultipart(Acknowledgements):
 
 
 def _validated(
-    uploaded: dict[int, dict[str, Any]], asked: tuple[ops.CompletedPart, ...]
-) -> list[dict[str, Any]]:
+    uploaded: dict[int, LocalPart], asked: tuple[ops.CompletedPart, ...]
+) -> list[LocalPart]:
     chosen = []
     for part in asked:
         have = uploaded.get(part.part_number)
-        if have is None or part.etag.strip().strip('"') != have["md5"]:
+        if have is None or bare_etag(part.etag) != have.md5:
             raise InvalidPart(PartNumber=str(part.part_number), ETag=part.etag)
         chosen.append(have)
     for part, have in zip(asked[:-1], chosen[:-1], strict=True):
-        if int(have["size"]) < MIN_PART:
+        if have.size < MIN_PART:
             raise EntityTooSmall(
-                ProposedSize=str(have["size"]),
+                ProposedSize=str(have.size),
                 MinSizeAllowed=str(MIN_PART),
                 PartNumber=str(part.part_number),
                 ETag=part.etag,

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 
 from s3d.journal.jobs import Job, Queue, backoff, next_wake, retryable, runnable, superseded
+from s3d.journal.records import Change, Delete, Multipart, Put, Tagging
 from s3d.protocol import errors
+
+_CHANGES: dict[str, Change] = {
+    "put": Put((), (), '"e"', datetime(2026, 1, 1, tzinfo=UTC)),
+    "multipart": Multipart((), (), '"e-1"', datetime(2026, 1, 1, tzinfo=UTC)),
+    "delete": Delete(),
+    "tagging": Tagging(()),
+}
 
 
 def job(seq: int, key: str = "k", kind: str = "put", **state: object) -> Job:
-    made = Job(seq, "b", key, kind, {}, 0, 0.0)
+    made = Job(seq, "b", key, _CHANGES[kind], 0, 0.0)
     for name, value in state.items():
         setattr(made, name, value)
     return made

@@ -572,7 +572,7 @@ def test_remote_uploads_left_by_a_crash_are_aborted_at_start(relay, remote, tmp_
         s3.put_object(Bucket=bucket, Key="big", Body=os.urandom(11 * MiB))
         drained(daemon)
         journal = daemon.daemon.journal  # type: ignore[union-attr]
-        assert daemon.call(journal.store.remote_uploads()) == []
+        assert daemon.call(journal.core.store.remote_uploads()) == []
         open_uploads = remote.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
         assert [u["UploadId"] for u in open_uploads] == [foreign]
     remote.abort_multipart_upload(Bucket=bucket, Key="left", UploadId=foreign)
@@ -606,7 +606,7 @@ def test_a_stalled_remote_does_not_hold_acknowledgements(tmp_path) -> None:  # t
     import socket
     import threading
 
-    from s3d.journal.acks import BUCKET_KNOWN_FOR
+    from s3d.journal.buckets import BUCKET_KNOWN_FOR
 
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
@@ -631,7 +631,7 @@ def test_a_stalled_remote_does_not_hold_acknowledgements(tmp_path) -> None:  # t
             assert state(unknown) == "pending"
 
             def age_confirmation() -> None:
-                journal._known_buckets["known"] = time.monotonic() - BUCKET_KNOWN_FOR - 1
+                journal.buckets.confirmed["known"] = time.monotonic() - BUCKET_KNOWN_FOR - 1
 
             async def aged() -> None:
                 age_confirmation()
@@ -641,7 +641,7 @@ def test_a_stalled_remote_does_not_hold_acknowledgements(tmp_path) -> None:  # t
             assert state(known) == "pending"
 
             async def checking() -> list[str]:
-                return sorted(journal._bucket_checks)
+                return sorted(journal.buckets.checks)
 
             assert "known" in daemon.call(checking())  # asked again, in the background
             assert status(daemon)["journal"]["queue"] == 2
