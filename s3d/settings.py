@@ -17,6 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used.
+
+    The message names the offending key and where it came from (the file and its TOML key,
+    the environment variable, or the flag), and never contains a secret value. Defined here,
+    beside the settings, so that adapters finding a setting unusable at start (a credential
+    file, an SSE-C key) can raise it without importing the configuration loader.
+    """
+
+
 AnonymousAccess = Literal["off", "read", "read-write"]
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]

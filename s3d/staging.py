@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
+from s3d.durable import fsync_dir
 from s3d.protocol.checksums import Checksum
 
 _FLUSH_AT = 1 << 20
@@ -127,11 +128,7 @@ class StagingWriter:
             os.fsync(file.fileno())
         file.close()
         if durable:
-            fd = os.open(self._path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_dir(self._path.parent)
 
     async def abort(self) -> None:
         """Close and delete the file. Safe to call twice and after finish (then a no-op)."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from s3d import local_keys
-from s3d.admin_client import AdminClientError, endpoint_for, fetch
+from s3d.cli.admin_client import AdminClientError, endpoint_for, fetch
 from s3d.config import ConfigError
+from s3d.daemon import local_keys
 from s3d.settings import AccessKey, ServerSettings, Settings
 from tests.support import free_port, make_tls_cert
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from s3d.drs_client import REPORT_EVERY, Shown
+from s3d.cli.drs_client import REPORT_EVERY, Shown
 
 
 class Terminal(io.StringIO):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from s3d.flush_progress import REPORT_EVERY, Progress, changes
+from s3d.cli.flush_progress import REPORT_EVERY, Progress, changes
 
 KiB = 1024
 

@@ -3,7 +3,7 @@ against a real daemon with a real dead letter)."""
 
 from __future__ import annotations
 
-from s3d.journal_client import SHOWN_DEAD, refused_message
+from s3d.cli.journal_client import SHOWN_DEAD, refused_message
 
 
 def dead(i: int) -> dict[str, object]:

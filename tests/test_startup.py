@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from s3d.startup import StartupError
+from s3d.daemon.startup import StartupError
 from tests.support import DaemonThread, daemon_settings, isolate_aws_env, moto_process
 
 SECRET = "revoked-secret-that-must-not-show"
@@ -79,8 +79,8 @@ def test_status_says_where_the_credentials_came_from_and_never_the_secret(
 ) -> None:
     import json
 
-    from s3d.admin_client import endpoint_for, fetch
-    from s3d.status_text import render_status
+    from s3d.cli.admin_client import endpoint_for, fetch
+    from s3d.cli.status_text import render_status
 
     isolate_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASTATUSKEY0006789")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from s3d.cache.stats import CacheStats
-from s3d.status_text import render_status
+from s3d.cli.status_text import render_status
 
 GiB = 1 << 30
 

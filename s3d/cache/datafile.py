@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from s3d.cache.entry import Entry
+from s3d.durable import fsync_dir
 from s3d.protocol.checksums import Checksum
 
 PART = ".part"
@@ -56,7 +57,7 @@ class DataFile:
         if self.partial:
             final = self.path.with_name(self.path.name.removesuffix(PART))
             os.replace(self.path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             self.path, self.partial = final, False
         return mtime
 
@@ -64,14 +65,6 @@ class DataFile:
         fd, self._fd = self._fd, -1
         if fd >= 0:
             await asyncio.to_thread(os.close, fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DataFiles:
@@ -97,7 +90,7 @@ class DataFiles:
         fd = os.open(final, os.O_RDWR | os.O_CREAT, 0o600)
         if os.fstat(fd).st_size != size:
             os.ftruncate(fd, size)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         return DataFile(final, fd, partial=False)
 
     async def take(self, entry: Entry, source: Path) -> tuple[list[tuple[int, str]], int]:
@@ -122,7 +115,7 @@ class DataFiles:
         final = self.path(entry.id)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return blocks, os.stat(final).st_mtime_ns
 
     async def remove(self, entry_ids: list[str]) -> None:

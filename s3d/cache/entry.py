@@ -13,13 +13,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from s3d.protocol.answer_headers import answer_headers
 from s3d.protocol.model import Headers
 
 # Headers that describe one response rather than the object: rebuilt for every answer.
 _PER_RESPONSE = frozenset({"content-length", "content-range", "accept-ranges", "x-s3d-cache"})
-# Checksums describe the whole object; S3 sends them only on full reads asked for with
-# x-amz-checksum-mode: ENABLED.
-_CHECKSUM_PREFIX = "x-amz-checksum-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +89,7 @@ def response_headers(
     """The headers of an answer from ``entry``: the whole object (``span`` None) or the
     inclusive byte range ``span``; ``state`` goes in x-s3d-cache; object checksums only for a
     whole read asked for with ``checksums``; ``response-*`` overrides replace their header."""
-    replaced = {name for name, _ in overrides}
-    keep_checksums = checksums and span is None
-    out = [
-        (name, value)
-        for name, value in entry.headers
-        if name not in replaced and (keep_checksums or not name.startswith(_CHECKSUM_PREFIX))
-    ]
-    out.extend(overrides)
-    out.append(("accept-ranges", "bytes"))
-    if span is None:
-        out.append(("content-length", str(entry.size)))
-    else:
-        first, last = span
-        out.append(("content-length", str(last - first + 1)))
-        out.append(("content-range", f"bytes {first}-{last}/{entry.size}"))
-    out.append(("x-s3d-cache", state))
-    return tuple(out)
+    answer = answer_headers(
+        entry.headers, entry.size, span, checksums=checksums, overrides=overrides
+    )
+    return (*answer, ("x-s3d-cache", state))

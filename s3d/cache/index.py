@@ -18,6 +18,7 @@ import aiosqlite
 
 from s3d.cache.entry import Entry, decode_headers, encode_headers
 from s3d.cache.memo import EntryMemo
+from s3d.database import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -56,19 +57,12 @@ Stored = tuple[Entry, dict[int, str]]
 
 class CacheIndex:
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._db: aiosqlite.Connection | None = None
+        self._database = Database(path, "cache index", synchronous="NORMAL")
         self._memo = EntryMemo()
         self._put_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.execute("PRAGMA foreign_keys=ON")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
+        await self._database.open(_SCHEMA)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -76,15 +70,11 @@ class CacheIndex:
 
     async def aclose(self) -> None:
         """Close the connection. Idempotent."""
-        db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        await self._database.aclose()
 
     @property
     def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the cache index is closed")
-        return self._db
+        return self._database.db
 
     async def get(self, bucket: str, key: str) -> Stored | None:
         remembered = self._memo.get(bucket, key)

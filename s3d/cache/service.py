@@ -36,6 +36,7 @@ from s3d.cache.space import Space
 from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
+from s3d.protocol.answer_headers import checksums_asked
 from s3d.protocol.errors import NotModified, S3Error, ServiceUnavailable
 from s3d.protocol.model import (
     Headers,
@@ -155,7 +156,7 @@ class ReadCache:
         self, op: ops.GetObject, entry: Entry, present: dict[int, str], state: str
     ) -> ObjectResponse:
         span = op.range.resolve(entry.size) if op.range is not None else None
-        checksums = (header(op.headers, "x-amz-checksum-mode") or "").upper() == "ENABLED"
+        checksums = checksums_asked(op.headers)
         headers = response_headers(
             entry, span, state=state, checksums=checksums, overrides=op.overrides
         )

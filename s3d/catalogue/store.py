@@ -31,6 +31,7 @@ from typing import Any, Self, TypeVar
 import aiosqlite
 
 from s3d.catalogue.index_format import AccessMethod, DrsRecord
+from s3d.database import Database
 
 T = TypeVar("T")
 
@@ -152,16 +153,23 @@ class CatalogueStore:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._writer: aiosqlite.Connection | None = None
+        # Every write goes through this connection; the store begins and commits itself.
+        self._writer = Database(
+            path,
+            "catalogue",
+            synchronous="NORMAL",
+            autocommit=True,
+            foreign_keys=False,
+            # 32 MiB of page cache: an import's random-id inserts stay mostly in memory.
+            pragmas=("busy_timeout=30000", "cache_size=-32768"),
+        )
         self._reader: sqlite3.Connection | None = None
         self._reads: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = await self._connect()
-            await self._writer.executescript(_SCHEMA)
+            await self._writer.open(_SCHEMA)
             self._reads = ThreadPoolExecutor(1, thread_name_prefix="s3d-catalogue-read")
             loop = asyncio.get_running_loop()
             self._reader = await loop.run_in_executor(self._reads, self._open_reader)
@@ -169,15 +177,6 @@ class CatalogueStore:
             await self.aclose()
             raise
         return self
-
-    async def _connect(self) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(self._path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=30000")
-        # 32 MiB of page cache each: an import's random-id inserts stay mostly in memory.
-        await db.execute("PRAGMA cache_size=-32768")
-        return db
 
     def _open_reader(self) -> sqlite3.Connection:
         # Used on the reads' one thread only, but created there too: check_same_thread holds.
@@ -196,15 +195,11 @@ class CatalogueStore:
             await asyncio.get_running_loop().run_in_executor(reads, reader.close)
         if reads is not None:
             reads.shutdown(wait=False)
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            await writer.close()
+        await self._writer.aclose()
 
     @property
     def _w(self) -> aiosqlite.Connection:
-        if self._writer is None:
-            raise RuntimeError("the catalogue is closed")
-        return self._writer
+        return self._writer.db
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:

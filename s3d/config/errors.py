@@ -1,11 +1,8 @@
-"""The one configuration error: a bad file, environment variable or flag."""
+"""The one configuration error: a bad file, environment variable or flag.
 
-from __future__ import annotations
+It lives in ``s3d.settings`` (low enough for adapters to raise it); re-exported here.
+"""
 
+from s3d.settings import ConfigError
 
-class ConfigError(ValueError):
-    """A configuration that cannot be used.
-
-    The message names the offending key and where it came from (the file and its TOML key,
-    the environment variable, or the flag), and never contains a secret value.
-    """
+__all__ = ["ConfigError"]

@@ -7,6 +7,12 @@ answer 304 where writes answer 412. A date that does not parse is ignored, as S3
 are compared to the second, Last-Modified's precision. If-Match compares ETags strongly (a
 weak ``W/"…"`` never matches), If-None-Match weakly (``W/"x"`` matches ``"x"``), as RFC 9110
 section 8.8.3.2 has it.
+
+Writes (PutObject, CompleteMultipartUpload) take If-Match and If-None-Match only, against the
+key's current ETag (None when there is no object), as S3's conditional writes do: If-None-Match
+accepts nothing but ``*`` (any other value is 501 NotImplemented) and fails when the key exists;
+If-Match needs the key to exist (404 NoSuchKey otherwise) and its ETag to match strongly or be
+``*`` (a weak ``W/"…"`` never matches: 412).
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from s3d.protocol.errors import NotModified, PreconditionFailed
+from s3d.protocol.errors import NoSuchKey, NotImplemented_, NotModified, PreconditionFailed
+from s3d.protocol.model import bare_etag
 
 
 def _etags(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    return tuple(part.strip().strip('"') for part in value.split(",") if part.strip())
+    return tuple(bare_etag(part) for part in value.split(",") if part.strip())
 
 
 def parse_http_date(value: str | None) -> datetime | None:
@@ -70,8 +77,30 @@ class Conditions:
         Condition naming the header that failed."""
         self._check(etag, last_modified, "x-amz-copy-source-")
 
+    @property
+    def guards_write(self) -> bool:
+        """Whether a write must learn the key's current ETag and ``check_write`` it."""
+        return self.if_match is not None or self.if_none_match is not None
+
+    def check_write(self, current_etag: str | None, key: str) -> None:
+        """Raise as S3 answers a conditional PutObject or CompleteMultipartUpload on ``key``,
+        whose current ETag is ``current_etag`` (None: no object): NotImplemented_ (501) for an
+        If-None-Match other than ``*``, PreconditionFailed (412), NoSuchKey (404)."""
+        if self.if_none_match is not None:
+            if self.if_none_match != ("*",):
+                raise NotImplemented_(Header="If-None-Match")
+            if current_etag is not None:
+                raise PreconditionFailed(Condition="If-None-Match")
+        if self.if_match is not None:
+            if current_etag is None:
+                raise NoSuchKey(Key=key)
+            if "*" not in self.if_match and bare_etag(current_etag) not in self.if_match:
+                # Strong comparison: a weak tag (kept as 'W/"…', its prefix unstripped) is
+                # never equal to a bare ETag.
+                raise PreconditionFailed(Condition="If-Match")
+
     def _check(self, etag: str, last_modified: datetime, copy_prefix: str) -> None:
-        bare = etag.strip().strip('"')
+        bare = bare_etag(etag)
         lm = last_modified.replace(microsecond=0)
         if self.if_match is not None:
             if "*" not in self.if_match and bare not in self.if_match:
@@ -80,7 +109,7 @@ class Conditions:
             raise PreconditionFailed(Condition=copy_prefix + "If-Unmodified-Since")
         failed = None
         if self.if_none_match is not None:
-            weak = {tag.removeprefix("W/").strip('"') for tag in self.if_none_match}
+            weak = {bare_etag(tag.removeprefix("W/")) for tag in self.if_none_match}
             if "*" in weak or bare in weak:
                 failed = "If-None-Match"
         elif self.if_modified_since is not None and lm <= self.if_modified_since:

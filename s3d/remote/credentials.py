@@ -42,8 +42,7 @@ from aiobotocore.credentials import (
 )
 from aiobotocore.session import AioSession
 
-from s3d.config import ConfigError
-from s3d.settings import BucketRemote, RemoteSettings
+from s3d.settings import BucketRemote, ConfigError, RemoteSettings
 
 log = logging.getLogger("s3d.credentials")
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from s3d.config import ConfigError
+from s3d.settings import ConfigError
 
 KEY_BYTES = 32
 ALGORITHM = "AES256"

@@ -40,7 +40,7 @@ from aiohttp import web
 from s3d.catalogue.index_format import AccessMethod, DrsRecord
 from s3d.catalogue.service import Catalogue
 from s3d.protocol.errors import S3Error
-from s3d.protocol.model import bare_etag
+from s3d.protocol.model import bare_etag, quote_etag
 from s3d.protocol.request import PINNED_ETAG
 from s3d.protocol.routing import Target
 from s3d.protocol.sigv4 import SignedRequest
@@ -366,17 +366,13 @@ class DrsApi:
             raise DrsError(500, "no local access key to sign access URLs with")
         url = f"{request.scheme}://{request.host}/{method.bucket}/{quote(method.key, safe='/~')}"
         if method.etag:
-            url += f"?{PINNED_ETAG}={quote(_quoted(method.etag), safe='')}"
+            url += f"?{PINNED_ETAG}={quote(quote_etag(method.etag), safe='')}"
         return presign_url(
             "GET", url, key_id, keys[key_id], self._config.region, datetime.now(UTC), expiry
         )
 
 
 _EPOCH = "1970-01-01T00:00:00Z"
-
-
-def _quoted(etag: str) -> str:
-    return f'"{etag}"'
 
 
 def _method(method: AccessMethod) -> dict[str, Any]:

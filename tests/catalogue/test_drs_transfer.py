@@ -26,8 +26,8 @@ from s3d.catalogue.index_format import (
     drs_id,
     write_index,
 )
+from s3d.daemon.startup import StartupError
 from s3d.settings import DrsSettings
-from s3d.startup import StartupError
 from tests.catalogue.drs_schema import validate
 from tests.support import (
     ACCESS_KEY,

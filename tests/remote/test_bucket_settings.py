@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from s3d.daemon.startup import StartupError
 from s3d.settings import BucketRemote
-from s3d.startup import StartupError
 from tests.support import CountingRelay, DaemonThread, client, daemon_settings, moto_server
 
 ROLE = "arn:aws:iam::123456789012:role/other-account-reader"

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from s3d.logs import configure_logging
+from s3d.daemon.logs import configure_logging
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchBucket
 from s3d.remote.client import RemoteS3

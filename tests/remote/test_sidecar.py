@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from s3d.daemon.startup import StartupError
 from s3d.remote.sidecar import SidecarError, location_next_to, parse
 from s3d.settings import DrsSettings
-from s3d.startup import StartupError
 from tests.support import DaemonThread, client, daemon_settings
 
 ROLE = "arn:aws:iam::123456789012:role/drs-bootstrap"

@@ -20,15 +20,15 @@ import os
 import sys
 import textwrap
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 
-from s3d import drs_client
-from s3d.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
+from s3d.cli import drs_client
+from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
+from s3d.cli.journal_client import act_on_dead_letters, flush
+from s3d.cli.status_text import render_status
 from s3d.config import ConfigError, Option, load_settings, options, render_settings
-from s3d.journal_client import act_on_dead_letters, flush
 from s3d.settings import Settings
-from s3d.status_text import render_status
+from s3d.version import version
 
 _EPILOG = """\
 Each setting comes from, in increasing order of precedence: its default, the TOML file
@@ -282,7 +282,7 @@ def _serve(settings: Settings) -> int:
     # Imported here: the daemon pulls in aiohttp, aiobotocore and moto, which check-config
     # and --help do not need.
     from s3d.daemon import serve
-    from s3d.startup import StartupError
+    from s3d.daemon.startup import StartupError
 
     try:
         asyncio.run(serve(settings))
@@ -297,11 +297,3 @@ def _serve(settings: Settings) -> int:
         print(f"s3d: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def version() -> str:
-    """s3d's installed version ("unknown" when running from a source tree not installed)."""
-    try:
-        return metadata.version("s3d")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"

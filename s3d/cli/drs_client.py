@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
-from s3d.admin_client import AdminEndpoint, fetch, fetch_streamed
-from s3d.status_text import human_bytes
+from s3d.cli.admin_client import AdminEndpoint, fetch, fetch_streamed
+from s3d.cli.status_text import human_bytes
 
 REPORT_EVERY = 5.0
 """Seconds between two progress lines when the output is not a terminal."""

@@ -1,9 +1,9 @@
 """``s3d flush`` and ``s3d journal retry|discard``: the journal's commands, run against a daemon.
 
-Entry layer, over ``s3d.admin_client`` (same endpoint and signing as ``s3d status``).
+Entry layer, over ``s3d.cli.admin_client`` (same endpoint and signing as ``s3d status``).
 ``flush`` asks ``POST /_s3d/flush`` without waiting (the daemon uploads every waiting change
 now, whatever its backoff), then reads ``GET /_s3d/status`` every ``POLL`` seconds until the
-journal's queue is empty, showing progress on stderr (``s3d.flush_progress``). Its outcome: 0
+journal's queue is empty, showing progress on stderr (``s3d.cli.flush_progress``). Its outcome: 0
 when the queue emptied and no change is dead-lettered; 1 when the remote refused changes (they
 are named), when ``timeout`` passed first, or when the daemon cannot be reached
 (``AdminClientError``, which the caller reports). A write-through daemon has nothing to flush: 0.
@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from s3d.admin_client import AdminEndpoint, fetch
-from s3d.flush_progress import Progress, changes, number
-from s3d.status_text import counted, dead_letter, human_bytes
+from s3d.cli.admin_client import AdminEndpoint, fetch
+from s3d.cli.flush_progress import Progress, changes, number
+from s3d.cli.status_text import counted, dead_letter, human_bytes
 
 POLL = 0.5
 """Seconds between two readings of the status while flushing."""

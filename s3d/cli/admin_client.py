@@ -25,11 +25,10 @@ from urllib.parse import urlsplit
 
 from defusedxml.ElementTree import ParseError, fromstring
 
-from s3d import local_keys
-from s3d.config import ConfigError
+from s3d.daemon import local_keys
 from s3d.protocol.sigv4 import EMPTY_SHA256
 from s3d.protocol.sigv4_sign import sign_headers
-from s3d.settings import AccessKey, Settings
+from s3d.settings import AccessKey, ConfigError, Settings
 
 TIMEOUT = 10.0
 """Seconds to wait for the daemon to connect and to answer."""

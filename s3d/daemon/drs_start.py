@@ -19,7 +19,7 @@ from s3d.catalogue.feed import chunks_of
 from s3d.catalogue.index_format import IndexFormatError
 from s3d.catalogue.service import Catalogue, parse_s3_url
 from s3d.catalogue.transfer import Transfers
-from s3d.cli import version
+from s3d.daemon.startup import StartupError, cannot_read, check_readable
 from s3d.gateway import Gateway
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, S3Error
@@ -28,8 +28,8 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.sidecar import SidecarError, location_next_to, parse
 from s3d.settings import DrsSettings
 from s3d.staging import StagedBody
-from s3d.startup import StartupError, cannot_read, check_readable
 from s3d.telemetry import trace
+from s3d.version import version
 
 log = logging.getLogger("s3d.catalogue")
 

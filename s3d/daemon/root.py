@@ -20,19 +20,17 @@ import time
 from contextlib import AsyncExitStack
 from typing import Self
 
-from aiohttp import web
-
-from s3d import local_keys
 from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
 from s3d.catalogue.service import Catalogue
 from s3d.catalogue.store import CatalogueStore
 from s3d.catalogue.transfer import Transfers
-from s3d.cli import version
-from s3d.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
+from s3d.daemon import local_keys
+from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
+from s3d.daemon.logs import configure_logging
+from s3d.daemon.startup import check_buckets
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
-from s3d.logs import configure_logging
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey
 from s3d.protocol.model import header
@@ -42,22 +40,15 @@ from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
-from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
+from s3d.server.listener import Listener
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
-from s3d.startup import check_buckets
 from s3d.telemetry import trace
+from s3d.version import version
 
 log = logging.getLogger("s3d.daemon")
-
-LINGER = 2.0
-READ_BUFFER = 1 << 20
-"""Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
-CUT_TIMEOUT = 2.0
-"""Seconds a request still running when the grace period ends is given to unwind once cut
-(aiohttp waits this long, then again as long after cancelling it; 0 would mean forever)."""
 
 
 class Daemon:
@@ -134,7 +125,7 @@ class Daemon:
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
-        await self._listen(build_app(handler, admin, drs))
+        await self._listen(handler, admin, drs)
 
     async def _catalogue(self, remote: RemoteS3) -> Catalogue | None:
         drs = self.settings.drs
@@ -226,45 +217,19 @@ class Daemon:
         cache.reserved = lambda: journal.pending_bytes
         return journal
 
-    async def _listen(self, app: web.Application) -> None:
-        settings = self.settings
-        runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            shutdown_timeout=CUT_TIMEOUT,
-            access_log=None,
-            auto_decompress=False,
-            read_bufsize=READ_BUFFER,
-            # After an early answer to an upload (refused, timed out) aiohttp reads and drops
-            # the rest of the body before closing, so the client sees the answer rather than a
-            # reset; two seconds of that is enough, ten (its default) holds clients needlessly.
-            lingering_time=LINGER,
+    async def _listen(self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None) -> None:
+        server = self.settings.server
+        listener = await self._stack.enter_async_context(
+            Listener(
+                build_app(handler, admin, drs),
+                server.host,
+                server.port,
+                tls=self._tls(),
+                shutdown_grace=server.shutdown_grace,
+            )
         )
-        await runner.setup()
-        self._stack.push_async_callback(self._stop_serving, runner, app[IN_FLIGHT])
-        site = web.TCPSite(
-            runner, settings.server.host, settings.server.port, ssl_context=self._tls()
-        )
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        scheme = "https" if settings.server.tls_cert_file else "http"
-        self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
+        self.endpoint_url = listener.endpoint_url
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
-
-    async def _stop_serving(self, runner: web.AppRunner, in_flight: InFlight) -> None:
-        # The listener first, then the requests in flight for up to the grace period, and only
-        # then aiohttp's own clean-up: it closes idle connections and cuts what still runs (a
-        # connection it closes stops reading, so an upload in flight could not finish there).
-        try:
-            for site in list(runner.sites):
-                await site.stop()
-            grace = self.settings.server.shutdown_grace
-            if not await in_flight.drain(grace):
-                log.warning(
-                    "%d request(s) still in flight after %ss: cutting them", in_flight.count, grace
-                )
-        finally:
-            await runner.cleanup()
 
     async def _remote_settings(self, remote: RemoteSettings) -> RemoteSettings:
         if remote.endpoint_url != EMBEDDED:
@@ -322,10 +287,6 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
         }
 
     return status
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def banner(daemon: Daemon) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from s3d.status_text import human_bytes
+from s3d.cli.status_text import human_bytes
 
 REPORT_EVERY = 5.0
 """Seconds between two progress lines when stderr is not a terminal."""
