@@ -43,9 +43,11 @@ from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
+from s3d.server.connection import EdgeLimits
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
+from s3d.server.listener import Listener
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
 from s3d.startup import check_buckets
@@ -53,9 +55,6 @@ from s3d.telemetry import trace
 
 log = logging.getLogger("s3d.daemon")
 
-LINGER = 2.0
-READ_BUFFER = 1 << 20
-"""Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
 CUT_TIMEOUT = 2.0
 """Seconds a request still running when the grace period ends is given to unwind once cut
 (aiohttp waits this long, then again as long after cancelling it; 0 would mean forever)."""
@@ -230,27 +229,15 @@ class Daemon:
         return WriteBack(journal, remote, cache.known_keys if self.settings.cache.enabled else None)
 
     async def _listen(self, app: web.Application) -> None:
-        settings = self.settings
-        runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            shutdown_timeout=CUT_TIMEOUT,
-            access_log=None,
-            auto_decompress=False,
-            read_bufsize=READ_BUFFER,
-            # After an early answer to an upload (refused, timed out) aiohttp reads and drops
-            # the rest of the body before closing, so the client sees the answer rather than a
-            # reset; two seconds of that is enough, ten (its default) holds clients needlessly.
-            lingering_time=LINGER,
-        )
+        server = self.settings.server
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=CUT_TIMEOUT)
         await runner.setup()
         self._stack.push_async_callback(self._stop_serving, runner, app[IN_FLIGHT])
-        site = web.TCPSite(
-            runner, settings.server.host, settings.server.port, ssl_context=self._tls()
-        )
+        limits = EdgeLimits(server.header_timeout, server.idle_timeout, server.max_connections)
+        site = Listener(runner, server.host, server.port, limits=limits, ssl_context=self._tls())
         await site.start()
-        host, port = runner.addresses[0][:2]
-        scheme = "https" if settings.server.tls_cert_file else "http"
+        host, port = site.addresses[0][:2]
+        scheme = "https" if server.tls_cert_file else "http"
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
 

@@ -1,0 +1,210 @@
+"""The front door under abuse: slow request heads, idle and surplus connections, unparsable
+requests. A real daemon in front of moto, driven over raw sockets and boto3; every timeout is
+set small through the server settings so the tests stay quick."""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support import DaemonThread, client, daemon_settings, s3_error_code, send, sign
+
+WAIT = 15.0
+"""Longest any test waits for the daemon to act (a bound, not a measurement)."""
+
+
+def _edge(remote_url: str, tmp_path, **server: object) -> DaemonThread:
+    """A daemon of its own with these server settings (enter it to start it)."""
+    return DaemonThread(daemon_settings(remote_url, tmp_path, **server))
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def _connect(url: str) -> socket.socket:
+    sock = socket.create_connection(_address(url), timeout=WAIT)
+    return sock
+
+
+def _closed_by_peer(sock: socket.socket, *, within: float = WAIT, trickle: bytes = b"") -> bool:
+    """Wait (sending ``trickle`` every 0.2 s) until the daemon closes ``sock``; False if it is
+    still open after ``within`` seconds. Any bytes the daemon sends are read and dropped."""
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            if trickle:
+                sock.sendall(trickle)
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            if readable and sock.recv(65536) == b"":
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    return False
+
+
+def _exchange(sock: socket.socket, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send one request and read one response with a Content-Length (status, headers, body)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response head: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines[1:])
+    }
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed mid-body"
+        body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+def _raw(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with _connect(url) as sock:
+        return _exchange(sock, request)
+
+
+def _simple_get(url: str) -> bytes:
+    """An unsigned GET / (answered 403 AccessDenied, on a connection kept alive)."""
+    host, port = _address(url)
+    return f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+
+
+def test_a_slow_request_head_is_cut_while_others_are_served(remote_url, tmp_path) -> None:
+    with _edge(remote_url, tmp_path, header_timeout=1.0, idle_timeout=30.0) as edge:
+        _slow_head_is_cut(edge)
+
+
+def _slow_head_is_cut(edge: DaemonThread) -> None:
+    s3 = client(edge.endpoint_url)
+    slow = _connect(edge.endpoint_url)
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    outcome: list[bool] = []
+    trickler = threading.Thread(
+        target=lambda: outcome.append(_closed_by_peer(slow, trickle=b"a")), daemon=True
+    )
+    trickler.start()
+    # Meanwhile another client is served, on connections of its own.
+    for _ in range(3):
+        assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    trickler.join(WAIT + 5)
+    slow.close()
+    # Well within the idle timeout (30 s): the head timeout (1 s) closed it.
+    assert outcome == [True], "a connection trickling its request head was never closed"
+
+
+def test_idle_connections_are_closed(remote_url, tmp_path) -> None:
+    with _edge(remote_url, tmp_path, header_timeout=5.0, idle_timeout=1.0) as edge:
+        _idle_connections_are_closed(edge)
+
+
+def _idle_connections_are_closed(edge: DaemonThread) -> None:
+    used = _connect(edge.endpoint_url)
+    status, headers, _ = _exchange(used, _simple_get(edge.endpoint_url))
+    assert status == 403
+    assert headers.get("connection", "keep-alive") != "close"
+    never_used = [_connect(edge.endpoint_url) for _ in range(20)]
+    try:
+        assert _closed_by_peer(used), "an idle keep-alive connection stayed open"
+        assert all(_closed_by_peer(sock) for sock in never_used)
+    finally:
+        for sock in [used, *never_used]:
+            sock.close()
+    # New connections are served as ever.
+    assert client(edge.endpoint_url).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_connections_beyond_the_limit_get_slowdown(remote_url, tmp_path) -> None:
+    with _edge(remote_url, tmp_path, max_connections=3, header_timeout=5.0) as edge:
+        _surplus_connections_get_slowdown(edge)
+
+
+def _surplus_connections_get_slowdown(edge: DaemonThread) -> None:
+    held = [_connect(edge.endpoint_url) for _ in range(3)]
+    try:
+        for sock in held:  # each one registered and served
+            assert _exchange(sock, _simple_get(edge.endpoint_url))[0] == 403
+        url, headers = sign("GET", f"{edge.endpoint_url}/")
+        status, answered, body = send("GET", url, headers)
+        assert (status, s3_error_code(body)) == (503, "SlowDown"), body
+        assert answered["retry-after"] == "1"
+        assert answered["connection"] == "close"
+        assert f"<RequestId>{answered['x-amz-request-id']}</RequestId>".encode() in body
+        with pytest.raises(ClientError) as refused:
+            client(edge.endpoint_url).list_buckets()
+        assert refused.value.response["Error"]["Code"] == "SlowDown"
+        # The admin endpoint still answers, so an overloaded daemon can be looked at.
+        url, headers = sign("GET", f"{edge.endpoint_url}/_s3d/status")
+        assert send("GET", url, headers)[0] == 200
+    finally:
+        for sock in held:
+            sock.close()
+    assert _eventually_served(edge.endpoint_url)
+
+
+def _eventually_served(url: str) -> bool:
+    # The daemon forgets a closed connection once it has seen it close: a moment later.
+    s3 = client(url)
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            return s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+        except ClientError:
+            time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "code"),
+    [
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+            "RequestHeaderSectionTooLarge",
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\n"
+            + b"".join(b"X-%d: a\r\n" % i for i in range(200))
+            + b"\r\n",
+            "RequestHeaderSectionTooLarge",
+        ),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: h\r\n\r\n", "RequestHeaderSectionTooLarge"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 12ab\r\n\r\n", "BadRequest"),
+        (b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", "BadRequest"),
+        (b"GARBAGE\r\n\r\n", "BadRequest"),
+        (b"GET / HTTP/9.x\r\nHost: h\r\n\r\n", "BadRequest"),
+    ],
+    ids=[
+        "long-header",
+        "many-headers",
+        "long-request-line",
+        "content-length",
+        "negative-length",
+        "request-line",
+        "version",
+    ],
+)
+def test_unparsable_requests_get_s3_errors(
+    s3d: DaemonThread, request_bytes: bytes, code: str
+) -> None:
+    with _connect(s3d.endpoint_url) as sock:
+        status, headers, body = _exchange(sock, request_bytes)
+        assert (status, s3_error_code(body)) == (400, code), body
+        assert headers["content-type"] == "application/xml"
+        request_id = headers["x-amz-request-id"]
+        assert f"<RequestId>{request_id}</RequestId>".encode() in body
+        assert _closed_by_peer(sock, within=5)
+    # And the daemon keeps serving.
+    assert client(s3d.endpoint_url).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
