@@ -47,7 +47,7 @@ from s3d.server.connection import EdgeLimits
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
-from s3d.server.listener import Listener
+from s3d.server.listener import Listener, fit_open_file_limit
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
 from s3d.startup import check_buckets
@@ -234,6 +234,7 @@ class Daemon:
         await runner.setup()
         self._stack.push_async_callback(self._stop_serving, runner, app[IN_FLIGHT])
         limits = EdgeLimits(server.header_timeout, server.idle_timeout, server.max_connections)
+        fit_open_file_limit(server.max_connections)
         site = Listener(runner, server.host, server.port, limits=limits, ssl_context=self._tls())
         await site.start()
         host, port = site.addresses[0][:2]

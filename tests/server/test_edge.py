@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.support import DaemonThread, client, daemon_settings, s3_error_code, send, sign
+from tests.support import (
+    DaemonProcess,
+    DaemonThread,
+    client,
+    daemon_settings,
+    s3_error_code,
+    send,
+    sign,
+)
 
 WAIT = 15.0
 """Longest any test waits for the daemon to act (a bound, not a measurement)."""
@@ -157,12 +167,17 @@ def _surplus_connections_get_slowdown(edge: DaemonThread) -> None:
 
 def _eventually_served(url: str) -> bool:
     # The daemon forgets a closed connection once it has seen it close: a moment later.
-    s3 = client(url)
+    return _eventually(client(url).list_buckets)
+
+
+def _eventually(call: Callable[[], object]) -> bool:
+    """Whether ``call`` succeeds within ``WAIT`` seconds, retried while it raises."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         try:
-            return s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
-        except ClientError:
+            call()
+            return True
+        except (ClientError, BotoCoreError):
             time.sleep(0.1)
     return False
 
@@ -208,3 +223,42 @@ def test_unparsable_requests_get_s3_errors(
         assert _closed_by_peer(sock, within=5)
     # And the daemon keeps serving.
     assert client(s3d.endpoint_url).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+# The daemon in a process of its own whose open-file limit is set before s3d starts.
+_LIMITED = (
+    "import resource, runpy, sys\n"
+    "files = int(sys.argv.pop(1))\n"
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))\n"
+    "sys.argv[0] = 's3d'\n"
+    "runpy.run_module('s3d', run_name='__main__')\n"
+)
+
+
+def test_running_out_of_files_is_overload_not_a_log_flood(tmp_path) -> None:
+    files = 200
+    daemon = DaemonProcess(
+        ["--data-dir", str(tmp_path / "data"), "--port", "0", "--log-level", "info"]
+    )
+    daemon.args = [sys.executable, "-c", _LIMITED, str(files), *daemon.args[3:]]
+    with daemon:
+        address = _address(daemon.endpoint_url)
+        held = []
+        try:
+            # More connections than the daemon has files: accept() fails with EMFILE.
+            for _ in range(files + 50):
+                held.append(socket.create_connection(address, timeout=WAIT))
+            daemon.wait_for_output("cannot accept connections", timeout=WAIT)
+            time.sleep(1)  # the overload lasts a while (nothing is measured)
+        finally:
+            for sock in held:
+                sock.close()
+        s3 = client(daemon.endpoint_url, key=daemon.access_key_id, secret=daemon.secret_access_key)
+        assert _eventually(lambda: s3.create_bucket(Bucket="after-overload"))
+        s3.put_object(Bucket="after-overload", Key="k", Body=b"still serving")
+        assert s3.get_object(Bucket="after-overload", Key="k")["Body"].read() == b"still serving"
+        daemon.wait_for_output("accepting connections again", timeout=WAIT)
+    log = daemon.stderr
+    assert "Traceback" not in log, log[-3000:]
+    assert 1 <= log.count("cannot accept connections") <= 10, log[-3000:]
+    assert "open-file limit (200) is below server.max_connections" in log
