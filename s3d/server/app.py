@@ -32,6 +32,7 @@ access_log = logging.getLogger("s3d.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+
 @web.middleware
 async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     info = RequestInfo(request_id=new_request_id())

@@ -96,11 +96,12 @@ class Connection(RequestHandler):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if data and self._head_timer is None and self._awaiting_request():
-            self._start_head_timer()
+        beginning = bool(data) and self._head_timer is None and self._awaiting_request()
         super().data_received(data)
-        if self._messages:  # a whole head (or a parse error) is in
+        if self._messages:  # a whole head (or a parse error) is in: the usual case
             self._stop_head_timer()
+        elif beginning:
+            self._start_head_timer()
 
     def _awaiting_request(self) -> bool:
         # Bytes begin a request head when nothing is queued and the handler waits for the next
@@ -141,10 +142,12 @@ class Connection(RequestHandler):
         error = _head_error(exc) if status == 400 else InternalError()
         request_id = new_request_id()
         if status == 400:
+            # Not aiohttp's message: it quotes the offending line, which may be a credential.
             log.info(
-                "refused a malformed request from %s: %s (request %s)",
+                "refused an unparsable request from %s: %s, %s (request %s)",
                 request.remote,
-                " ".join(str(getattr(exc, "message", exc)).split()),
+                error.error_code,
+                type(exc).__name__,
                 request_id,
             )
         else:

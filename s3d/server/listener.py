@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import resource
 import socket
@@ -83,6 +84,7 @@ class Listener(web.BaseSite):
         self._limits = limits
         self._sockets: list[socket.socket] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._factory: Callable[[], Connection] | None = None
 
     @property
     def name(self) -> str:
@@ -98,6 +100,11 @@ class Listener(web.BaseSite):
         """Bind and listen, then accept in the background. Raises OSError when an address
         cannot be bound (nothing is left open then)."""
         await super().start()
+        server = self._runner.server
+        assert server is not None  # BaseSite checked it
+        self._factory = functools.partial(
+            Connection, server, loop=asyncio.get_running_loop(), limits=self._limits
+        )
         self._sockets = await _bind(self._host, self._port, self._backlog)
         for sock in self._sockets:
             self._spawn(self._accept_loop(sock))
@@ -157,11 +164,8 @@ class Listener(web.BaseSite):
         return len(server.connections) if server is not None else 0
 
     async def _open(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
-        server = self._runner.server
-        assert server is not None
-        factory: Callable[[], Connection] = lambda: Connection(  # noqa: E731
-            server, loop=loop, limits=self._limits
-        )
+        factory = self._factory
+        assert factory is not None  # set by start()
         try:
             if self._ssl_context is None:
                 await loop.connect_accepted_socket(factory, conn)

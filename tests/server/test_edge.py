@@ -96,6 +96,7 @@ def _simple_get(url: str) -> bytes:
 def test_a_slow_request_head_is_cut_while_others_are_served(remote_url, tmp_path) -> None:
     with _edge(remote_url, tmp_path, header_timeout=1.0, idle_timeout=30.0) as edge:
         _slow_head_is_cut(edge)
+        _slow_body_is_not_cut(edge)
 
 
 def _slow_head_is_cut(edge: DaemonThread) -> None:
@@ -114,6 +115,26 @@ def _slow_head_is_cut(edge: DaemonThread) -> None:
     slow.close()
     # Well within the idle timeout (30 s): the head timeout (1 s) closed it.
     assert outcome == [True], "a connection trickling its request head was never closed"
+
+
+def _slow_body_is_not_cut(edge: DaemonThread) -> None:
+    """The head timeout is for the head: a body may take longer (body_timeout rules it)."""
+    client(edge.endpoint_url).create_bucket(Bucket="slow")
+    body = b"0123456789" * 8
+    _, headers = sign("PUT", f"{edge.endpoint_url}/slow/key", body=body)
+    host, port = _address(edge.endpoint_url)
+    headers = {"Host": f"{host}:{port}", **headers}
+    headers["Content-Length"] = str(len(body))
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    with _connect(edge.endpoint_url) as sock:
+        sock.sendall(f"PUT /slow/key HTTP/1.1\r\n{head}\r\n".encode())
+        for start in range(0, len(body), 10):  # about 2.4 s in all, the head timeout is 1 s
+            time.sleep(0.3)
+            sock.sendall(body[start : start + 10])
+        status, _, answer = _exchange(sock, b"")
+    assert status == 200, answer
+    stored = client(edge.endpoint_url).get_object(Bucket="slow", Key="key")["Body"].read()
+    assert stored == body
 
 
 def test_idle_connections_are_closed(remote_url, tmp_path) -> None:
