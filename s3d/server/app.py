@@ -19,7 +19,7 @@ from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
 from s3d.server.admin import AdminHandler
-from s3d.server.connection import check_admitted, refused_connection
+from s3d.server.connection import check_admitted, overload_error, refused_connection
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
@@ -60,12 +60,12 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
         )
     except web.HTTPException:
         raise
-    except Exception:
-        log.exception(
-            "internal error on %s %s (request %s)", request.method, request.path, info.request_id
-        )
+    except Exception as exc:
         response = error_response(
-            InternalError(), info.request_id, head=request.method == "HEAD", resource=request.path
+            _unexpected(request, info, exc),
+            info.request_id,
+            head=request.method == "HEAD",
+            resource=request.path,
         )
     if not response.prepared and request.body_exists and not request.content.is_eof():
         # Answered before the body was read (refused, timed out): close rather than let aiohttp
@@ -74,6 +74,24 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
     if not response.prepared:
         stamp_ids(response, info.request_id)
     return response
+
+
+def _unexpected(request: web.Request, info: RequestInfo, exc: Exception) -> S3Error:
+    overload = overload_error(exc)
+    if overload is not None:
+        # Out of files or memory: one line, no traceback (under overload there are many).
+        log.warning(
+            "out of resources on %s %s (request %s): %s",
+            request.method,
+            request.path,
+            info.request_id,
+            exc,
+        )
+        return overload
+    log.exception(
+        "internal error on %s %s (request %s)", request.method, request.path, info.request_id
+    )
+    return InternalError()
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:

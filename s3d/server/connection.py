@@ -25,6 +25,7 @@ This reaches into ``RequestHandler`` internals (``_messages``, ``_waiter``,
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,8 @@ READ_BUFFER = 1 << 20
 RETRY_AFTER = 1
 """Seconds a client refused for the connection limit is told to wait."""
 PARSE_ERROR = "An error occurred when parsing the HTTP request."
+OVERLOAD = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+"""The process or the system is out of files or memory: overload, not a fault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +187,14 @@ def check_admitted(request: web.Request) -> None:
 def refused_connection(request: web.Request) -> bool:
     protocol = request.protocol
     return isinstance(protocol, Connection) and protocol.over_limit
+
+
+def overload_error(exc: BaseException) -> S3Error | None:
+    """503 SlowDown for an exception that says the process ran out of files or memory (the
+    client retries, as after any SlowDown); None for any other."""
+    if isinstance(exc, OSError) and exc.errno in OVERLOAD:
+        return SlowDown(
+            "The server is out of resources; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+    return None

@@ -30,11 +30,10 @@ from typing import Any
 
 from aiohttp import web
 
-from s3d.server.connection import Connection, EdgeLimits
+from s3d.server.connection import OVERLOAD, Connection, EdgeLimits
 
 log = logging.getLogger("s3d.server")
 
-OVERLOAD = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 DROPPED = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 BACKOFF = 0.1
 """Seconds accepting pauses after a failed accept()."""
