@@ -47,7 +47,8 @@ from s3d.server.connection import EdgeLimits
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
-from s3d.server.listener import Listener, fit_open_file_limit
+from s3d.server.listener import Listener
+from s3d.server.overload import fit_open_file_limit
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
 from s3d.startup import check_buckets

@@ -19,10 +19,10 @@ from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
 from s3d.server.admin import AdminHandler
-from s3d.server.connection import check_admitted, overload_error, refused_connection
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
+from s3d.server.overload import check_admitted, overload_error, refused_connection
 from s3d.server.respond import error_response, new_request_id, stamp_ids
 from s3d.server.sendfile import BODY_SENT
 from s3d.telemetry import trace

@@ -11,8 +11,8 @@ aiohttp reads and parses requests; what it leaves open is closed here:
 - **Idle timeout.** That keep-alive timer, set to ``idle_timeout``, closes a connection that
   waits that long for its next (or first) request.
 - **Connection limit.** A connection opened while ``max_connections`` are open is marked
-  ``over_limit``: its request is answered 503 SlowDown by the app (``s3d/server/app.py``) and
-  it is closed; it waits for that request no longer than ``header_timeout``.
+  ``over_limit``: its request is answered 503 SlowDown (``s3d/server/overload.py``) and it is
+  closed; it waits for that request no longer than ``header_timeout``.
 - **Errors in the request head** (oversize lines, too many headers, a bad Content-Length, a
   malformed request line) are answered with S3 error XML and a request id, as S3 does, where
   aiohttp writes plain text; and logged in one line, not with a traceback.
@@ -25,7 +25,6 @@ This reaches into ``RequestHandler`` internals (``_messages``, ``_waiter``,
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -35,14 +34,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from s3d.protocol.errors import (
-    BadRequest,
-    InternalError,
-    RequestHeaderSectionTooLarge,
-    S3Error,
-    SlowDown,
-)
-from s3d.server.admin import PREFIX as ADMIN_PREFIX
+from s3d.protocol.errors import BadRequest, InternalError, RequestHeaderSectionTooLarge, S3Error
 from s3d.server.respond import error_response, new_request_id, stamp_ids
 
 log = logging.getLogger("s3d.server")
@@ -53,11 +45,7 @@ the body before closing, so the client sees the answer rather than a reset; two 
 is enough, ten (its default) holds clients needlessly."""
 READ_BUFFER = 1 << 20
 """Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
-RETRY_AFTER = 1
-"""Seconds a client refused for the connection limit is told to wait."""
 PARSE_ERROR = "An error occurred when parsing the HTTP request."
-OVERLOAD = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-"""The process or the system is out of files or memory: overload, not a fault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,30 +159,3 @@ def _head_error(exc: BaseException | None) -> S3Error:
     ):
         return RequestHeaderSectionTooLarge()
     return BadRequest(PARSE_ERROR)
-
-
-def check_admitted(request: web.Request) -> None:
-    """Raise 503 SlowDown for a request on a connection opened beyond the connection limit;
-    the ``/_s3d/`` endpoints (health, status, metrics) are answered all the same, so that an
-    overloaded daemon can still be looked at."""
-    if refused_connection(request) and not request.path.startswith(ADMIN_PREFIX):
-        raise SlowDown(
-            "Too many connections are open; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER)},
-        )
-
-
-def refused_connection(request: web.Request) -> bool:
-    protocol = request.protocol
-    return isinstance(protocol, Connection) and protocol.over_limit
-
-
-def overload_error(exc: BaseException) -> S3Error | None:
-    """503 SlowDown for an exception that says the process ran out of files or memory (the
-    client retries, as after any SlowDown); None for any other."""
-    if isinstance(exc, OSError) and exc.errno in OVERLOAD:
-        return SlowDown(
-            "The server is out of resources; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER)},
-        )
-    return None

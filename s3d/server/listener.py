@@ -22,7 +22,6 @@ import asyncio
 import errno
 import functools
 import logging
-import resource
 import socket
 import ssl
 from collections.abc import Callable, Coroutine
@@ -30,39 +29,14 @@ from typing import Any
 
 from aiohttp import web
 
-from s3d.server.connection import OVERLOAD, Connection, EdgeLimits
+from s3d.server.connection import Connection, EdgeLimits
+from s3d.server.overload import OVERLOAD
 
 log = logging.getLogger("s3d.server")
 
 DROPPED = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 BACKOFF = 0.1
 """Seconds accepting pauses after a failed accept()."""
-RESERVE = 256
-"""Files the daemon keeps open beside client connections: cache and journal files, SQLite,
-the remote's connection pool, the embedded remote's."""
-
-
-def fit_open_file_limit(max_connections: int) -> None:
-    """Raise the soft open-file limit (RLIMIT_NOFILE) towards the hard one when
-    ``max_connections`` and ``RESERVE`` do not fit under it, as systemd advises services that
-    need many files to do; log a warning when even the hard limit is too low."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + RESERVE
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return
-    raised = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
-    if raised > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-        log.info("raised the open-file limit from %d to %d", soft, raised)
-    if raised < wanted:
-        log.warning(
-            "the open-file limit (%d) is below server.max_connections (%d) + %d for the "
-            "daemon's own files: past it, connections wait to be accepted (raise LimitNOFILE "
-            "or lower server.max_connections)",
-            raised,
-            max_connections,
-            RESERVE,
-        )
 
 
 class Listener(web.BaseSite):
