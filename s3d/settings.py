@@ -113,6 +113,31 @@ class ServerSettings:
             "above": 0,
         },
     )
+    header_timeout: float = field(
+        default=20.0,
+        metadata={
+            "help": "seconds a client has to send a whole request head (request line and "
+            "headers) once it has begun; a slower one is disconnected",
+            "above": 0,
+        },
+    )
+    idle_timeout: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds an open connection may wait for its next request (or its first) "
+            "before it is closed",
+            "above": 0,
+        },
+    )
+    max_connections: int = field(
+        default=1000,
+        metadata={
+            "help": "open client connections served at once; a request on one beyond it is "
+            "answered 503 SlowDown with Retry-After and its connection closed (the /_s3d/ "
+            "endpoints are exempt). Keep the open-file limit (LimitNOFILE) well above it",
+            "min": 1,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
+from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
 from s3d.server.listener import Listener
@@ -226,6 +227,9 @@ class Daemon:
                 server.port,
                 tls=self._tls(),
                 shutdown_grace=server.shutdown_grace,
+                limits=EdgeLimits(
+                    server.header_timeout, server.idle_timeout, server.max_connections
+                ),
             )
         )
         self.endpoint_url = listener.endpoint_url

@@ -183,6 +183,14 @@ class RequestTimeout(S3Error):
     )
 
 
+class RequestHeaderSectionTooLarge(S3Error):
+    """A request line or header longer, or more headers, than the daemon reads."""
+
+    code = "RequestHeaderSectionTooLarge"
+    status = 400
+    default_message = "Your request header section exceeds the maximum allowed size."
+
+
 class MalformedTrailerError(S3Error):
     """The checksum trailer x-amz-trailer announced is missing, or another one came."""
 
@@ -411,6 +419,7 @@ BY_CODE: dict[str, type[S3Error]] = {
         BadRequest,
         MaxMessageLengthExceeded,
         RequestTimeout,
+        RequestHeaderSectionTooLarge,
         InvalidBucketName,
         KeyTooLongError,
         InvalidURI,

@@ -98,6 +98,22 @@ def _is_hex64(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
+DIGEST_REQUIRED = frozenset({"DeleteObjects"})
+"""Actions S3 refuses without a digest of their body, checked before the body is read."""
+
+
+def require_digest(action: str, headers: Headers) -> None:
+    """Raise InvalidRequest, as S3 words it, when ``action`` needs its body's digest and the
+    request sends none: neither Content-MD5 nor an ``x-amz-checksum-*`` header or trailer."""
+    if action not in DIGEST_REQUIRED or header(headers, "content-md5") is not None:
+        return
+    if header(headers, "x-amz-trailer") is not None:
+        return
+    if any(checksums.algorithm_of_header(name) is not None for name, _ in headers):
+        return
+    raise InvalidRequest("Missing required header for this request: Content-MD5")
+
+
 def _length(headers: Headers, name: str) -> int:
     raw = header(headers, name)
     if raw is None:

@@ -12,7 +12,6 @@ duration, request id, principal — never a header value, so never a secret.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 
@@ -23,7 +22,8 @@ from s3d.server.admin import AdminHandler
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
-from s3d.server.respond import error_response
+from s3d.server.overload import check_admitted, overload_error, refused_connection
+from s3d.server.respond import error_response, new_request_id, stamp_ids
 from s3d.server.sendfile import BODY_SENT
 from s3d.telemetry import trace
 
@@ -31,12 +31,6 @@ log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-SERVER_NAME = "s3d"
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(8).upper()
 
 
 @web.middleware
@@ -58,6 +52,7 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
 
 async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> web.StreamResponse:
     try:
+        check_admitted(request)
         response = await handler(request)
     except S3Error as error:
         response = error_response(
@@ -65,36 +60,51 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
         )
     except web.HTTPException:
         raise
-    except Exception:
-        log.exception(
-            "internal error on %s %s (request %s)", request.method, request.path, info.request_id
-        )
+    except Exception as exc:
         response = error_response(
-            InternalError(), info.request_id, head=request.method == "HEAD", resource=request.path
+            _unexpected(request, info, exc),
+            info.request_id,
+            head=request.method == "HEAD",
+            resource=request.path,
         )
     if not response.prepared and request.body_exists and not request.content.is_eof():
         # Answered before the body was read (refused, timed out): close rather than let aiohttp
         # read and discard the rest of an upload nobody will use, as S3 closes.
         response.force_close()
     if not response.prepared:
-        response.headers["x-amz-request-id"] = info.request_id
-        response.headers["x-amz-id-2"] = info.request_id
-        response.headers["Server"] = SERVER_NAME
+        stamp_ids(response, info.request_id)
     return response
 
 
+def _unexpected(request: web.Request, info: RequestInfo, exc: Exception) -> S3Error:
+    overload = overload_error(exc)
+    if overload is not None:
+        # Out of files or memory: one line, no traceback (under overload there are many).
+        log.warning(
+            "out of resources on %s %s (request %s): %s",
+            request.method,
+            request.path,
+            info.request_id,
+            exc,
+        )
+        return overload
+    log.exception(
+        "internal error on %s %s (request %s)", request.method, request.path, info.request_id
+    )
+    return InternalError()
+
+
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    if request.app[IN_FLIGHT].stopping:
-        # No further request on this connection: the daemon is stopping. (The header is set
-        # by hand: aiohttp has already derived its own from keep-alive when this hook runs.)
+    if request.app[IN_FLIGHT].stopping or refused_connection(request):
+        # No further request on this connection: the daemon is stopping, or the connection
+        # is one too many. (The header is set by hand: aiohttp has already derived its own
+        # from keep-alive when this hook runs.)
         response.force_close()
         response.headers["Connection"] = "close"
     # Streamed responses are prepared inside the handler: stamp them here as well.
     info = request.get(REQUEST_INFO)
     if info is not None:
-        response.headers["x-amz-request-id"] = info.request_id
-        response.headers["x-amz-id-2"] = info.request_id
-        response.headers["Server"] = SERVER_NAME
+        stamp_ids(response, info.request_id)
 
 
 def _log_access(

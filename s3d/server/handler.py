@@ -14,7 +14,7 @@ from aiohttp import web
 from s3d.gateway import Gateway
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import S3Error
-from s3d.protocol.integrity import MAX_OBJECT_PUT, plan_body
+from s3d.protocol.integrity import MAX_OBJECT_PUT, plan_body, require_digest
 from s3d.protocol.model import Headers, header
 from s3d.protocol.request import DATA_BODY_ACTIONS, XML_BODY_ACTIONS, build
 from s3d.protocol.routing import Target, check_served, locate, parse_query, route
@@ -86,6 +86,7 @@ class S3Handler:
         action = route(request.method, target, query, headers)
         info.action = action
         check_served(action)
+        require_digest(action, headers)
         if action in XML_BODY_ACTIONS:
             return await self._with_document(request, principal, action, target, query, headers)
         op = build(action, target, query, headers, method=request.method)

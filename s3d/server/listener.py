@@ -1,8 +1,9 @@
 """The HTTP listener: aiohttp's runner and TCP site around the application, and its stop order.
 
-Entered, it listens and knows its URL; exited, it stops accepting first, waits for the requests
-in flight (within the grace period, ``InFlight``), and only then lets aiohttp close the
-connections and cut what still runs. Owns the runner and its site; exiting twice is safe.
+Entered, it listens (through ``AcceptingSite``, which keeps accepting under overload) and
+knows its URL; exited, it stops accepting first, waits for the requests in flight (within the
+grace period, ``InFlight``), and only then lets aiohttp close the connections and cut what
+still runs. Owns the runner and its site; exiting twice is safe.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Self
 
 from aiohttp import web
 
+from s3d.server.accept import AcceptingSite
+from s3d.server.connection import EdgeLimits
 from s3d.server.drain import IN_FLIGHT, InFlight
+from s3d.server.overload import fit_open_file_limit
 
 log = logging.getLogger("s3d.daemon")
 
-LINGER = 2.0
-READ_BUFFER = 1 << 20
-"""Bytes aiohttp reads from a socket at once: large bodies arrive in few, large pieces."""
 CUT_TIMEOUT = 2.0
 """Seconds a request still running when the grace period ends is given to unwind once cut
 (aiohttp waits this long, then again as long after cancelling it; 0 would mean forever)."""
@@ -36,35 +37,30 @@ class Listener:
         *,
         tls: ssl.SSLContext | None,
         shutdown_grace: float,
+        limits: EdgeLimits,
     ) -> None:
         self._app, self._host, self._port, self._tls = app, host, port, tls
         self._shutdown_grace = shutdown_grace
+        self._limits = limits
         self._runner: web.AppRunner | None = None
         self.endpoint_url = ""
 
     async def __aenter__(self) -> Self:
         """Listen. Raises OSError (port in use…); nothing is left open then."""
-        runner = web.AppRunner(
-            self._app,
-            handle_signals=False,
-            shutdown_timeout=CUT_TIMEOUT,
-            access_log=None,
-            auto_decompress=False,
-            read_bufsize=READ_BUFFER,
-            # After an early answer to an upload (refused, timed out) aiohttp reads and drops
-            # the rest of the body before closing, so the client sees the answer rather than a
-            # reset; two seconds of that is enough, ten (its default) holds clients needlessly.
-            lingering_time=LINGER,
-        )
+        # The connections' own options (buffer size, lingering, timeouts) are Connection's.
+        runner = web.AppRunner(self._app, handle_signals=False, shutdown_timeout=CUT_TIMEOUT)
         await runner.setup()
         self._runner = runner
+        fit_open_file_limit(self._limits.max_connections)
+        site = AcceptingSite(
+            runner, self._host, self._port, limits=self._limits, ssl_context=self._tls
+        )
         try:
-            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._tls)
             await site.start()
         except BaseException:
             await self.aclose()
             raise
-        host, port = runner.addresses[0][:2]
+        host, port = site.addresses[0][:2]
         scheme = "https" if self._tls is not None else "http"
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from aiohttp import web
 
@@ -39,6 +40,18 @@ from s3d.server.sendfile import BODY_SENT, send_local, without_length
 log = logging.getLogger("s3d.server")
 
 XML = "application/xml"
+SERVER_NAME = "s3d"
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8).upper()
+
+
+def stamp_ids(response: web.StreamResponse, request_id: str) -> None:
+    """The headers every answer carries: the request id (twice, as S3 does) and the server."""
+    response.headers["x-amz-request-id"] = request_id
+    response.headers["x-amz-id-2"] = request_id
+    response.headers["Server"] = SERVER_NAME
 
 
 _NO_CONTENT = (
@@ -127,7 +140,9 @@ async def _stream(
         await body.aclose()
 
 
-def error_response(error: S3Error, request_id: str, *, head: bool, resource: str) -> web.Response:
+def error_response(
+    error: S3Error, request_id: str, *, head: bool, resource: str | None
+) -> web.Response:
     """S3 error XML (no body for HEAD and 304, as S3 answers)."""
     headers = dict(error.headers)
     status = error.http_status

@@ -212,9 +212,41 @@ def test_malformed_xml(s3d, bucket) -> None:
         ("delete", b"not xml at all"),
         ("delete", b"<Wrong><Object><Key>a</Key></Object></Wrong>"),
     ]:
-        url, headers = sign("POST", f"{s3d.endpoint_url}/{bucket}?{query}", body=document)
+        url, headers = sign(
+            "POST", f"{s3d.endpoint_url}/{bucket}?{query}", body=document, headers=_md5(document)
+        )
         status, _, body = send("POST", url, headers, document)
         assert (status, code_of(body)) == (400, "MalformedXML"), document
+
+
+def _md5(body: bytes) -> dict[str, str]:
+    return {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
+
+
+def test_delete_objects_needs_a_digest(s3, s3d, remote, bucket) -> None:
+    """S3 refuses a multi-object delete whose body carries no Content-MD5 or checksum."""
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+    document = b"<Delete><Object><Key>keep</Key></Object></Delete>"
+    url, headers = sign("POST", f"{s3d.endpoint_url}/{bucket}?delete", body=document)
+    status, _, body = send("POST", url, headers, document)
+    assert (status, code_of(body)) == (400, "InvalidRequest"), body
+    assert b"Missing required header for this request: Content-MD5" in body
+    assert b"<RequestId>" in body
+    assert not absent(remote, bucket, "keep")
+    # With Content-MD5, or with a checksum header instead, the same request deletes.
+    checksum = {"x-amz-checksum-crc32": base64.b64encode(zlib.crc32(document).to_bytes(4, "big"))}
+    for digest in (_md5(document), {k: v.decode() for k, v in checksum.items()}):
+        s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+        url, headers = sign(
+            "POST", f"{s3d.endpoint_url}/{bucket}?delete", body=document, headers=digest
+        )
+        status, _, body = send("POST", url, headers, document)
+        assert status == 200, body
+        assert absent(remote, bucket, "keep")
+    # boto3 sends a checksum of its own.
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "keep"}]})
+    assert absent(remote, bucket, "keep")
 
 
 def test_key_too_long(s3, bucket) -> None:

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from s3d.protocol.checksums import ALGORITHMS, Checksum, header_name
 from s3d.protocol.errors import S3Error
-from s3d.protocol.integrity import MAX_OBJECT_PUT, BodyPlan, plan_body, verify_body
+from s3d.protocol.integrity import (
+    MAX_OBJECT_PUT,
+    BodyPlan,
+    plan_body,
+    require_digest,
+    verify_body,
+)
 from s3d.protocol.model import Headers
 from s3d.protocol.sigv4 import (
     STREAMING_SIGNED,
@@ -428,3 +434,25 @@ def test_any_body_with_its_own_digests_verifies(data: bytes, algorithm: str, tra
         body_plan = plan(headers, hashlib.sha256(data).hexdigest(), max_size=len(data))
         trailers = {}
     assert verify(body_plan, data, trailers) == ((algorithm, b64(algorithm, data)),)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        (("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg=="),),
+        (("x-amz-checksum-crc32", "AAAAAA=="),),
+        (("x-amz-checksum-sha256", "x"),),  # its form is judged with the body
+        (("x-amz-trailer", "x-amz-checksum-crc32c"),),
+    ],
+)
+def test_delete_objects_with_a_digest(headers: Headers) -> None:
+    require_digest("DeleteObjects", headers)
+
+
+def test_delete_objects_without_a_digest() -> None:
+    headers = (("content-length", "10"), ("x-amz-sdk-checksum-algorithm", "CRC32"))
+    with pytest.raises(S3Error) as refused:
+        require_digest("DeleteObjects", headers)
+    assert (refused.value.code, refused.value.status) == ("InvalidRequest", 400)
+    assert refused.value.message == "Missing required header for this request: Content-MD5"
+    require_digest("PutObject", headers)  # other actions need none
