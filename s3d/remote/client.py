@@ -36,6 +36,7 @@ from s3d.remote.credentials import (
     prompt_on_terminal,
     resolve,
 )
+from s3d.remote.deadlines import RetryWindow
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
@@ -92,6 +93,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             session.create_client(**client_arguments(settings))
         )
         client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
+        RetryWindow(settings.retry_window).register(client.meta.events)
         key_file = settings.sse_customer_key_file
         if key_file is not None:
             key = await asyncio.to_thread(sse_c.load_key, key_file)

@@ -53,7 +53,8 @@ def client_arguments(settings: RemoteSettings) -> dict[str, Any]:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections,
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        # total_max_attempts counts the first attempt; botocore's max_attempts would not.
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         s3={"addressing_style": settings.addressing_style, "payload_signing_enabled": False},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
