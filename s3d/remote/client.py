@@ -23,6 +23,7 @@ from s3d.remote.connect import (
     client_arguments,
     expect_continue_only_when_large,
     new_session,
+    service_config,
 )
 from s3d.remote.credentials import (
     CONFIGURATION,
@@ -113,7 +114,9 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         credentials = base._credentials
         source = self.credential_source
         if override.role_arn and credentials is not None:
-            credentials = await assume_role(base, credentials, override, settings.region)
+            credentials = await assume_role(
+                base, credentials, override, settings.region, config=service_config(settings)
+            )
             audit = Audit(settings.credentials_audit_file)
             bucket, role = override.bucket, override.role_arn
             audit.record(
@@ -132,7 +135,12 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         if bucket in self._sources or base is None or base._credentials is None:
             return
         credentials = await credentials_for(
-            sidecar, base, base._credentials, bucket, self.settings.region
+            sidecar,
+            base,
+            base._credentials,
+            bucket,
+            self.settings.region,
+            service_config(self.settings),
         )
         audit = Audit(self.settings.credentials_audit_file)
         role = sidecar.role_arn or None

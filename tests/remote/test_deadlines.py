@@ -11,6 +11,7 @@ from s3d.protocol import errors
 from s3d.protocol import operations as ops
 from s3d.remote.client import RemoteS3
 from s3d.remote.deadlines import RetryWindow
+from s3d.settings import BucketRemote
 from tests.remote.black_hole import BlackHole, stalled_get
 from tests.remote.conftest import read_all, remote_settings
 
@@ -72,6 +73,22 @@ async def test_a_body_that_stalls_ends_with_service_unavailable() -> None:
             with pytest.raises(errors.ServiceUnavailable) as raised:
                 await asyncio.wait_for(read_all(answer.body), HANG_GUARD)
     assert "could not be reached" in raised.value.message
+
+
+async def test_credential_services_get_the_same_timeouts(
+    remote_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bucket's role is assumed through STS: a silent STS is given the remote's read timeout
+    # and attempts (botocore's own defaults would wait a minute, five times).
+    with BlackHole() as sts:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts.url)
+        role = BucketRemote("elsewhere", role_arn="arn:aws:iam::123456789012:role/s3d-bucket")
+        settings = remote_settings(
+            remote_url, read_timeout=0.3, max_attempts=2, bucket_settings=(role,)
+        )
+        with pytest.raises(errors.ServiceUnavailable):
+            await asyncio.wait_for(RemoteS3(settings).__aenter__(), HANG_GUARD)
+        assert sts.accepted == 2
 
 
 def test_retry_window_vetoes_only_once_passed() -> None:
