@@ -7,6 +7,7 @@ data directory, pointed at the black hole (tests/remote/black_hole.py)."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 import uuid
@@ -18,7 +19,7 @@ from xml.etree import ElementTree
 import pytest
 
 from s3d.settings import Settings
-from tests.remote.black_hole import BlackHole
+from tests.remote.black_hole import BlackHole, stalled_get
 from tests.support import (
     REMOTE_KEY,
     REMOTE_SECRET,
@@ -143,3 +144,19 @@ def test_uncached_read_is_service_unavailable(seeded: Seeded, hole: BlackHole) -
         # What is cached is still served.
         status, headers, body = request(s3d, "GET", f"/{seeded.bucket}/docs/b.txt")
         assert (status, headers["x-s3d-cache"], body) == (200, "stale", b"second document")
+
+
+def test_a_body_that_stalls_is_cut_not_held(tmp_path: Path) -> None:
+    # The remote answers a GET's headers and 100 of its 1000 bytes, then nothing. The answer
+    # to the client has started: it is cut at the read timeout (a hang would end in the
+    # client's own 30 s socket timeout instead), and no partial bytes are kept as cached.
+    with BlackHole(stalled_get(1000, b"x" * 100)) as hole:
+        settings = daemon_settings(hole.url, tmp_path, mode="write-back")
+        tuned = {"read_timeout": 1.0, "max_attempts": 1}
+        settings = replace(settings, remote=replace(settings.remote, **tuned))
+        with DaemonThread(settings) as s3d:
+            for _ in range(2):
+                with pytest.raises(http.client.IncompleteRead):
+                    request(s3d, "GET", "/stalled/key")
+            stats = s3d.cache_stats()
+            assert (stats["hits"], stats["misses"], stats["bytes"]) == (0, 2, 0)
