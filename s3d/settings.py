@@ -245,9 +245,29 @@ class RemoteSettings:
         default=10.0, metadata={"help": "seconds to open a connection to the remote", "above": 0}
     )
     read_timeout: float = field(
-        default=300.0,
+        default=60.0,
         metadata={
-            "help": "seconds to wait for remote data; long enough for a large multipart completion",
+            "help": "seconds an attempt waits for a byte from the remote: the answer's first "
+            "byte once the request is sent, then each read of its body (S3 keeps a long "
+            "CompleteMultipartUpload or copy alive with whitespace)",
+            "above": 0,
+        },
+    )
+    retry_window: float = field(
+        default=20.0,
+        metadata={
+            "help": "seconds after a remote call began within which a failed attempt is "
+            "retried; past it the failure is final, so a call lasts at most about this plus "
+            "20 s of backoff plus connect_timeout plus read_timeout",
+            "min": 0,
+        },
+    )
+    listing_deadline: float = field(
+        default=10.0,
+        metadata={
+            "help": "seconds a listing call may wait for the remote, retries included; past "
+            "it the remote counts as unreachable (in write-back the listing answers from what "
+            "this node knows)",
             "above": 0,
         },
     )
@@ -256,7 +276,11 @@ class RemoteSettings:
     )
     max_attempts: int = field(
         default=5,
-        metadata={"help": "attempts per remote call (botocore standard retries)", "min": 1},
+        metadata={
+            "help": "attempts per remote call, the first included (botocore standard retries, "
+            "within retry_window)",
+            "min": 1,
+        },
     )
     verify_tls: bool = field(default=True, metadata={"help": "verify the remote's TLS certificate"})
     ca_bundle: Path | None = field(
@@ -304,6 +328,14 @@ class CacheSettings:
             "help": "seconds an entry is served without asking the remote; after that it is "
             "revalidated with a conditional request on its ETag",
             "min": 0,
+        },
+    )
+    revalidation_deadline: float = field(
+        default=5.0,
+        metadata={
+            "help": "seconds a revalidation may wait for the remote; past it (or when the "
+            "remote cannot be reached) the cached copy is served marked 'x-s3d-cache: stale'",
+            "above": 0,
         },
     )
     memory_size: int = field(

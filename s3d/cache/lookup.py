@@ -41,9 +41,18 @@ _CHECKSUM_MODE = (("x-amz-checksum-mode", "ENABLED"),)
 
 class Lookups:
     def __init__(
-        self, index: CacheIndex, space: Space, remote: Remote, make: MakeEntry, adopt: Adopt
+        self,
+        index: CacheIndex,
+        space: Space,
+        remote: Remote,
+        make: MakeEntry,
+        adopt: Adopt,
+        deadline: float,
     ) -> None:
+        """``deadline``: seconds a revalidation waits for the remote before the entry is
+        served stale."""
         self._index = index
+        self._deadline = deadline
         self._space = space
         self._remote = remote
         self._make = make
@@ -52,8 +61,9 @@ class Lookups:
 
     async def current(self, bucket: str, key: str, freshness: float) -> Found | None:
         """The key's entry if cached: as is within ``freshness`` seconds of its last
-        validation, else revalidated. None when not cached. Raises NoSuchKey when the remote
-        says the object is gone (the entry is dropped)."""
+        validation, else revalidated; stale when the remote cannot be reached or has not
+        answered within the revalidation deadline. None when not cached. Raises NoSuchKey
+        when the remote says the object is gone (the entry is dropped)."""
         stored = await self._index.get(bucket, key)
         if stored is None:
             return None
@@ -95,15 +105,18 @@ class Lookups:
         conditional = (*_CHECKSUM_MODE, ("if-none-match", entry.etag))
         now = time.time()
         try:
-            head = await self._remote.get_object(
-                ops.GetObject(entry.bucket, entry.key, head=True, headers=conditional)
-            )
+            # A remote that accepts connections and never answers is as unreachable as one
+            # that refuses them: the reader gets the stale copy, not the remote's timeouts.
+            async with asyncio.timeout(self._deadline):
+                head = await self._remote.get_object(
+                    ops.GetObject(entry.bucket, entry.key, head=True, headers=conditional)
+                )
         except NotModified:
             return await self._confirmed(entry, blocks, now)
         except NoSuchKey:
             await self._space.drop_key(entry.bucket, entry.key)
             raise
-        except ServiceUnavailable:
+        except (ServiceUnavailable, TimeoutError):
             return entry, blocks, "stale"
         if quote_etag(header(head.headers, "etag") or "") == entry.etag:
             return await self._confirmed(entry, blocks, now)

@@ -7,9 +7,10 @@ dropped at once (``invalidate``) and no fill started before that write commits a
 
 A read goes: bypass (versions, parts, SSE-C…) → look up the entry → fresh, or revalidated
 with a conditional HEAD on its ETag (unchanged: keep; changed: replace; gone: drop; remote
-unreachable: serve stale) → conditions and range on the cached ETag and size → bytes from the
-data file with sendfile when every block is there, else a body that follows the fills bringing
-the missing blocks. The answer carries ``x-s3d-cache``.
+unreachable or silent past ``cache.revalidation_deadline``: serve stale) → conditions and
+range on the cached ETag and size → bytes from the data file with sendfile when every block
+is there, else a body that follows the fills bringing the missing blocks. The answer carries
+``x-s3d-cache``.
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ class ReadCache:
         )
         self._filling.on_conflict = self.invalidate
         self._lookups = lookup.Lookups(
-            self._index, self._space, remote, self._new_entry, self._filling.adopt
+            self._index,
+            self._space,
+            remote,
+            self._new_entry,
+            self._filling.adopt,
+            settings.revalidation_deadline,
         )
 
     async def __aenter__(self) -> Self:

@@ -65,12 +65,15 @@ class BucketOperations(Operations):
 
     async def list_objects(self, op: ops.ListObjects) -> ListObjectsResult:
         """ListObjects or ListObjectsV2 by ``op.version``; keys come back decoded. Raises
-        S3Error (NoSuchBucket…); cancellation abandons the call."""
+        S3Error (NoSuchBucket…), ServiceUnavailable when the remote has not answered within
+        ``remote.listing_deadline`` (a write-back listing then answers from what this node
+        knows); cancellation abandons the call."""
         if op.version == 2:
             out = await self._call(
                 "ListObjectsV2",
                 op.headers,
                 missing=NoSuchBucket,
+                deadline=self.settings.listing_deadline,
                 Bucket=op.bucket,
                 Prefix=op.prefix or None,
                 Delimiter=op.delimiter,
@@ -84,6 +87,7 @@ class BucketOperations(Operations):
                 "ListObjects",
                 op.headers,
                 missing=NoSuchBucket,
+                deadline=self.settings.listing_deadline,
                 Bucket=op.bucket,
                 Prefix=op.prefix or None,
                 Delimiter=op.delimiter,

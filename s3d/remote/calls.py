@@ -8,6 +8,7 @@ fields of the operation. It is open only while its ``RemoteS3`` is: a call on a 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from botocore import xform_name
@@ -17,6 +18,7 @@ from s3d.protocol.model import Headers
 from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
+from s3d.settings import RemoteSettings
 
 
 class Calls:
@@ -64,12 +66,14 @@ class Calls:
         missing: type[S3Error] = NoSuchKey,
         supplied: Headers = (),
         overrides: tuple[tuple[str, str], ...] = (),
+        deadline: float | None = None,
         **typed: object,
     ) -> Output:
         """Call ``operation`` (its S3 API name). Typed parameters that are None are left out.
+        ``deadline``: seconds the whole call (its retries included) may take.
 
-        Raises ``S3Error`` (see ``map_errors``); cancellation abandons the request and its
-        connection."""
+        Raises ``S3Error`` (see ``map_errors``; past the deadline, ServiceUnavailable);
+        cancellation abandons the request and its connection."""
         client, params = self._for(typed.get("Bucket")), self._params
         if client is None or params is None:
             raise ServiceUnavailable("The remote S3 client is closed")
@@ -79,7 +83,8 @@ class Calls:
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
         with map_errors(missing):
-            output: Output = await method(**arguments)
+            async with asyncio.timeout(deadline):
+                output: Output = await method(**arguments)
         return output
 
 
@@ -87,3 +92,4 @@ class Operations:
     """Base of the groups of Remote methods: ``_call`` runs one botocore call."""
 
     _call: Calls
+    settings: RemoteSettings

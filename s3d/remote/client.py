@@ -23,6 +23,7 @@ from s3d.remote.connect import (
     client_arguments,
     expect_continue_only_when_large,
     new_session,
+    service_config,
 )
 from s3d.remote.credentials import (
     CONFIGURATION,
@@ -36,6 +37,7 @@ from s3d.remote.credentials import (
     prompt_on_terminal,
     resolve,
 )
+from s3d.remote.deadlines import RetryWindow
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
@@ -92,6 +94,7 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
             session.create_client(**client_arguments(settings))
         )
         client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
+        RetryWindow(settings.retry_window).register(client.meta.events)
         key_file = settings.sse_customer_key_file
         if key_file is not None:
             key = await asyncio.to_thread(sse_c.load_key, key_file)
@@ -111,7 +114,9 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         credentials = base._credentials
         source = self.credential_source
         if override.role_arn and credentials is not None:
-            credentials = await assume_role(base, credentials, override, settings.region)
+            credentials = await assume_role(
+                base, credentials, override, settings.region, config=service_config(settings)
+            )
             audit = Audit(settings.credentials_audit_file)
             bucket, role = override.bucket, override.role_arn
             audit.record(
@@ -130,7 +135,12 @@ class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
         if bucket in self._sources or base is None or base._credentials is None:
             return
         credentials = await credentials_for(
-            sidecar, base, base._credentials, bucket, self.settings.region
+            sidecar,
+            base,
+            base._credentials,
+            bucket,
+            self.settings.region,
+            service_config(self.settings),
         )
         audit = Audit(self.settings.credentials_audit_file)
         role = sidecar.role_arn or None

@@ -46,20 +46,29 @@ def new_session(settings: RemoteSettings) -> AioSession:
     return session
 
 
-def client_arguments(settings: RemoteSettings) -> dict[str, Any]:
-    """Keyword arguments of ``session.create_client("s3", …)``."""
-    config = AioConfig(
-        region_name=settings.region,
+def service_config(settings: RemoteSettings) -> AioConfig:
+    """The timeouts and attempts of every client s3d creates: the S3 client's, and those of
+    the services credentials come from (STS, Secrets Manager)."""
+    return AioConfig(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
+        # total_max_attempts counts the first attempt; botocore's max_attempts would not.
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+    )
+
+
+def client_arguments(settings: RemoteSettings) -> dict[str, Any]:
+    """Keyword arguments of ``session.create_client("s3", …)``."""
+    s3_only = AioConfig(
+        region_name=settings.region,
         max_pool_connections=settings.max_pool_connections,
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
         s3={"addressing_style": settings.addressing_style, "payload_signing_enabled": False},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         user_agent_extra="s3d",
         warm_up_loader_caches=True,
     )
+    config = service_config(settings).merge(s3_only)
     return {
         "service_name": "s3",
         "region_name": settings.region,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from aiobotocore._helpers import resolve_awaitable
+from aiobotocore.config import AioConfig
 from aiobotocore.credentials import (
     AioAssumeRoleCredentialFetcher,
     AioCredentials,
@@ -250,10 +251,12 @@ async def assume_role(
     *,
     duration: int = 0,
     session_name: str = "",
+    config: AioConfig | None = None,
 ) -> AioCredentials:
     """Credentials of ``override.role_arn``, assumed with ``source`` through STS (the
     endpoint botocore resolves: ``AWS_ENDPOINT_URL_STS`` where set), renewed by botocore
-    before they expire. Fetched now: a role that cannot be assumed is known at start."""
+    before they expire. Fetched now: a role that cannot be assumed is known at start.
+    ``config``: the STS client's timeouts and attempts."""
     extra: dict[str, object] = {"RoleSessionName": (session_name or f"s3d-{override.bucket}")[:64]}
     if override.external_id:
         extra["ExternalId"] = override.external_id
@@ -261,7 +264,7 @@ async def assume_role(
         extra["DurationSeconds"] = duration
 
     def create_client(service: str, **kwargs: Any) -> Any:
-        return session.create_client(service, region_name=region, **kwargs)
+        return session.create_client(service, region_name=region, config=config, **kwargs)
 
     fetcher = AioAssumeRoleCredentialFetcher(
         create_client, source, override.role_arn, extra_args=extra

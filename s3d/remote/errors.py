@@ -106,8 +106,10 @@ def unreachable(exc: BaseException) -> s3.S3Error:
         reason = "the TLS handshake failed"
     elif isinstance(exc, boto.ConnectTimeoutError | aiohttp.ConnectionTimeoutError):
         reason = "the connection timed out"
-    elif isinstance(exc, boto.ReadTimeoutError | asyncio.TimeoutError):
+    elif isinstance(exc, boto.ReadTimeoutError | aiohttp.ServerTimeoutError):
         reason = "it stopped answering (read timeout)"
+    elif isinstance(exc, asyncio.TimeoutError):
+        reason = "it stopped answering (deadline)"  # a caller's own, around a whole call
     elif isinstance(exc, boto.EndpointConnectionError | aiohttp.ClientConnectorError):
         reason = "the connection failed"
     else:

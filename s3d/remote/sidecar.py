@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aiobotocore.config import AioConfig
 from aiobotocore.credentials import AioCredentials
 from aiobotocore.session import AioSession
 
@@ -128,9 +129,15 @@ def _secret_key(value: Any) -> str | None:
 
 
 async def credentials_for(
-    sidecar: Sidecar, session: AioSession, source: AioCredentials, bucket: str, region: str
+    sidecar: Sidecar,
+    session: AioSession,
+    source: AioCredentials,
+    bucket: str,
+    region: str,
+    config: AioConfig | None = None,
 ) -> AioCredentials:
-    """The credentials the sidecar names, obtained with ``source``. Raises SidecarError."""
+    """The credentials the sidecar names, obtained with ``source`` (STS or Secrets Manager
+    clients with ``config``'s timeouts and attempts). Raises SidecarError."""
     if sidecar.role_arn:
         override = BucketRemote(bucket, role_arn=sidecar.role_arn, external_id=sidecar.external_id)
         try:
@@ -141,6 +148,7 @@ async def credentials_for(
                 region,
                 duration=sidecar.duration_seconds,
                 session_name=sidecar.session_name,
+                config=config,
             )
         except Exception as exc:
             raise SidecarError(f"{sidecar.describe}: cannot be assumed: {_code(exc)}") from None
@@ -151,6 +159,7 @@ async def credentials_for(
         aws_access_key_id=frozen.access_key,
         aws_secret_access_key=frozen.secret_key,
         aws_session_token=frozen.token,
+        config=config,
     ) as vault:
         try:
             answer = await vault.get_secret_value(SecretId=sidecar.secret_id)

@@ -47,7 +47,7 @@ def test_aws_means_botocore_endpoint_resolution() -> None:
     config = arguments["config"]
     assert config.s3 == {"addressing_style": "path", "payload_signing_enabled": False}
     assert config.request_checksum_calculation == "when_required"
-    assert config.retries == {"mode": "standard", "max_attempts": 2}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
 
 
 @pytest.mark.parametrize(
