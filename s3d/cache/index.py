@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS pins (
 Stored = tuple[Entry, dict[int, str]]
 """An entry and its complete blocks (index -> CRC32C)."""
 
+WAL_KEEP = 1 << 20
+"""Bytes of WAL kept after a checkpoint (SQLite keeps all of it otherwise)."""
+
 
 class CacheIndex:
     def __init__(self, path: Path) -> None:
@@ -67,6 +70,8 @@ class CacheIndex:
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=NORMAL")
         await self._db.execute("PRAGMA foreign_keys=ON")
+        # The WAL counts toward the cache's size: give back what a checkpoint emptied.
+        await self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP}")
         await self._db.executescript(_SCHEMA)
         await self._db.commit()
         return self
@@ -79,6 +84,11 @@ class CacheIndex:
         db, self._db = self._db, None
         if db is not None:
             await db.close()
+
+    @property
+    def files(self) -> list[Path]:
+        """The index's files on disk: the database, its WAL and its shared-memory file."""
+        return [self._path, *(self._path.with_name(self._path.name + s) for s in ("-wal", "-shm"))]
 
     @property
     def db(self) -> aiosqlite.Connection:
