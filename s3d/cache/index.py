@@ -54,7 +54,7 @@ Stored = tuple[Entry, dict[int, str]]
 """An entry and its complete blocks (index -> CRC32C)."""
 
 WAL_KEEP = 1 << 20
-"""Bytes of WAL kept after a checkpoint (SQLite keeps all of it otherwise)."""
+"""Bytes of WAL written before a checkpoint, and kept after one."""
 
 
 class CacheIndex:
@@ -70,7 +70,9 @@ class CacheIndex:
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=NORMAL")
         await self._db.execute("PRAGMA foreign_keys=ON")
-        # The WAL counts toward the cache's size: give back what a checkpoint emptied.
+        # The WAL counts toward the cache's size (SQLite lets it reach 4 MiB, then keeps it):
+        # checkpoint at 1 MiB, and give back what a checkpoint emptied.
+        await self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_KEEP // 4096}")
         await self._db.execute(f"PRAGMA journal_size_limit={WAL_KEEP}")
         await self._db.executescript(_SCHEMA)
         await self._db.commit()
