@@ -314,7 +314,7 @@ class ReadCache:
         """``make_room`` in the background, as a write is admitted: its body is received
         meanwhile. The task is the cache's own, cancelled when it closes."""
         if self.settings.enabled:
-            self._spawn(self._space.make_room(incoming))
+            self._space.make_room_soon(incoming)
 
     async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
         """Pinned keys are never evicted (filter rules use this)."""

@@ -167,6 +167,11 @@ class Space:
         Cancelled: the entries dropped so far stay dropped. Index errors propagate."""
         await self._evict(incoming)
 
+    def make_room_soon(self, incoming: int) -> None:
+        """``make_room`` in the background, when the last measure says it is needed."""
+        if self._budget.needs_eviction(self._usage(incoming)):
+            self._spawn(self.make_room(incoming))
+
     async def _evict(self, incoming: int = 0) -> None:
         async with self._evicting:
             await self._measure()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from s3d.settings import CacheSettings
 from tests.support import CountingRelay, DaemonThread, client, daemon_settings
@@ -36,24 +37,16 @@ def writeback_daemon(relay: CountingRelay, data_dir: Path, max_size: int) -> Dae
     return DaemonThread(dataclasses.replace(settings, cache=cache))
 
 
-def on_disk(data_dir: Path) -> int:
-    """Bytes allocated on disk (``st_blocks`` * 512, what the volume really gives up) by every
-    file under ``<data-dir>/cache`` and ``<data-dir>/journal``: data files and SQLite files."""
-    total = 0
-    for part in ("cache", "journal"):
-        for path in (data_dir / part).rglob("*"):
-            if path.is_file():
-                total += path.stat().st_blocks * 512
-    return total
-
-
-def listing(data_dir: Path) -> str:
-    return "\n".join(
-        f"{p.relative_to(data_dir)} {p.stat().st_size} {p.stat().st_blocks * 512}"
+def allocated(data_dir: Path) -> dict[str, int]:
+    """Bytes allocated on disk (``st_blocks`` * 512: what the volume really gives up, whole
+    filesystem blocks) by each file under ``<data-dir>/cache`` and ``<data-dir>/journal``:
+    data files, pending bodies and the SQLite files (database, WAL, shared memory)."""
+    return {
+        str(path.relative_to(data_dir)): path.stat().st_blocks * 512
         for part in ("cache", "journal")
-        for p in (data_dir / part).rglob("*")
-        if p.is_file()
-    )
+        for path in (data_dir / part).rglob("*")
+        if path.is_file()
+    }
 
 
 def state(s3, bucket: str, key: str) -> str:  # type: ignore[no-untyped-def]
@@ -81,7 +74,8 @@ def test_pending_writes_evict_clean_entries_to_stay_under_the_bound(
         for key, data in written.items():
             s3.put_object(Bucket=bucket, Key=key, Body=data)
             # The bound holds once each write is acknowledged, not eventually.
-            assert on_disk(tmp_path) <= max_size, f"after {key}: {listing(tmp_path)}"
+            files = allocated(tmp_path)
+            assert sum(files.values()) <= max_size, f"after {key}: {files}"
         journal = daemon.daemon.journal  # type: ignore[union-attr]
         assert journal.pending_bytes == 6 * MiB  # nothing was uploaded meanwhile
         stats = daemon.cache_stats()
@@ -89,6 +83,18 @@ def test_pending_writes_evict_clean_entries_to_stay_under_the_bound(
         # Least recently used first: the oldest clean entries went, the newest stayed.
         assert state(s3, bucket, clean[-1]) == "hit"
         assert [state(s3, bucket, key) for key in clean[:3]] == ["miss"] * 3
+        # More pending writes, up to 9 MiB: every clean entry makes way, still under the bound.
+        for i in range(6, 9):
+            written[f"pending{i}"] = os.urandom(1 * MiB)
+            s3.put_object(Bucket=bucket, Key=f"pending{i}", Body=written[f"pending{i}"])
+            files = allocated(tmp_path)
+            assert sum(files.values()) <= max_size, f"after pending{i}: {files}"
+        assert daemon.cache_stats()["bytes"] == 0
+        # Only a write that would take the pending writes alone past the size is refused.
+        with pytest.raises(ClientError) as refused:
+            s3.put_object(Bucket=bucket, Key="too-much", Body=os.urandom(2 * MiB))
+        assert refused.value.response["Error"]["Code"] == "SlowDown"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
         # Pending writes are never evicted: each reads back as written.
         for key, data in written.items():
             assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
