@@ -55,7 +55,8 @@ class Gateway:
 
     def admit(self, size: int) -> None:
         """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
-        volume: they cannot be evicted, only uploaded."""
+        volume: they cannot be evicted, only uploaded. Otherwise clean cache entries start
+        making way for it while its body is received."""
         if self.journal is None or self._volume is None:
             return
         if self.journal.pending_bytes + size > self._volume:
@@ -63,11 +64,19 @@ class Gateway:
                 "Pending writes fill the local volume; retry once they are uploaded.",
                 headers={"Retry-After": str(RETRY_AFTER)},
             )
+        if self.cache is not None:
+            self.cache.make_room_soon(size)
 
     async def execute(self, op: ops.Operation, body: StagedBody | None = None) -> Result:
         """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
         forwarded operations that have one; the gateway owns it from here on (today it is
         deleted once the remote has it). Raises ``S3Error``."""
+        # In write-back a write grows the pending bytes, which share the cache's volume: clean
+        # entries make way before it joins the journal and again before it is acknowledged
+        # (copies and completions grow them with no body).
+        grows = self.journal is not None and (body is not None or bool(written_keys(op)))
+        if grows and self.cache is not None:
+            await self.cache.make_room(body.size if body is not None else 0)
         try:
             result = await self._dispatch(op, body)
         finally:
@@ -76,6 +85,8 @@ class Gateway:
             if self.cache is not None:
                 for bucket, key in written_keys(op):
                     await self.cache.invalidate(bucket, key)
+                if grows:
+                    await self.cache.make_room()
         if self.feed is not None:
             # After the cache forgot the old state: the feed may read the key back.
             self.feed.observe(op, result, body)

@@ -301,7 +301,9 @@ class CacheSettings:
     max_size: int = field(
         default=10 * GiB,
         metadata={
-            "help": "bytes the cache may hold on the data volume",
+            "help": "bytes the cache and, in write-back, the pending writes may hold together "
+            "on the data volume: clean entries are evicted to stay under it, a write that "
+            "would take pending writes alone past it gets 503 SlowDown",
             "unit": "bytes",
             "min": 0,
         },

@@ -54,10 +54,20 @@ CREATE TABLE IF NOT EXISTS pins (
 Stored = tuple[Entry, dict[int, str]]
 """An entry and its complete blocks (index -> CRC32C)."""
 
+WAL_KEEP = 1 << 20
+"""Bytes of WAL written before a checkpoint, and kept after one."""
+
 
 class CacheIndex:
     def __init__(self, path: Path) -> None:
-        self._database = Database(path, "cache index", synchronous="NORMAL")
+        # The WAL counts toward the cache's size (SQLite lets it reach 4 MiB, then keeps it):
+        # checkpoint at 1 MiB, and give back what a checkpoint emptied.
+        self._database = Database(
+            path,
+            "cache index",
+            synchronous="NORMAL",
+            pragmas=(f"wal_autocheckpoint={WAL_KEEP // 4096}", f"journal_size_limit={WAL_KEEP}"),
+        )
         self._memo = EntryMemo()
         self._put_lock = asyncio.Lock()
 
@@ -71,6 +81,12 @@ class CacheIndex:
     async def aclose(self) -> None:
         """Close the connection. Idempotent."""
         await self._database.aclose()
+
+    @property
+    def files(self) -> list[Path]:
+        """The index's files on disk: the database, its WAL and its shared-memory file."""
+        path = self._database.path
+        return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -65,7 +65,8 @@ class ReadCache:
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
         self._busy: Counter[str] = Counter()
         self.reserved: Callable[[], int] = lambda: 0
-        """Bytes of pending writes on the same volume (set by the daemon in write-back)."""
+        """Bytes of pending writes on the same volume (set by the daemon in write-back): they
+        count toward ``max_size`` and are never evicted, so clean entries make way for them."""
         self._ram = RamTier(settings.memory_size)
         self._space = Space(
             self._index,
@@ -308,9 +309,19 @@ class ReadCache:
             for key, etag, size, modified in rows
         ]
 
-    def make_room(self) -> None:
-        """Evict now if pending writes and cached bytes together passed the budget."""
-        self._space.added(0)
+    async def make_room(self, incoming: int = 0) -> None:
+        """Before (and after) pending writes grow by ``incoming`` bytes: evict clean entries,
+        least recently used first, until they and the pending writes fit ``max_size``. Pending
+        writes are never evicted. Cancelled: what was dropped stays dropped. Raises only what
+        the index raises."""
+        if self.settings.enabled:
+            await self._space.make_room(incoming)
+
+    def make_room_soon(self, incoming: int) -> None:
+        """``make_room`` in the background, as a write is admitted: its body is received
+        meanwhile. The task is the cache's own, cancelled when it closes."""
+        if self.settings.enabled:
+            self._space.make_room_soon(incoming)
 
     async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
         """Pinned keys are never evicted (filter rules use this)."""

@@ -1,10 +1,15 @@
 """The cache's share of the data volume: accounting, eviction, and reconciliation at start.
 
 Owns the byte and entry counts (in ``CacheStats``) and the last-access times gathered in memory
-between flushes to the index. Invariant: ``stats.bytes`` is the sum of the recorded blocks'
-lengths. Eviction runs as one task at a time, when bytes pass the high watermark or free space
-drops below the minimum, and drops the entries ``plan_eviction`` picks: index rows first, then
-files, so a crash between the two leaves only orphan files, removed at the next start.
+between flushes to the index. Invariants: ``stats.bytes`` is the sum of the recorded blocks'
+lengths; ``stats.disk_bytes`` is what those take on disk (whole filesystem blocks per entry)
+plus the index's SQLite files as last measured. The volume is shared with the pending writes
+(``reserved``): they count toward the budget, and only clean entries make way for them.
+
+Eviction runs one at a time (a lock): after the cache adds bytes past the high watermark or
+free space drops below the minimum, and before a write joins the pending ones (``make_room``).
+It drops the entries ``plan_eviction`` picks: index rows first, then files, so a crash between
+the two leaves only orphan files, removed at the next start.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import logging
 import os
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
-from s3d.cache.datafile import PART, DataFiles
+from s3d.cache.datafile import DataFiles
 from s3d.cache.entry import Entry
 from s3d.cache.index import CacheIndex
-from s3d.cache.planner import Budget, Candidate, plan_eviction
+from s3d.cache.planner import Budget, Candidate, Usage, footprint, plan_eviction
+from s3d.cache.reconcile import reconcile
 from s3d.cache.stats import CacheStats
 from s3d.settings import CacheSettings
 
@@ -57,19 +64,26 @@ class Space:
         )
         self._accesses: dict[str, float] = {}
         self._flushed = time.monotonic()
-        self._evicting = False
+        self._evicting = asyncio.Lock()
         self._space_checked = 0.0
+        self._allocated = 0
+        """Disk taken by the data files: each entry's recorded bytes in filesystem blocks."""
+        self._overhead = 0
+        """Disk taken by the index's SQLite files (database, WAL, shared memory), as measured."""
 
     async def open(self) -> None:
         """Reconcile data files and index, then count what is stored; logs the time taken."""
         started = time.perf_counter()
         layouts = await self._index.layouts()
         stored = await self._index.stored_by_entry()
-        orphans, broken = await asyncio.to_thread(self._reconcile, layouts, stored)
+        orphans, broken = await asyncio.to_thread(reconcile, self._files, layouts, stored)
         await self._index.delete(broken)
         await self._files.remove(broken)
         entries, used, pins = await self._index.totals()
         self._stats.entries, self._stats.bytes, self._stats.pinned = entries, used, pins
+        gone = set(broken)
+        self._allocated = sum(footprint(n) for i, n in stored.items() if i not in gone)
+        await self._measure()
         log.info(
             "cache opened in %.3fs: %d entries, %d bytes; removed %d orphan files, "
             "dropped %d entries without their data",
@@ -79,28 +93,8 @@ class Space:
             orphans,
             len(broken),
         )
-        if self._budget.needs_eviction(used, None):
+        if self._budget.needs_eviction(self._usage()):
             self._spawn(self._evict())
-
-    def _reconcile(
-        self, layouts: dict[str, tuple[int, int]], stored: dict[str, int]
-    ) -> tuple[int, list[str]]:
-        """Remove files no entry names (``.part`` files of fills cut short included); list
-        entries whose blocks were recorded but whose file is missing or of the wrong size."""
-        files = self._files.scan()
-        orphans = 0
-        for name, path in files.items():
-            if name.endswith(PART) or name not in layouts:
-                path.unlink(missing_ok=True)
-                orphans += 1
-        broken = []
-        for entry_id, (size, _block_size) in layouts.items():
-            if stored.get(entry_id, 0) == 0:
-                continue
-            found = files.get(entry_id)
-            if found is None or os.stat(found).st_size != size:
-                broken.append(entry_id)
-        return orphans, broken
 
     async def close(self) -> None:
         await self.flush()
@@ -129,27 +123,36 @@ class Space:
 
     async def drop_blocks(self, entry_id: str, blocks: list[int]) -> None:
         self._forgotten(entry_id)
-        self._stats.bytes -= await self._index.drop_blocks(entry_id, blocks)
+        dropped = await self._index.drop_blocks(entry_id, blocks)
+        self._stats.bytes -= dropped
+        self._count_disk(-footprint(dropped))
 
     async def _forget(self, gone: list[tuple[str, int]]) -> None:
         for entry_id, _ in gone:
             self._forgotten(entry_id)
         self._stats.entries -= len(gone)
         self._stats.bytes -= sum(stored for _, stored in gone)
+        self._count_disk(-sum(footprint(stored) for _, stored in gone))
         await self._files.remove([entry_id for entry_id, _ in gone])
 
-    def _used(self) -> int:
-        """Bytes on the volume: the cache's, and the pending writes that share it."""
-        return self._stats.bytes + self._reserved()
+    def _count_disk(self, change: int) -> None:
+        self._allocated = max(0, self._allocated + change)
+        self._stats.disk_bytes = self._allocated + self._overhead
+
+    def _usage(self, incoming: int = 0, free: int | None = None) -> Usage:
+        """The volume as accounted: the cache's bytes on disk, the pending writes sharing it
+        and ``incoming`` bytes about to join them."""
+        return Usage(self._allocated + self._overhead, self._reserved() + incoming, free)
 
     def added(self, length: int) -> None:
         """A block was recorded: count it, and start eviction when over budget."""
         self._stats.bytes += length
-        if not self._evicting and self._over_size():
+        self._count_disk(footprint(length))
+        if not self._evicting.locked() and self._over_size():
             self._spawn(self._evict())
 
     def _over_size(self) -> bool:
-        if self._budget.needs_eviction(self._used(), None):
+        if self._budget.needs_eviction(self._usage()):
             return True
         # Free space is a syscall away: look at most once a second.
         if self._budget.min_free_space > 0 and time.monotonic() - self._space_checked > 1.0:
@@ -157,39 +160,63 @@ class Space:
             return True
         return False
 
+    async def make_room(self, incoming: int = 0) -> None:
+        """Evict clean entries, least recently used first, until they, the pending writes and
+        ``incoming`` bytes about to join those fit the budget; waits for an eviction already
+        under way first. Returns early (logged) when what is left is pinned or in use.
+        Cancelled: the entries dropped so far stay dropped. Index errors propagate."""
+        await self._evict(incoming)
+
+    def make_room_soon(self, incoming: int) -> None:
+        """``make_room`` in the background, when the last measure says it is needed."""
+        if self._budget.needs_eviction(self._usage(incoming)):
+            self._spawn(self.make_room(incoming))
+
+    async def _evict(self, incoming: int = 0) -> None:
+        async with self._evicting:
+            await self._measure()
+            while await self._evict_round(incoming):
+                pass
+        self._space_checked = 0.0
+
+    async def _measure(self) -> None:
+        self._overhead = await asyncio.to_thread(_allocated, self._index.files)
+        self._count_disk(0)
+
     async def _free(self) -> int | None:
         if self._budget.min_free_space <= 0:
             return None
         stat = await asyncio.to_thread(os.statvfs, self._files.root.parent)
         return stat.f_bavail * stat.f_frsize
 
-    async def _evict(self) -> None:
-        if self._evicting:
-            return
-        self._evicting = True
-        try:
-            while await self._evict_round():
-                pass
-        finally:
-            self._evicting = False
-        self._space_checked = 0.0
-
-    async def _evict_round(self) -> bool:
+    async def _evict_round(self, incoming: int) -> bool:
         """One round of eviction; True when another may be needed."""
-        free = await self._free()
-        if not self._budget.needs_eviction(self._used(), free):
+        usage = self._usage(incoming, await self._free())
+        if not self._budget.needs_eviction(usage):
             return False
         await self.flush()
         rows = await self._index.candidates(CANDIDATES)
         chosen = plan_eviction(
             [Candidate(i, s, a, p, self._is_busy(i)) for i, s, a, p in rows],
-            self._budget.to_free(self._used(), free),
+            self._budget.to_free(usage),
         )
         if not chosen:
-            log.warning("cache over budget, but every entry is pinned or in use")
+            if rows:
+                log.warning("cache over budget, but every entry is pinned or in use")
             return False
         await self._index.delete([c.entry_id for c in chosen])
         await self._forget([(c.entry_id, c.stored) for c in chosen])
         self._stats.evictions += len(chosen)
         self._stats.evicted_bytes += sum(c.stored for c in chosen)
         return True
+
+
+def _allocated(paths: list[Path]) -> int:
+    """Bytes the disk gives up for the files that exist among ``paths``."""
+    total = 0
+    for path in paths:
+        try:
+            total += os.stat(path).st_blocks * 512
+        except FileNotFoundError:
+            continue
+    return total

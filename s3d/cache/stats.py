@@ -1,7 +1,8 @@
 """Counters of the read cache, as ``s3d status`` shows them.
 
 Owned by the cache service; plain integers updated on the event loop, read by the admin
-endpoint. Counts are since the daemon started, except ``entries`` and ``bytes`` (what is on disk).
+endpoint. Counts are since the daemon started, except ``entries``, ``bytes`` and
+``disk_bytes`` (what is on disk).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class CacheStats:
     entries: int = 0
     bytes: int = 0
     max_size: int = 0
+    disk_bytes: int = 0
+    """What the cache takes on disk: data files in whole filesystem blocks, and the index."""
     pinned: int = 0
     hits: int = 0
     misses: int = 0
