@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from s3d.protocol.answer_headers import answer_headers
-from s3d.protocol.model import Headers
+from s3d.protocol.model import CacheState, Headers, Provenance
 
 # Headers that describe one response rather than the object: rebuilt for every answer.
 _PER_RESPONSE = frozenset({"content-length", "content-range", "accept-ranges", "x-s3d-cache"})
@@ -65,6 +65,11 @@ def layout(size: int, block_size: int, whole_object_max: int) -> int:
     return block_size
 
 
+HANDED_OVER = ("x-s3d-state", "uploaded")
+"""Kept among an entry's stored headers (the index's format) when the journal handed the entry
+over after uploading it; never answered as a header of the object."""
+
+
 def stored_headers(headers: Headers) -> Headers:
     """The headers worth keeping for an entry: everything but what each answer rebuilds."""
     return tuple((name, value) for name, value in headers if name not in _PER_RESPONSE)
@@ -82,14 +87,17 @@ def response_headers(
     entry: Entry,
     span: tuple[int, int] | None,
     *,
-    state: str,
     checksums: bool,
     overrides: tuple[tuple[str, str], ...] = (),
 ) -> Headers:
     """The headers of an answer from ``entry``: the whole object (``span`` None) or the
-    inclusive byte range ``span``; ``state`` goes in x-s3d-cache; object checksums only for a
-    whole read asked for with ``checksums``; ``response-*`` overrides replace their header."""
-    answer = answer_headers(
-        entry.headers, entry.size, span, checksums=checksums, overrides=overrides
-    )
-    return (*answer, ("x-s3d-cache", state))
+    inclusive byte range ``span``; object checksums only for a whole read asked for with
+    ``checksums``; ``response-*`` overrides replace their header."""
+    stored = tuple(pair for pair in entry.headers if pair != HANDED_OVER)
+    return answer_headers(stored, entry.size, span, checksums=checksums, overrides=overrides)
+
+
+def provenance(entry: Entry, state: CacheState) -> Provenance:
+    """How an answer from ``entry`` came about: ``state``, and whether the journal handed
+    the entry over after uploading it."""
+    return Provenance(cache=state, state="uploaded" if HANDED_OVER in entry.headers else None)

@@ -26,11 +26,18 @@ from s3d.protocol.errors import (
     NotModified,
     ServiceUnavailable,
 )
-from s3d.protocol.model import ByteStream, ObjectResponse, header, quote_etag, stream_of
+from s3d.protocol.model import (
+    ByteStream,
+    CacheState,
+    ObjectResponse,
+    header,
+    quote_etag,
+    stream_of,
+)
 from s3d.protocol.ranges import ByteRange
 from s3d.settings import CacheSettings
 
-Found = tuple[Entry, dict[int, str], str]
+Found = tuple[Entry, dict[int, str], CacheState]
 """An entry, its complete blocks, and how it was found: hit, revalidated, stale or miss."""
 
 MakeEntry = Callable[[ObjectResponse, str, str], Entry]

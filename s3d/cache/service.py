@@ -28,7 +28,14 @@ from typing import Any, Self
 
 from s3d.cache import lookup
 from s3d.cache.datafile import DataFiles
-from s3d.cache.entry import Entry, layout, response_headers, stored_headers
+from s3d.cache.entry import (
+    HANDED_OVER,
+    Entry,
+    layout,
+    provenance,
+    response_headers,
+    stored_headers,
+)
 from s3d.cache.filling import Filling
 from s3d.cache.index import CacheIndex
 from s3d.cache.integrity import Integrity
@@ -40,10 +47,12 @@ from s3d.protocol import operations as ops
 from s3d.protocol.answer_headers import checksums_asked
 from s3d.protocol.errors import NotModified, S3Error, ServiceUnavailable
 from s3d.protocol.model import (
+    CacheState,
     Headers,
     LocalFile,
     ObjectEntry,
     ObjectResponse,
+    Provenance,
     header,
     quote_etag,
 )
@@ -152,7 +161,8 @@ class ReadCache:
         try:
             op.conditions.check_read(entry.etag, entry.last_modified)
         except NotModified as exc:
-            exc.headers.update({"ETag": entry.etag, "x-s3d-cache": state})
+            exc.headers["ETag"] = entry.etag
+            exc.provenance = provenance(entry, state)
             raise
         return await self._answer(op, entry, present, state)
 
@@ -160,17 +170,15 @@ class ReadCache:
         return lookup.entry_from(head, bucket, key, uuid.uuid4().hex, self.settings, time.time())
 
     async def _answer(
-        self, op: ops.GetObject, entry: Entry, present: dict[int, str], state: str
+        self, op: ops.GetObject, entry: Entry, present: dict[int, str], state: CacheState
     ) -> ObjectResponse:
         span = op.range.resolve(entry.size) if op.range is not None else None
         checksums = checksums_asked(op.headers)
-        headers = response_headers(
-            entry, span, state=state, checksums=checksums, overrides=op.overrides
-        )
+        headers = response_headers(entry, span, checksums=checksums, overrides=op.overrides)
         status = 206 if span is not None else 200
         if op.head or entry.size == 0:
             self._count(state)
-            return ObjectResponse(status, headers)
+            return ObjectResponse(status, headers, provenance=provenance(entry, state))
         first, last = span if span is not None else (0, entry.size - 1)
         blocks = entry.blocks_for(first, last)
         active = self._filling.active.get(entry.id)
@@ -185,20 +193,17 @@ class ReadCache:
                 local = await self._local(entry, present, first, last)
             if local is not None:
                 self._count(state)
-                return ObjectResponse(status, headers, local)
+                return ObjectResponse(status, headers, local, provenance(entry, state))
             present = (await self._lookups.reload(entry))[1]
         if not all(b in present for b in blocks) and state not in ("miss", "stale"):
             state = "miss"
-            headers = response_headers(
-                entry, span, state=state, checksums=checksums, overrides=op.overrides
-            )
         if state == "stale":
             # The remote is unreachable and the bytes are not all here: say so now, rather
             # than start an answer that would be cut.
             raise ServiceUnavailable("The remote S3 endpoint could not be reached")
         self._count(state)
         body = await self._filling.follow(entry, first, last)
-        return ObjectResponse(status, headers, body)
+        return ObjectResponse(status, headers, body, provenance(entry, state))
 
     def _count(self, state: str) -> None:
         stats = self.stats
@@ -281,7 +286,7 @@ class ReadCache:
             etag=etag,
             size=size,
             last_modified=last_modified,
-            headers=(*stored_headers(headers), ("x-s3d-state", "uploaded")),
+            headers=(*stored_headers(headers), HANDED_OVER),
             block_size=block_size,
             validated_at=time.time(),
         )
@@ -335,5 +340,5 @@ def _bypass(op: ops.GetObject) -> bool:
     return any(name.startswith(_BYPASS_HEADERS) for name, _ in op.headers)
 
 
-def _marked(response: ObjectResponse, state: str) -> ObjectResponse:
-    return dataclasses.replace(response, headers=(*response.headers, ("x-s3d-cache", state)))
+def _marked(response: ObjectResponse, state: CacheState) -> ObjectResponse:
+    return dataclasses.replace(response, provenance=Provenance(cache=state))

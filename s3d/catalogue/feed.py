@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -117,8 +118,8 @@ class CatalogueFeed:
             or op.part_number is not None
             or op.version_id is not None
             or response.status != 200
-            or header(response.headers, "x-s3d-cache") not in (None, "miss", "bypass")
-            or header(response.headers, "x-s3d-state") is not None  # the journal's own bytes
+            or response.provenance.cache not in (None, "miss", "bypass")
+            or response.provenance.state == "pending"  # the journal's own bytes
             or is_index_key(op.key)
         ):
             return response
@@ -134,7 +135,7 @@ class CatalogueFeed:
                 seen = Observed(op.bucket, op.key, size, etag, sha256, mime_type=mime)
                 self.catalogue.submit(lambda: self.catalogue.register(seen))
 
-        return ObjectResponse(response.status, response.headers, HashingStream(stream, done))
+        return dataclasses.replace(response, body=HashingStream(stream, done))
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

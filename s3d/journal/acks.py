@@ -2,9 +2,9 @@
 
 Each acknowledgement holds its key's lock, checks what S3 would check at that moment (the
 bucket exists, conditional writes against the newest state of the key: a pending change, else
-the remote), moves the verified body into the journal, and answers only once the journal's
-transaction has committed. The answer carries the ETag the remote will compute and
-``x-s3d-state: pending``.
+the remote, by the rule in ``protocol/conditions.py``), moves the verified body into the
+journal, and answers only once the journal's transaction has committed. The answer carries
+the ETag the remote will compute and ``x-s3d-state: pending``.
 """
 
 from __future__ import annotations
@@ -23,20 +23,17 @@ from s3d.journal.records import Delete, Multipart, Part, Put, Tagging, Tags
 from s3d.journal.store import update_change
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
-from s3d.protocol.errors import NoSuchKey, PreconditionFailed, S3Error
+from s3d.protocol.errors import NoSuchKey, S3Error
 from s3d.protocol.model import (
+    PENDING,
     DeletedEntry,
     DeleteObjectsResult,
     Headers,
     WriteResult,
-    bare_etag,
-    header,
 )
 from s3d.protocol.tagging import render_tagging_header
 from s3d.settings import JournalSettings
 from s3d.staging import StagedBody
-
-PENDING = ("x-s3d-state", "pending")
 
 
 class Acknowledgements:
@@ -54,37 +51,15 @@ class Acknowledgements:
         self._remote = remote
         self._settings = settings
 
-    async def current_etag(self, bucket: str, key: str) -> str | None:
-        """The key's ETag as a reader of s3d would see it now; None when it does not exist.
-        Raises ServiceUnavailable when only the remote could say and it cannot be reached."""
-        try:
-            head = await self._reads.newest(ops.GetObject(bucket, key, head=True))
-        except NoSuchKey:
-            return None
-        return header(head.headers, "etag")
-
-    async def _check_conditions(self, op: ops.PutObject) -> None:
-        conditions = op.conditions
-        if conditions.if_match is None and conditions.if_none_match is None:
-            return
-        etag = await self.current_etag(op.bucket, op.key)
-        if conditions.if_none_match is not None and etag is not None:
-            raise PreconditionFailed(Condition="If-None-Match")
-        if conditions.if_match is not None:
-            if etag is None:
-                raise NoSuchKey(Key=op.key)
-            if "*" not in conditions.if_match and bare_etag(etag) not in conditions.if_match:
-                raise PreconditionFailed(Condition="If-Match")
-
     async def put(self, op: ops.PutObject, body: StagedBody) -> WriteResult:
         """Journal a PutObject. Raises NoSuchBucket, PreconditionFailed, NoSuchKey,
         ServiceUnavailable (a condition only the unreachable remote could decide)."""
         await self._buckets.check(op.bucket)
         async with self._core.locked([(op.bucket, op.key)]):
-            await self._check_conditions(op)
+            await self._reads.check_write(op.bucket, op.key, op.conditions)
             change = await self.new_object(body, op.headers)
             await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
-        return WriteResult(ack_headers(change))
+        return WriteResult(ack_headers(change), provenance=PENDING)
 
     async def new_object(self, body: StagedBody, headers: Headers) -> Put:
         """Move ``body`` into the journal; the put that names it. A body above the multipart
@@ -111,7 +86,7 @@ class Acknowledgements:
         await self._buckets.check(op.bucket)
         async with self._core.locked([(op.bucket, op.key)]):
             await self._core.record([NewChange(op.bucket, op.key, Delete())])
-        return WriteResult((PENDING,), status=204)
+        return WriteResult(status=204, provenance=PENDING)
 
     async def delete_many(self, op: ops.DeleteObjects) -> DeleteObjectsResult:
         """Every key deleted in one transaction (S3 deletes what does not exist, too)."""
@@ -120,7 +95,7 @@ class Acknowledgements:
         async with self._core.locked([(op.bucket, key) for key in keys]):
             await self._core.record([NewChange(op.bucket, key, Delete()) for key in keys])
         deleted = tuple(DeletedEntry(o.key) for o in op.objects)
-        return DeleteObjectsResult(deleted, (), op.quiet, (PENDING,))
+        return DeleteObjectsResult(deleted, (), op.quiet, provenance=PENDING)
 
     async def tagging(self, op: ops.PutObjectTagging | ops.DeleteObjectTagging) -> WriteResult:
         """Tags of a pending object are rewritten in its job; otherwise a tagging job follows
@@ -133,7 +108,7 @@ class Acknowledgements:
                 raise NoSuchKey(Key=op.key)
             if newest is None and await self._absent(op.bucket, op.key):
                 raise NoSuchKey(Key=op.key)
-            answer = WriteResult((PENDING,), status=200 if tags is not None else 204)
+            answer = WriteResult(status=200 if tags is not None else 204, provenance=PENDING)
             if newest is not None and isinstance(newest.change, Put | Multipart):
                 retagged = _retagged(newest.change, tags)
                 statement = update_change(newest.seq, retagged, newest.size)
@@ -169,7 +144,7 @@ def _retagged(change: Put | Multipart, tags: Tags | None) -> Put | Multipart:
 
 def ack_headers(change: Put) -> Headers:
     checksums = tuple((f"x-amz-checksum-{alg.lower()}", v) for alg, v in change.checksums)
-    return (("etag", change.etag), *checksums, PENDING)
+    return (("etag", change.etag), *checksums)
 
 
 def _part_md5s(path: Path, size: int, part_size: int) -> tuple[Part, ...]:

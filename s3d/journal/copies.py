@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from s3d.journal.acks import PENDING, Acknowledgements
+from s3d.journal.acks import Acknowledgements
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.core import JournalCore, NewChange
 from s3d.journal.objects import object_headers
@@ -24,7 +24,7 @@ from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
 from s3d.protocol.errors import InvalidRequest, NoSuchKey
-from s3d.protocol.model import ByteStream, CopyResult, Headers, header, stream_of
+from s3d.protocol.model import PENDING, ByteStream, CopyResult, Headers, header, stream_of
 from s3d.protocol.ranges import ByteRange, parse_copy_source_range
 from s3d.protocol.tagging import render_tagging_header
 from s3d.staging import StagingArea
@@ -116,7 +116,7 @@ class Copies:
         async with self._core.locked([(op.bucket, op.key)]):
             change = await self._acks.new_object(body, headers)
             await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
-        return CopyResult(change.etag, change.acknowledged, (PENDING,))
+        return CopyResult(change.etag, change.acknowledged, provenance=PENDING)
 
     async def _destination_headers(self, op: ops.CopyObject, source: Headers) -> Headers:
         own = [(n, v) for n, v in op.headers if not n.startswith(_COPY_CONTROL)]
@@ -161,7 +161,7 @@ class Copies:
         body = await stage_from(stream, self._staging)
         part = ops.UploadPart(op.bucket, op.key, op.upload_id, op.part_number)
         await self._multipart.upload_part(part, body)
-        return CopyResult(body.etag, _now(), (PENDING,), part=True)
+        return CopyResult(body.etag, _now(), part=True, provenance=PENDING)
 
 
 def _pointless_self_copy(op: ops.CopyObject) -> bool:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from s3d.durable import fsync_dir
 from s3d.staging import StagedBody
 
 
@@ -40,23 +41,7 @@ class JournalFiles:
             os.close(fd)
         name = uuid.uuid4().hex
         os.replace(source, self.root / name)
-        _fsync_dir(self.root)
-        return name
-
-    async def copy_in(self, source: Path) -> str:
-        """A durable copy of ``source`` (a pending object copied to another key)."""
-        return await asyncio.to_thread(self._copy_in, source)
-
-    def _copy_in(self, source: Path) -> str:
-        name = uuid.uuid4().hex
-        temporary = self.root / f"{name}.part"
-        with open(source, "rb") as reader, open(temporary, "wb") as writer:
-            while chunk := reader.read(1 << 20):
-                writer.write(chunk)
-            writer.flush()
-            os.fsync(writer.fileno())
-        os.replace(temporary, self.root / name)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return name
 
     async def remove(self, names: Iterable[str]) -> None:
@@ -77,11 +62,3 @@ class JournalFiles:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -73,7 +73,6 @@ def object_headers(change: Stored) -> Headers:
     out.append(("etag", change.etag))
     out.append(("last-modified", format_datetime(change.acknowledged, usegmt=True)))
     out += [(f"x-amz-checksum-{alg.lower()}", value) for alg, value in change.checksums]
-    out.append(("x-s3d-state", "pending"))
     return tuple(out)
 
 

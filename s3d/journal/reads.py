@@ -15,8 +15,10 @@ from s3d.journal.records import Delete, Stored, Tagging, segments_of
 from s3d.journal.sources import Segment, cut, open_segments
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
+from s3d.protocol.answer_headers import answer_headers, checksums_asked
+from s3d.protocol.conditions import Conditions
 from s3d.protocol.errors import NoSuchKey, NotModified
-from s3d.protocol.model import ObjectEntry, ObjectResponse, header
+from s3d.protocol.model import PENDING, ObjectEntry, ObjectResponse, header
 from s3d.protocol.tagging import parse_tagging_header
 
 _REREADS = 3
@@ -35,6 +37,22 @@ class Reads:
         ago). Raises NoSuchKey, ServiceUnavailable, what the remote raises."""
         pending = await self.read(op)
         return pending if pending is not None else await self._remote.get_object(op)
+
+    async def current_etag(self, bucket: str, key: str) -> str | None:
+        """The key's ETag as a reader of s3d would see it now; None when it does not exist.
+        Raises ServiceUnavailable when only the remote could say and it cannot be reached."""
+        try:
+            head = await self.newest(ops.GetObject(bucket, key, head=True))
+        except NoSuchKey:
+            return None
+        return header(head.headers, "etag")
+
+    async def check_write(self, bucket: str, key: str, conditions: Conditions) -> None:
+        """A conditional write (If-Match, If-None-Match) checked against the key's newest
+        state, as S3 checks it. Call with the key's lock held. Raises PreconditionFailed,
+        NoSuchKey, NotImplemented_, ServiceUnavailable (only the unreachable remote knows)."""
+        if conditions.guards_write:
+            conditions.check_write(await self.current_etag(bucket, key), key)
 
     async def read(self, op: ops.GetObject) -> ObjectResponse | None:
         """The answer from the journal, or None when the key has no pending state (or the
@@ -57,29 +75,26 @@ class Reads:
         if not isinstance(change, Stored):
             raise NoSuchKey(Key=op.key)
         size = job.size
-        headers = object_headers(change)
         try:
             op.conditions.check_read(change.etag, change.acknowledged)
         except NotModified as exc:
-            exc.headers.update({"ETag": change.etag, "x-s3d-state": "pending"})
+            exc.headers["ETag"] = change.etag
+            exc.provenance = PENDING
             raise
         span = op.range.resolve(size) if op.range is not None else None
-        replaced = {name for name, _ in op.overrides}
-        # The object's checksums describe all of it: only on whole reads that ask for them.
-        asked = (header(op.headers, "x-amz-checksum-mode") or "").upper() == "ENABLED"
-        if span is not None or not asked:
-            replaced |= {n for n, _ in headers if n.startswith("x-amz-checksum-")}
-        out = [(n, v) for n, v in headers if n not in replaced] + list(op.overrides)
-        out.append(("accept-ranges", "bytes"))
-        first, last = span if span is not None else (0, size - 1)
-        out.append(("content-length", str(last - first + 1 if size else 0)))
-        if span is not None:
-            out.append(("content-range", f"bytes {first}-{last}/{size}"))
+        headers = answer_headers(
+            object_headers(change),
+            size,
+            span,
+            checksums=checksums_asked(op.headers),
+            overrides=op.overrides,
+        )
         status = 206 if span is not None else 200
         if op.head or size == 0:
-            return ObjectResponse(status, tuple(out))
+            return ObjectResponse(status, headers, provenance=PENDING)
+        first, last = span if span is not None else (0, size - 1)
         body = await open_segments(cut(self.segments(change, size), first, last))
-        return ObjectResponse(status, tuple(out), body)
+        return ObjectResponse(status, headers, body, provenance=PENDING)
 
     def segments(self, change: Stored, size: int) -> list[Segment]:
         path = self._core.files.path

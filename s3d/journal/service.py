@@ -50,7 +50,7 @@ class Journal:
         self.buckets = KnownBuckets(remote)
         self.reads = Reads(core, remote)
         self.acks = Acknowledgements(core, self.buckets, self.reads, remote, settings)
-        self.multipart = LocalMultipart(core, self.buckets)
+        self.multipart = LocalMultipart(core, self.buckets, self.reads)
         self.copies = Copies(
             core, self.acks, self.reads, self.multipart, self.buckets, remote, staging
         )

@@ -27,6 +27,7 @@ from typing import Any, Self
 
 import aiosqlite
 
+from s3d.database import Database
 from s3d.journal.jobs import Job
 from s3d.journal.records import (
     Change,
@@ -82,20 +83,14 @@ class JournalStore:
     fails them with the error that stopped the committer."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._db: aiosqlite.Connection | None = None
+        self._database = Database(path, "journal", synchronous="FULL", autocommit=True)
         self._queue: asyncio.Queue[tuple[list[Statement], asyncio.Future[list[int]]]] = (
             asyncio.Queue()
         )
         self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path, isolation_level=None)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.execute("PRAGMA foreign_keys=ON")
-        await self._db.executescript(_SCHEMA)
+        await self._database.open(_SCHEMA)
         self._committer = asyncio.create_task(self._commit_loop(), name="s3d-journal-commit")
         return self
 
@@ -113,15 +108,11 @@ class JournalStore:
             _, future = self._queue.get_nowait()
             if not future.done():
                 future.set_exception(RuntimeError("the journal is closed"))
-        db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        await self._database.aclose()
 
     @property
     def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the journal is closed")
-        return self._db
+        return self._database.db
 
     async def write(self, statements: list[Statement]) -> list[int]:
         """Run ``statements`` in a transaction shared with whatever else is queued; return

@@ -174,7 +174,7 @@ class Uploader:
         if self._core.queue.of(job.bucket, job.key):
             return False
         path = self._core.files.path(change.files[0])
-        headers = tuple((n, v) for n, v in object_headers(change) if n != "x-s3d-state")
+        headers = object_headers(change)
         if remote_etag is not None:
             headers = tuple((n, quote_etag(remote_etag) if n == "etag" else v) for n, v in headers)
         try:

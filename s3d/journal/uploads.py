@@ -13,15 +13,16 @@ from __future__ import annotations
 import time
 import uuid
 
-from s3d.journal.acks import PENDING
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.core import JournalCore, NewChange
 from s3d.journal.objects import multipart_etag, now, stored_request_headers
+from s3d.journal.reads import Reads
 from s3d.journal.records import LocalPart, LocalUpload, Multipart, Part
 from s3d.journal.store import delete_upload, insert_part, insert_upload
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import EntityTooSmall, InvalidPart, NoSuchUpload
 from s3d.protocol.model import (
+    PENDING,
     CompleteMultipartResult,
     CreateMultipartResult,
     ListPartsResult,
@@ -43,9 +44,10 @@ def is_local(upload_id: str) -> bool:
 class LocalMultipart:
     """Owns the local uploads (``uploads``, by id), loaded from the store at start."""
 
-    def __init__(self, core: JournalCore, buckets: KnownBuckets) -> None:
+    def __init__(self, core: JournalCore, buckets: KnownBuckets, reads: Reads) -> None:
         self._core = core
         self._buckets = buckets
+        self._reads = reads
         self.uploads: dict[str, LocalUpload] = {}
 
     async def load(self) -> None:
@@ -73,7 +75,7 @@ class LocalMultipart:
         upload = LocalUpload(upload_id, op.bucket, op.key, headers, time.time())
         await self._core.store.write([insert_upload(upload)])
         self.uploads[upload_id] = upload
-        return CreateMultipartResult(op.bucket, op.key, upload_id, (PENDING,))
+        return CreateMultipartResult(op.bucket, op.key, upload_id, provenance=PENDING)
 
     async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult:
         """Keep a verified part. Raises NoSuchUpload."""
@@ -85,10 +87,11 @@ class LocalMultipart:
         upload.parts[op.part_number] = part
         if old is not None:
             await self._core.files.remove([old.file])
-        return WriteResult((("etag", body.etag), PENDING))
+        return WriteResult((("etag", body.etag),), provenance=PENDING)
 
     async def complete(self, op: ops.CompleteMultipartUpload) -> CompleteMultipartResult:
-        """Raises NoSuchUpload, InvalidPart, EntityTooSmall."""
+        """Raises NoSuchUpload, InvalidPart, EntityTooSmall, and for a conditional completion
+        PreconditionFailed, NoSuchKey (as PutObject)."""
         upload = self.upload_of(op.bucket, op.key, op.upload_id)
         chosen = _validated(upload.parts, op.parts)
         etag = multipart_etag([bytes.fromhex(part.md5) for part in chosen])
@@ -102,13 +105,14 @@ class LocalMultipart:
         size = sum(part.size for part in chosen)
         unused = [p.file for p in upload.parts.values() if p not in chosen]
         async with self._core.locked([(op.bucket, op.key)]):
+            await self._reads.check_write(op.bucket, op.key, op.conditions)
             await self._core.record(
                 [NewChange(op.bucket, op.key, change, size)], [delete_upload(op.upload_id)]
             )
         del self.uploads[op.upload_id]
         await self._core.files.remove(unused)
         location = f"/{op.bucket}/{op.key}"
-        return CompleteMultipartResult(location, op.bucket, op.key, etag, (PENDING,))
+        return CompleteMultipartResult(location, op.bucket, op.key, etag, provenance=PENDING)
 
     async def abort(self, op: ops.AbortMultipartUpload) -> WriteResult:
         upload = self.upload_of(op.bucket, op.key, op.upload_id)

@@ -12,7 +12,10 @@ headers (``Retry-After`` on ``SlowDown``).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from s3d.protocol.model import Provenance
 
 
 class S3Error(Exception):
@@ -34,6 +37,8 @@ class S3Error(Exception):
         self.resource = resource
         self.headers = dict(headers or {})
         self.details = details
+        self.provenance: Provenance | None = None
+        """Where the state that decided this answer came from (a 304 from the cache…)."""
         super().__init__(self.message)
 
     @property

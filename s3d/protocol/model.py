@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 Headers = tuple[tuple[str, str], ...]
 """HTTP headers as ordered (name, value) pairs; names lower-case."""
@@ -165,6 +165,25 @@ class ListPartsResult:
     checksum_type: str | None = None
 
 
+CacheState = Literal["hit", "miss", "revalidated", "stale", "bypass"]
+ObjectState = Literal["pending", "uploaded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where an answer came from: how the read cache answered (``cache``), and whether the
+    object is a change still waiting for upload or one the journal handed over once uploaded
+    (``state``). Services read it (the catalogue hashes only bytes fresh from the remote); the
+    server adapter alone shows it to clients (``x-s3d-cache``, ``x-s3d-state``)."""
+
+    cache: CacheState | None = None
+    state: ObjectState | None = None
+
+
+FROM_REMOTE = Provenance()
+PENDING = Provenance(state="pending")
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectResponse:
     """A GET or HEAD answer: status (200, 206), the headers to send, and for GET the body,
@@ -173,6 +192,7 @@ class ObjectResponse:
     status: int
     headers: Headers
     body: ByteStream | LocalFile | bytes | None = None
+    provenance: Provenance = FROM_REMOTE
 
 
 def stream_of(body: ByteStream | LocalFile | bytes | None) -> ByteStream | None:
@@ -189,6 +209,7 @@ class WriteResult:
 
     headers: Headers = ()
     status: int = 200
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +221,7 @@ class CopyResult:
     headers: Headers = ()
     checksums: tuple[tuple[str, str], ...] = ()
     part: bool = False
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +230,7 @@ class CreateMultipartResult:
     key: str
     upload_id: str
     headers: Headers = ()
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +242,7 @@ class CompleteMultipartResult:
     headers: Headers = ()
     checksums: tuple[tuple[str, str], ...] = ()
     checksum_type: str | None = None
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,12 +267,14 @@ class DeleteObjectsResult:
     errors: tuple[DeleteErrorEntry, ...]
     quiet: bool = False
     headers: Headers = ()
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)
 class TaggingResult:
     tags: tuple[tuple[str, str], ...]
     headers: Headers = ()
+    provenance: Provenance = FROM_REMOTE
 
 
 @dataclass(frozen=True, slots=True)

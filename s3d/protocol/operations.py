@@ -209,6 +209,8 @@ class CompleteMultipartUpload:
     upload_id: str
     parts: tuple[CompletedPart, ...]
     headers: Headers = ()
+    conditions: Conditions = NO_CONDITIONS
+    """If-Match / If-None-Match: a conditional write of the key, as for PutObject."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,7 +320,12 @@ _BUILDERS: dict[str, Callable[[Args], ops.Operation]] = {
     ),
     "UploadPartCopy": _upload_part_copy,
     "CompleteMultipartUpload": lambda a: ops.CompleteMultipartUpload(
-        a.bucket, a.key, upload_id(a), xml_parse.parse_complete_multipart(a.xml()), a.headers
+        a.bucket,
+        a.key,
+        upload_id(a),
+        xml_parse.parse_complete_multipart(a.xml()),
+        a.headers,
+        a.conditions(),
     ),
     "AbortMultipartUpload": lambda a: ops.AbortMultipartUpload(
         a.bucket, a.key, upload_id(a), a.headers

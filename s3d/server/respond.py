@@ -7,6 +7,7 @@ always closed, also when the client goes away mid-transfer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import secrets
@@ -17,6 +18,7 @@ from s3d.protocol import operations as ops
 from s3d.protocol import xml_render as render
 from s3d.protocol.errors import S3Error
 from s3d.protocol.model import (
+    FROM_REMOTE,
     ByteStream,
     CompleteMultipartResult,
     CopyResult,
@@ -30,6 +32,7 @@ from s3d.protocol.model import (
     LocalFile,
     LocationResult,
     ObjectResponse,
+    Provenance,
     RawResponse,
     Result,
     TaggingResult,
@@ -54,6 +57,16 @@ def stamp_ids(response: web.StreamResponse, request_id: str) -> None:
     response.headers["Server"] = SERVER_NAME
 
 
+_WITH_PROVENANCE = (
+    ObjectResponse,
+    WriteResult,
+    CopyResult,
+    CreateMultipartResult,
+    CompleteMultipartResult,
+    DeleteObjectsResult,
+    TaggingResult,
+)
+
 _NO_CONTENT = (
     ops.DeleteObject,
     ops.DeleteBucket,
@@ -62,8 +75,21 @@ _NO_CONTENT = (
 )
 
 
+def provenance_headers(provenance: Provenance | None) -> Headers:
+    """Where an answer came from, as s3d tells clients: ``x-s3d-cache`` (how the read cache
+    answered) and ``x-s3d-state`` (pending upload, or handed over by the journal once
+    uploaded)."""
+    if provenance is None:
+        return ()
+    shown = (("x-s3d-cache", provenance.cache), ("x-s3d-state", provenance.state))
+    return tuple((name, value) for name, value in shown if value is not None)
+
+
 async def respond(request: web.Request, op: ops.Operation, result: Result) -> web.StreamResponse:
     """The HTTP response for ``result``; object bodies are streamed before this returns."""
+    if isinstance(result, _WITH_PROVENANCE) and result.provenance != FROM_REMOTE:
+        shown = provenance_headers(result.provenance)
+        result = dataclasses.replace(result, headers=(*result.headers, *shown))
     match result:
         case ObjectResponse(body=LocalFile() as local):
             return await send_local(request, result.status, result.headers, local)
@@ -145,6 +171,7 @@ def error_response(
 ) -> web.Response:
     """S3 error XML (no body for HEAD and 304, as S3 answers)."""
     headers = dict(error.headers)
+    headers.update(provenance_headers(error.provenance))
     status = error.http_status
     if head or status == 304:
         return web.Response(status=status, headers=headers)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3d.cache.entry import Entry, layout, response_headers
+from s3d.cache.entry import HANDED_OVER, Entry, layout, provenance, response_headers
+from s3d.protocol.model import Provenance
 
 MiB = 1024 * 1024
 
@@ -47,20 +48,24 @@ def test_response_headers() -> None:
         ("x-amz-meta-a", "1"),
     )
     e = entry(1000, 1000, stored)
-    whole = dict(response_headers(e, None, state="hit", checksums=True))
+    whole = dict(response_headers(e, None, checksums=True))
     assert whole["content-length"] == "1000"
     assert whole["x-amz-checksum-crc32"] == "AAAAAA=="
-    assert whole["x-s3d-cache"] == "hit"
     assert "content-range" not in whole
-    part = dict(
-        response_headers(
-            e, (10, 19), state="miss", checksums=True, overrides=(("content-type", "a/b"),)
-        )
-    )
+    part = dict(response_headers(e, (10, 19), checksums=True, overrides=(("content-type", "a/b"),)))
     assert part["content-range"] == "bytes 10-19/1000"
     assert part["content-length"] == "10"
     assert part["content-type"] == "a/b"
     assert "x-amz-checksum-crc32" not in part
     assert part["x-amz-meta-a"] == "1"
-    unasked = dict(response_headers(e, None, state="hit", checksums=False))
+    unasked = dict(response_headers(e, None, checksums=False))
     assert "x-amz-checksum-crc32" not in unasked
+
+
+def test_provenance_of_an_entry_and_the_handed_over_mark() -> None:
+    plain = entry(10, 10, (("etag", '"e"'),))
+    assert provenance(plain, "hit") == Provenance(cache="hit")
+    handed = entry(10, 10, (("etag", '"e"'), HANDED_OVER))
+    assert provenance(handed, "revalidated") == Provenance("revalidated", "uploaded")
+    # The mark is the index's, never a header of the object.
+    assert HANDED_OVER not in response_headers(handed, None, checksums=False)
