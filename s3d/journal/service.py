@@ -4,8 +4,9 @@
 — acknowledgements, local multipart uploads, reads, copies, the uploader — each with what it
 needs, and exposes their typed methods to the gateway. Enter to open: the store is read back
 into the queue, files no job or upload names are removed (writes cut short before their
-acknowledgement), a job whose files are gone is dead-lettered, and the uploader starts;
-pending work from before a restart resumes at once. Exit to stop: pending changes are uploaded
+acknowledgement), a job whose files are gone is dead-lettered, local multipart uploads idle
+past ``upload_expiry`` are given up, and the uploader and the expiry sweeper start; pending
+work from before a restart resumes at once. Exit to stop: pending changes are uploaded
 for up to ``flush_on_stop`` seconds, then running uploads are cancelled (their jobs stay
 pending for the next start).
 """
