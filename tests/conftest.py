@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import DaemonThread, client, daemon_settings, moto_server
+from tests.support import CountingRelay, DaemonThread, client, daemon_settings, moto_server
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +41,10 @@ def bucket(s3) -> str:
     name = f"b-{uuid.uuid4().hex[:20]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def relay(remote_url: str) -> Iterator[CountingRelay]:
+    """A relay in front of the remote that records requests and can hold or fail them."""
+    with CountingRelay(remote_url) as counting:
+        yield counting

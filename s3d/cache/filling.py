@@ -39,6 +39,7 @@ class Filling:
         integrity: Integrity,
         stats: CacheStats,
         remote: Remote,
+        on_conflict: Invalidate,
     ) -> None:
         self._index = index
         self._files = files
@@ -49,7 +50,7 @@ class Filling:
         self.active: dict[str, Active] = {}
         self.generation: Counter[tuple[str, str]] = Counter()
         self.tasks: set[asyncio.Task[None]] = set()
-        self.on_conflict: Invalidate | None = None
+        self._on_conflict = on_conflict
         """Called when a block fetch finds the object changed (412 on If-Match)."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -133,9 +134,9 @@ class Filling:
                 body = await lookup.fetch_range(self._remote, fill)
         except S3Error as exc:
             fill.fail(exc)
-            if exc.error_code == "PreconditionFailed" and self.on_conflict is not None:
+            if exc.error_code == "PreconditionFailed":
                 # The object changed under this entry: drop it; the next read starts afresh.
-                await self.on_conflict(fill.entry.bucket, fill.entry.key)
+                await self._on_conflict(fill.entry.bucket, fill.entry.key)
         except BaseException as exc:
             fill.fail(exc)
             raise

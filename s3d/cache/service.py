@@ -66,16 +66,22 @@ _BYPASS_HEADERS = ("x-amz-server-side-encryption-customer-", "x-amz-expected-buc
 class ReadCache:
     """Enter to open (reconciling files and index), exit to stop fills and close."""
 
-    def __init__(self, root: Path, settings: CacheSettings, remote: Remote) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: CacheSettings,
+        remote: Remote,
+        reserved: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.settings = settings
         self._remote = remote
         self._index = CacheIndex(root / "index.sqlite")
         self._files = DataFiles(root / "data")
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
         self._busy: Counter[str] = Counter()
-        self.reserved: Callable[[], int] = lambda: 0
-        """Bytes of pending writes on the same volume (set by the daemon in write-back): they
-        count toward ``max_size`` and are never evicted, so clean entries make way for them."""
+        # ``reserved``: bytes of pending writes on the same volume (the journal's, in
+        # write-back): they count toward ``max_size`` and are never evicted, so clean entries
+        # make way for them.
         self._ram = RamTier(settings.memory_size)
         self._space = Space(
             self._index,
@@ -85,13 +91,18 @@ class ReadCache:
             self._is_busy,
             self._spawn,
             self._ram.forget,
-            lambda: self.reserved(),
+            reserved,
         )
         self._integrity = Integrity(self._index, self._files, self._space, self.stats)
         self._filling = Filling(
-            self._index, self._files, self._space, self._integrity, self.stats, remote
+            self._index,
+            self._files,
+            self._space,
+            self._integrity,
+            self.stats,
+            remote,
+            self.invalidate,
         )
-        self._filling.on_conflict = self.invalidate
         self._lookups = lookup.Lookups(
             self._index,
             self._space,

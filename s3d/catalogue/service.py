@@ -223,6 +223,14 @@ class Catalogue:
         await self.settled()
         return await self.store.get(object_id)
 
+    async def page(self, after: str = "", limit: int = 1000) -> list[DrsRecord]:
+        """Up to ``limit`` objects with ids after ``after``, in id order."""
+        return await self.store.page(after, limit)
+
+    async def unreachable(self, object_id: str, access_id: str) -> None:
+        """One object's access method no longer reaches its bytes (someone overwrote them)."""
+        await self.store.unavailable_method(object_id, access_id)
+
     async def by_checksum(self, checksum: str, kind: str | None = None) -> list[DrsRecord]:
         await self.settled()
         return await self.store.by_checksum(checksum.lower(), kind)

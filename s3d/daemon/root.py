@@ -91,7 +91,9 @@ class Daemon:
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
         self.remote = remote
         cache = await self._stack.enter_async_context(
-            ReadCache(settings.data_dir / "cache", settings.cache, remote)
+            # Pending writes share the cache's volume; the journal, started after the cache
+            # (it hands uploads over to it), tells how many bytes they hold.
+            ReadCache(settings.data_dir / "cache", settings.cache, remote, self._pending_bytes)
         )
         self.cache = cache
         remote_config = settings.remote
@@ -192,6 +194,9 @@ class Daemon:
 
         self._stack.push_async_callback(stop)
 
+    def _pending_bytes(self) -> int:
+        return self.journal.pending_bytes if self.journal is not None else 0
+
     async def _writeback(
         self,
         remote: RemoteS3,
@@ -215,7 +220,6 @@ class Daemon:
             )
         )
         self.journal = journal
-        cache.reserved = lambda: journal.pending_bytes
         return journal
 
     async def _listen(self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None) -> None:

@@ -14,11 +14,16 @@ from s3d.protocol.model import (
     WriteResult,
 )
 from s3d.remote import listings
-from s3d.remote.calls import Operations
+from s3d.remote.calls import Calls
 from s3d.remote.responses import optional_str, result_headers, status
+from s3d.settings import RemoteSettings
 
 
-class BucketOperations(Operations):
+class BucketOperations:
+    def __init__(self, call: Calls, settings: RemoteSettings) -> None:
+        self._call = call
+        self.settings = settings
+
     async def list_buckets(self, op: ops.ListBuckets) -> ListBucketsResult:
         """Raises S3Error; cancellation abandons the call."""
         out = await self._call(

@@ -18,7 +18,6 @@ from s3d.protocol.model import Headers
 from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
-from s3d.settings import RemoteSettings
 
 
 class Calls:
@@ -86,10 +85,3 @@ class Calls:
             async with asyncio.timeout(deadline):
                 output: Output = await method(**arguments)
         return output
-
-
-class Operations:
-    """Base of the groups of Remote methods: ``_call`` runs one botocore call."""
-
-    _call: Calls
-    settings: RemoteSettings

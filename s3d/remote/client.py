@@ -2,8 +2,9 @@
 
 Owns the aiobotocore session and S3 client (their aiohttp connection pool) and the forwarder's
 aiohttp session. Between ``__aenter__`` and ``aclose`` both are open; ``aclose`` releases both,
-shielded from cancellation, and may be called again. The methods, one per ``Remote`` call, live
-in the operation groups by concern: objects, multipart uploads, buckets and listings.
+shielded from cancellation, and may be called again. The methods, one per ``Remote`` call, are
+those of the operation groups it composes, by concern: objects, multipart uploads, buckets
+and listings, each built with the one ``Calls`` they share.
 """
 
 from __future__ import annotations
@@ -52,12 +53,30 @@ if TYPE_CHECKING:
     from s3d.staging import StagedBody
 
 
-class RemoteS3(ObjectOperations, MultipartOperations, BucketOperations):
+class RemoteS3:
     """The ``Remote`` of the gateway, on an S3 endpoint described by ``RemoteSettings``."""
 
     def __init__(self, settings: RemoteSettings) -> None:
         self.settings = settings
         self._call = Calls()
+        objects = ObjectOperations(self._call)
+        self.get_object, self.put_object = objects.get_object, objects.put_object
+        self.copy_object, self.delete_object = objects.copy_object, objects.delete_object
+        self.get_object_tagging = objects.get_object_tagging
+        self.put_object_tagging = objects.put_object_tagging
+        self.delete_object_tagging = objects.delete_object_tagging
+        multipart = MultipartOperations(self._call)
+        self.create_multipart_upload = multipart.create_multipart_upload
+        self.upload_part, self.upload_part_copy = multipart.upload_part, multipart.upload_part_copy
+        self.complete_multipart_upload = multipart.complete_multipart_upload
+        self.abort_multipart_upload = multipart.abort_multipart_upload
+        self.list_parts = multipart.list_parts
+        self.list_multipart_uploads = multipart.list_multipart_uploads
+        buckets = BucketOperations(self._call, settings)
+        self.list_buckets, self.create_bucket = buckets.list_buckets, buckets.create_bucket
+        self.head_bucket, self.delete_bucket = buckets.head_bucket, buckets.delete_bucket
+        self.get_bucket_location = buckets.get_bucket_location
+        self.list_objects, self.delete_objects = buckets.list_objects, buckets.delete_objects
         self._forwarder: Forwarder | None = None
         self._stack = AsyncExitStack()
         self.credential_source = "not resolved yet"

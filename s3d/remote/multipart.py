@@ -17,7 +17,7 @@ from s3d.protocol.model import (
 )
 from s3d.remote import listings
 from s3d.remote.bodies import staged_reader
-from s3d.remote.calls import Operations
+from s3d.remote.calls import Calls
 from s3d.remote.objects import body_headers, copy_result, copy_source
 from s3d.remote.responses import checksum_params, checksums, result_headers, status
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from s3d.staging import StagedBody
 
 
-class MultipartOperations(Operations):
+class MultipartOperations:
+    def __init__(self, call: Calls) -> None:
+        self._call = call
+
     async def create_multipart_upload(self, op: ops.CreateMultipartUpload) -> CreateMultipartResult:
         """Raises S3Error; cancellation abandons the call (an upload may still be created)."""
         out = await self._call("CreateMultipartUpload", op.headers, Bucket=op.bucket, Key=op.key)

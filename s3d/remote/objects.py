@@ -15,7 +15,7 @@ from s3d.protocol.model import (
     quote_etag,
 )
 from s3d.remote.bodies import BodyStream, staged_reader
-from s3d.remote.calls import Operations
+from s3d.remote.calls import Calls
 from s3d.remote.responses import (
     Output,
     checksums,
@@ -29,7 +29,10 @@ if TYPE_CHECKING:
     from s3d.staging import StagedBody
 
 
-class ObjectOperations(Operations):
+class ObjectOperations:
+    def __init__(self, call: Calls) -> None:
+        self._call = call
+
     async def get_object(self, op: ops.GetObject) -> ObjectResponse:
         """GetObject, or HeadObject when ``op.head``. The body streams from the remote and
         holds a connection until closed. Raises NoSuchKey, NotModified, PreconditionFailed,

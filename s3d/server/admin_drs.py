@@ -43,7 +43,7 @@ def drs_routes(catalogue: Catalogue, transfers: Transfers) -> tuple[AdminRoute, 
         if not (limit_text.isdigit() and 1 <= int(limit_text) <= MAX_PAGE):
             raise InvalidArgument(f"limit must be from 1 to {MAX_PAGE}.", ArgumentName="limit")
         await catalogue.settled()
-        records = await catalogue.store.page(given.get("after", ""), int(limit_text))
+        records = await catalogue.page(given.get("after", ""), int(limit_text))
         totals = await catalogue.totals()
         return {
             "objects": [record.to_json() for record in records],

@@ -355,7 +355,7 @@ class DrsApi:
                 f"cannot check {method.url}: {error.code}",
             ) from None
         if etag is None or (method.etag and bare_etag(etag) != method.etag):
-            await self._catalogue.store.unavailable_method(object_id, method.access_id)
+            await self._catalogue.unreachable(object_id, method.access_id)
             raise DrsError(404, f"{method.url} no longer holds the bytes of {object_id}")
         expiry = self._config.url_expiry
         if self._presign_remote is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,6 @@ from tests.support import CountingRelay, DaemonThread, client, daemon_settings
 
 KiB = 1024
 MiB = 1024 * KiB
-
-
-@pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as counting:
-        yield counting
 
 
 def writeback_daemon(relay: CountingRelay, data_dir: Path, max_size: int) -> DaemonThread:

@@ -8,7 +8,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from tests.support import CountingRelay, DaemonThread, client, daemon_settings
 
 KiB = 1024
 MiB = 1024 * KiB
-
-
-@pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as counting:
-        yield counting
 
 
 def cached_daemon(relay: CountingRelay, data_dir: Path, **cache: object) -> DaemonThread:

@@ -451,6 +451,7 @@ class Writer(threading.Thread):
         if op in ("put", "multipart", "copy") and self.rng.random() < FRESH:
             self._serial += 1
             own = f"w{self.index}/fresh/{self._serial}"
+        touched = [own]
         if op == "put_shared":
             self._put(shared, shared=True)
         elif op == "delete_shared":
@@ -458,7 +459,8 @@ class Writer(threading.Thread):
         elif op == "delete":
             self._remove([own])
         elif op == "delete_many":
-            self._remove(self.rng.sample(self.keys, 2))
+            touched = self.rng.sample(self.keys, 2)
+            self._remove(touched)
         elif op == "multipart":
             self._multipart(own)
         elif op == "copy":
@@ -466,6 +468,29 @@ class Writer(threading.Thread):
         else:
             self._put(own, shared=False)
         self.done[op] += 1
+        if not op.endswith("_shared"):
+            for key in touched:
+                self._read_back(key)
+
+    def _read_back(self, key: str) -> None:
+        """Read your writes: a key only this writer changes answers, right after, the state
+        last acknowledged for it — across kills too, since what was acknowledged is durable.
+        A read that fails (the daemon is down, or answers 5xx) proves nothing either way."""
+        expected = self.known.get(key, UNCERTAIN)
+        if isinstance(expected, _Uncertain):
+            return
+        try:
+            etag: str | None = self._client().head_object(Bucket=self.bucket, Key=key)["ETag"]
+        except ClientError as exc:
+            if int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)) != 404:
+                return
+            etag = None
+        except BotoCoreError:
+            return
+        self.done["read_back"] += 1
+        wanted = None if expected is None else f'"{expected.etag}"'
+        if etag != wanted:
+            self.ledger.anomaly(f"read your writes: HEAD {key} answered {etag}, not {wanted}")
 
     def _size(self, shared: bool) -> int:
         roll = self.rng.random()

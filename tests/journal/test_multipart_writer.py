@@ -26,12 +26,6 @@ SIZE = 11 * MiB
 
 
 @pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as running:
-        yield running
-
-
-@pytest.fixture
 def daemon(relay: CountingRelay, tmp_path: Path) -> Iterator[DaemonThread]:
     settings = daemon_settings(relay.url, tmp_path, mode="write-back")
     journal = replace(settings.journal, multipart_threshold=5 * MiB, part_size=5 * MiB)

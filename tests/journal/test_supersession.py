@@ -22,7 +22,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -38,12 +38,6 @@ V2 = b"version two " * 1200
 PHASES = ("queued", "picked", "running", "done")
 MOMENTS = ("record", "commit")
 NEWER = ("delete", "overwrite")
-
-
-@pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as counting:
-        yield counting
 
 
 class Pause:

@@ -9,7 +9,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,6 @@ from tests.support import CountingRelay, DaemonThread, client, daemon_settings, 
 
 KiB = 1024
 MiB = 1024 * KiB
-
-
-@pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as counting:
-        yield counting
 
 
 def writeback(
