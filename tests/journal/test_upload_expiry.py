@@ -15,10 +15,8 @@ from botocore.exceptions import ClientError
 
 from s3d.journal.expiry import idle
 from s3d.journal.service import Journal
-from tests.journal.test_writeback import KiB, MiB, new_bucket, relay, status, writeback
+from tests.journal.test_writeback import KiB, MiB, new_bucket, status, writeback
 from tests.support import DaemonThread, client
-
-__all__ = ["relay"]  # the fixture, shared with test_writeback
 
 SMALL_VOLUME = {"max_size": 1 * MiB}
 
