@@ -53,13 +53,16 @@ class Gateway:
         self._volume = volume
         self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
 
-    def admit(self, size: int) -> None:
+    async def admit(self, size: int) -> None:
         """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
-        volume: they cannot be evicted, only uploaded. Otherwise clean cache entries start
-        making way for it while its body is received."""
-        if self.journal is None or self._volume is None:
+        volume: they cannot be evicted, only uploaded — unless giving up local multipart
+        uploads idle long enough makes room (``journal.upload_reclaim_idle``). Otherwise clean
+        cache entries start making way for it while its body is received. Cancelled, an
+        upload being given up still goes."""
+        journal = self.journal
+        if journal is None or self._volume is None:
             return
-        if self.journal.pending_bytes + size > self._volume:
+        if not await journal.abandoned.room_for(size, lambda: journal.pending_bytes, self._volume):
             raise SlowDown(
                 "Pending writes fill the local volume; retry once they are uploaded.",
                 headers={"Retry-After": str(RETRY_AFTER)},

@@ -420,6 +420,22 @@ class JournalSettings:
             "min": 0,
         },
     )
+    upload_expiry: float = field(
+        default=86400.0,
+        metadata={
+            "help": "seconds a multipart upload assembled here may stay idle (no new part) "
+            "before it is aborted, as S3's AbortIncompleteMultipartUpload; 0: never",
+            "min": 0,
+        },
+    )
+    upload_reclaim_idle: float = field(
+        default=600.0,
+        metadata={
+            "help": "when pending writes fill the volume, multipart uploads idle for at least "
+            "this many seconds are aborted (oldest first) to make room for a new write",
+            "min": 0,
+        },
+    )
 
 
 AccessUrls = Literal["s3d", "remote"]

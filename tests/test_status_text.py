@@ -83,7 +83,11 @@ def test_a_write_back_journal_with_dead_letters() -> None:
         "uploading": 8,
         "pending_bytes": 3 * GiB // 2,
         "oldest_pending_seconds": 3 * 3600 + 125.4,
-        "uploads_in_progress": 1,
+        "uploads_in_progress": 2,
+        "upload_bytes": 10 * 1024 * 1024,
+        "oldest_upload_idle_seconds": 303.7,
+        "uploads_expired": 1,
+        "uploads_reclaimed": 2,
         "dead_letters": 3,
         "dead": [
             {"id": 17, "bucket": "b", "key": "dir/a.txt", "change": "put", "attempts": 1,
@@ -105,7 +109,8 @@ def test_a_write_back_journal_with_dead_letters() -> None:
         "uploading: 8",
         "pending: 1.5 GiB",
         "oldest: 3h 2m 5s",
-        "multipart: 1 upload in progress",
+        "multipart: 2 uploads in progress (10 MiB, oldest idle 5m 3s)",
+        "abandoned: 1 expired, 2 reclaimed",
         "dead letters: 3",
         "id 17: b/dir/a.txt (put, 1 attempt): NoSuchBucket: The specified bucket does not exist",
         "id 20: b/gone (delete, 2 attempts): AccessDenied: Access Denied",
@@ -123,6 +128,8 @@ def test_an_idle_journal_and_a_write_through_daemon() -> None:
     assert "queue: 0 changes" in lines
     assert "oldest: -" in lines
     assert "dead letters: 0" in lines
+    assert "multipart: 0 uploads in progress" in lines
+    assert "abandoned: 0 expired, 0 reclaimed" in lines
     assert "since start: 0 uploaded, 0 retried, 0 dead-lettered, 0 superseded" in lines
     assert lines_of({"journal": {"mode": "write-through"}})[5:] == [
         "journal",

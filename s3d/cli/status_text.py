@@ -2,7 +2,8 @@
 
 The daemon section, then the cache (entries, bytes used of the maximum, hit ratio and the
 counters), then the journal (its mode; in write-back mode the queue, the bytes pending, the age
-of the oldest pending change, the dead letters one per line, and the counters), then any other
+of the oldest pending change, the local multipart uploads — how many, their bytes, the longest
+idle — and those given up, the dead letters one per line, and the counters), then any other
 section the document carries, shown key by key, so that a section (or a journal key) the daemon
 adds later appears without a change here. Missing or odd values show as zero or
 ``?`` rather than failing: the document comes from a daemon that may be newer or older.
@@ -22,7 +23,8 @@ _JOURNAL_COUNTERS = {
 }
 _JOURNAL_SHOWN = {
     "mode", "queue", "uploading", "pending_bytes", "oldest_pending_seconds",
-    "uploads_in_progress", "dead_letters", "dead", *_JOURNAL_COUNTERS,
+    "uploads_in_progress", "upload_bytes", "oldest_upload_idle_seconds", "uploads_expired",
+    "uploads_reclaimed", "dead_letters", "dead", *_JOURNAL_COUNTERS,
 }  # fmt: skip
 _SECTIONS = ("cache", "journal")
 
@@ -71,19 +73,36 @@ def journal_rows(journal: dict[str, Any]) -> list[str]:
     if journal.get("mode") == "write-through":
         return _rows(*rows)
     queue = _number(journal.get("queue"))
-    multipart = counted(_number(journal.get("uploads_in_progress")), "upload")
     rows += [
         ("queue", counted(queue, "change")),
         ("uploading", f"{_number(journal.get('uploading')):,.0f}"),
         ("pending", human_bytes(_number(journal.get("pending_bytes")))),
         ("oldest", _duration(_number(journal.get("oldest_pending_seconds"))) if queue else "-"),
-        ("multipart", f"{multipart} in progress"),
+        ("multipart", multipart_text(journal)),
+        ("abandoned", abandoned_text(journal)),
         ("dead letters", f"{_number(journal.get('dead_letters')):,.0f}"),
     ]
     lines = _rows(*rows) + dead_letter_lines(journal)
     counters = (f"{_number(journal.get(k)):,.0f} {name}" for k, name in _JOURNAL_COUNTERS.items())
     others = ((str(k), _plain(v)) for k, v in journal.items() if k not in _JOURNAL_SHOWN)
     return lines + _rows(("since start", ", ".join(counters)), *others)
+
+
+def multipart_text(journal: dict[str, Any]) -> str:
+    """``2 uploads in progress (10 MiB, oldest idle 5m 3s)``: the local multipart uploads."""
+    uploads = _number(journal.get("uploads_in_progress"))
+    text = f"{counted(uploads, 'upload')} in progress"
+    if not uploads:
+        return text
+    idle = _duration(_number(journal.get("oldest_upload_idle_seconds")))
+    return f"{text} ({human_bytes(_number(journal.get('upload_bytes')))}, oldest idle {idle})"
+
+
+def abandoned_text(journal: dict[str, Any]) -> str:
+    """``1 expired, 2 reclaimed``: uploads given up since start (by age, for room)."""
+    expired = _number(journal.get("uploads_expired"))
+    reclaimed = _number(journal.get("uploads_reclaimed"))
+    return f"{expired:,.0f} expired, {reclaimed:,.0f} reclaimed"
 
 
 def dead_letter_lines(journal: dict[str, Any]) -> list[str]:

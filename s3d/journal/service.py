@@ -4,8 +4,9 @@
 — acknowledgements, local multipart uploads, reads, copies, the uploader — each with what it
 needs, and exposes their typed methods to the gateway. Enter to open: the store is read back
 into the queue, files no job or upload names are removed (writes cut short before their
-acknowledgement), a job whose files are gone is dead-lettered, and the uploader starts;
-pending work from before a restart resumes at once. Exit to stop: pending changes are uploaded
+acknowledgement), a job whose files are gone is dead-lettered, local multipart uploads idle
+past ``upload_expiry`` are given up, and the uploader and the expiry sweeper start; pending
+work from before a restart resumes at once. Exit to stop: pending changes are uploaded
 for up to ``flush_on_stop`` seconds, then running uploads are cancelled (their jobs stay
 pending for the next start).
 """
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Self
 
+from s3d.journal.abandoned import AbandonedUploads
 from s3d.journal.acks import Acknowledgements
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.copies import Copies
@@ -51,6 +53,7 @@ class Journal:
         self.reads = Reads(core, remote)
         self.acks = Acknowledgements(core, self.buckets, self.reads, remote, settings)
         self.multipart = LocalMultipart(core, self.buckets, self.reads)
+        self.abandoned = AbandonedUploads(self.multipart, settings)
         self.copies = Copies(
             core, self.acks, self.reads, self.multipart, self.buckets, remote, staging
         )
@@ -78,11 +81,14 @@ class Journal:
         await self.core.open()
         try:
             await self.multipart.load()
+            await self.abandoned.sweep()  # uploads that expired while s3d was down go at once
             await self._dead_letter_missing()
             named = {name for job in self.core.queue.all() for name in job_files(job)}
             removed = await self.core.files.reconcile(named | self.multipart.files())
             await self.uploader.start()
+            self.abandoned.start()
         except BaseException:
+            await self.uploader.aclose()
             await self.core.aclose()
             raise
         self._open = True
@@ -127,6 +133,7 @@ class Journal:
                     "stopping with %d changes still pending; they resume at the next start",
                     len(self.waiting()),
                 )
+        await self.abandoned.aclose()
         await self.uploader.aclose()
         await self.buckets.aclose()
         await self.core.aclose()
@@ -211,7 +218,7 @@ class Journal:
             "uploading": len(self.uploader.running),
             "pending_bytes": self.pending_bytes,
             "oldest_pending_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
-            "uploads_in_progress": len(self.multipart.uploads),
+            **self.abandoned.status(),
             "remote_uploads_to_abort": len(self.uploader.orphans),
             "dead_letters": len(dead),
             "dead": [_dead_letter(job) for job in dead[:50]],

@@ -6,12 +6,19 @@ replacing the earlier one). CompleteMultipartUpload validates as S3 does — par
 ETag, EntityTooSmall below 5 MiB except for the last part — and turns the upload into one
 journal job that keeps the client's part boundaries, so the remote computes the same
 MD5-of-MD5s-N ETag that is answered now.
+
+An upload is *busy* while a part or its completion is being recorded: ``idle_uploads`` (the
+ones expiry and space reclaim may give up) leaves it out, so that a part is never recorded
+for an upload given up meanwhile, nor a completion's files removed under it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.core import JournalCore, NewChange
@@ -49,6 +56,7 @@ class LocalMultipart:
         self._buckets = buckets
         self._reads = reads
         self.uploads: dict[str, LocalUpload] = {}
+        self._busy: Counter[str] = Counter()
 
     async def load(self) -> None:
         self.uploads = {u.upload_id: u for u in await self._core.store.uploads()}
@@ -60,6 +68,20 @@ class LocalMultipart:
     @property
     def pending_bytes(self) -> int:
         return sum(upload.size for upload in self.uploads.values())
+
+    def idle_uploads(self) -> list[LocalUpload]:
+        """The uploads no part or completion is being recorded for: those that may be given up."""
+        return [u for u in self.uploads.values() if not self._busy[u.upload_id]]
+
+    @contextlib.contextmanager
+    def _recording(self, upload_id: str) -> Iterator[None]:
+        self._busy[upload_id] += 1
+        try:
+            yield
+        finally:
+            self._busy[upload_id] -= 1
+            if not self._busy[upload_id]:
+                del self._busy[upload_id]
 
     def upload_of(self, bucket: str, key: str, upload_id: str) -> LocalUpload:
         """The local upload ``upload_id`` of the key. Raises NoSuchUpload."""
@@ -80,19 +102,26 @@ class LocalMultipart:
     async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult:
         """Keep a verified part. Raises NoSuchUpload."""
         upload = self.upload_of(op.bucket, op.key, op.upload_id)
-        name = await self._core.files.adopt(body)
-        part = LocalPart(name, body.size, body.md5.hex(), now(), body.checksums)
-        await self._core.store.write([insert_part(op.upload_id, op.part_number, part)])
-        old = upload.parts.get(op.part_number)
-        upload.parts[op.part_number] = part
-        if old is not None:
-            await self._core.files.remove([old.file])
+        with self._recording(op.upload_id):
+            name = await self._core.files.adopt(body)
+            part = LocalPart(name, body.size, body.md5.hex(), now(), body.checksums)
+            await self._core.store.write([insert_part(op.upload_id, op.part_number, part)])
+            old = upload.parts.get(op.part_number)
+            upload.parts[op.part_number] = part
+            if old is not None:
+                await self._core.files.remove([old.file])
         return WriteResult((("etag", body.etag),), provenance=PENDING)
 
     async def complete(self, op: ops.CompleteMultipartUpload) -> CompleteMultipartResult:
         """Raises NoSuchUpload, InvalidPart, EntityTooSmall, and for a conditional completion
         PreconditionFailed, NoSuchKey (as PutObject)."""
         upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        with self._recording(op.upload_id):
+            return await self._complete(op, upload)
+
+    async def _complete(
+        self, op: ops.CompleteMultipartUpload, upload: LocalUpload
+    ) -> CompleteMultipartResult:
         chosen = _validated(upload.parts, op.parts)
         etag = multipart_etag([bytes.fromhex(part.md5) for part in chosen])
         change = Multipart(
@@ -115,11 +144,22 @@ class LocalMultipart:
         return CompleteMultipartResult(location, op.bucket, op.key, etag, provenance=PENDING)
 
     async def abort(self, op: ops.AbortMultipartUpload) -> WriteResult:
-        upload = self.upload_of(op.bucket, op.key, op.upload_id)
-        await self._core.store.write([delete_upload(op.upload_id)])
-        del self.uploads[op.upload_id]
-        await self._core.files.remove(part.file for part in upload.parts.values())
+        await self.abandon(self.upload_of(op.bucket, op.key, op.upload_id))
         return WriteResult(status=204)
+
+    async def abandon(self, upload: LocalUpload) -> None:
+        """Give ``upload`` up: its row (its parts' rows go with it) and its part files; it
+        answers NoSuchUpload from now on. Doing it twice is harmless. Cancelled, the row still
+        goes; part files left behind are removed at the next start."""
+        if self.uploads.get(upload.upload_id) is not upload:
+            return
+        del self.uploads[upload.upload_id]  # before any await: nothing else picks it meanwhile
+        try:
+            await self._core.store.write([delete_upload(upload.upload_id)])
+        except Exception:
+            self.uploads[upload.upload_id] = upload  # still stored: still there
+            raise
+        await self._core.files.remove(part.file for part in upload.parts.values())
 
     def list_parts(self, op: ops.ListParts) -> ListPartsResult:
         upload = self.upload_of(op.bucket, op.key, op.upload_id)

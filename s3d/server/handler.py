@@ -119,7 +119,7 @@ class S3Handler:
     ) -> StagedBody:
         plan = plan_body(headers, principal.payload_hash, max_size=limit)
         if limit == MAX_OBJECT_PUT:
-            self._gateway.admit(plan.length)  # before reading: a refused body is never read
+            await self._gateway.admit(plan.length)  # before reading: a refused body is never read
         return await stage_body(
             request, plan, principal.signing, self._gateway.staging, self._body_timeout
         )
