@@ -14,6 +14,7 @@ for an upload given up meanwhile, nor a completion's files removed under it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -57,6 +58,8 @@ class LocalMultipart:
         self._reads = reads
         self.uploads: dict[str, LocalUpload] = {}
         self._busy: Counter[str] = Counter()
+        self._quiet = asyncio.Event()
+        """Set (then replaced) whenever an upload stops being busy."""
 
     async def load(self) -> None:
         self.uploads = {u.upload_id: u for u in await self._core.store.uploads()}
@@ -82,6 +85,17 @@ class LocalMultipart:
             self._busy[upload_id] -= 1
             if not self._busy[upload_id]:
                 del self._busy[upload_id]
+                self._quiet.set()
+                self._quiet = asyncio.Event()
+
+    async def _settled(self, bucket: str, key: str, upload_id: str) -> LocalUpload:
+        """The upload once no part or completion of it is being recorded (a completion or an
+        abort acts on what is there, never under a part being written). Raises NoSuchUpload,
+        also when what was being recorded completed it."""
+        while self._busy[upload_id]:
+            quiet = self._quiet
+            await quiet.wait()
+        return self.upload_of(bucket, key, upload_id)
 
     def upload_of(self, bucket: str, key: str, upload_id: str) -> LocalUpload:
         """The local upload ``upload_id`` of the key. Raises NoSuchUpload."""
@@ -115,7 +129,7 @@ class LocalMultipart:
     async def complete(self, op: ops.CompleteMultipartUpload) -> CompleteMultipartResult:
         """Raises NoSuchUpload, InvalidPart, EntityTooSmall, and for a conditional completion
         PreconditionFailed, NoSuchKey (as PutObject)."""
-        upload = self.upload_of(op.bucket, op.key, op.upload_id)
+        upload = await self._settled(op.bucket, op.key, op.upload_id)
         with self._recording(op.upload_id):
             return await self._complete(op, upload)
 
@@ -138,13 +152,14 @@ class LocalMultipart:
             await self._core.record(
                 [NewChange(op.bucket, op.key, change, size)], [delete_upload(op.upload_id)]
             )
-        del self.uploads[op.upload_id]
+        self.uploads.pop(op.upload_id, None)
         await self._core.files.remove(unused)
         location = f"/{op.bucket}/{op.key}"
         return CompleteMultipartResult(location, op.bucket, op.key, etag, provenance=PENDING)
 
     async def abort(self, op: ops.AbortMultipartUpload) -> WriteResult:
-        await self.abandon(self.upload_of(op.bucket, op.key, op.upload_id))
+        """Raises NoSuchUpload (also when a completion under way won)."""
+        await self.abandon(await self._settled(op.bucket, op.key, op.upload_id))
         return WriteResult(status=204)
 
     async def abandon(self, upload: LocalUpload) -> None:

@@ -22,9 +22,10 @@ from s3d.journal.core import JournalCore
 from s3d.journal.jobs import runnable
 from s3d.journal.reads import Reads
 from s3d.journal.records import Delete, Put, Tagging
+from s3d.journal.uploads import LocalMultipart
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import Conditions
-from s3d.protocol.errors import NoSuchKey, PreconditionFailed
+from s3d.protocol.errors import NoSuchKey, NoSuchUpload, PreconditionFailed
 from s3d.protocol.model import PENDING
 from s3d.remote.client import RemoteS3
 from s3d.settings import JournalSettings
@@ -37,6 +38,7 @@ class Parts:
     core: JournalCore
     acks: Acknowledgements
     reads: Reads
+    multipart: LocalMultipart
     staging: StagingArea
     bucket: str
 
@@ -70,8 +72,9 @@ async def parts(remote_url: str, remote: Any, tmp_path: Path) -> AsyncIterator[P
             buckets = KnownBuckets(s3)
             reads = Reads(core, s3)
             acks = Acknowledgements(core, buckets, reads, s3, settings)
+            multipart = LocalMultipart(core, buckets, reads)
             staging = await StagingArea(tmp_path / "staging").__aenter__()
-            yield Parts(core, acks, reads, staging, bucket)
+            yield Parts(core, acks, reads, multipart, staging, bucket)
             await buckets.aclose()
         finally:
             await core.aclose()
@@ -198,3 +201,38 @@ async def test_tags_of_a_pending_put_are_rewritten_in_place_unless_it_runs(
     assert parts.reads.pending_tags(parts.bucket, "k") == (("b", "2"),)
     assert await reopened(parts.core) == [("k", "put"), ("k", "tagging")]
     assert not any(isinstance(change, Delete) for change in kinds)
+
+
+async def test_an_abort_waits_for_the_part_being_recorded(parts: Parts) -> None:
+    """An abort never deletes an upload under a part being written (whose row would then
+    break the foreign key, failing every write committed with it); a second completion of an
+    upload finds it gone."""
+    created = await parts.multipart.create_upload(ops.CreateMultipartUpload(parts.bucket, "m"))
+    upload_id = created.upload_id
+    store = parts.core.store
+    original, gate, entered = store.write, asyncio.Event(), asyncio.Event()
+
+    async def slow_write(statements: Any) -> list[int]:
+        if any("INTO parts" in sql for sql, _ in statements):
+            entered.set()
+            await gate.wait()
+        return await original(statements)
+
+    store.write = slow_write  # type: ignore[method-assign]
+    part = ops.UploadPart(parts.bucket, "m", upload_id, 1)
+    writing = asyncio.create_task(parts.multipart.upload_part(part, await parts.body(b"p")))
+    await entered.wait()
+    aborting = asyncio.create_task(
+        parts.multipart.abort(ops.AbortMultipartUpload(parts.bucket, "m", upload_id))
+    )
+    await asyncio.sleep(0.05)
+    assert not aborting.done()  # it waits for the part
+    gate.set()
+    await writing
+    await aborting
+    assert upload_id not in parts.multipart.uploads
+    assert list(parts.core.files.root.iterdir()) == []
+    with pytest.raises(NoSuchUpload):
+        await parts.multipart.complete(
+            ops.CompleteMultipartUpload(parts.bucket, "m", upload_id, ())
+        )
