@@ -152,14 +152,19 @@ def test_secrets_are_only_referenced_by_name(case: str) -> None:
         "AWS_ACCESS_KEY_ID": "s3d-remote",
         "AWS_SECRET_ACCESS_KEY": "s3d-remote",
         "AWS_SESSION_TOKEN": "s3d-remote",
-        "S3D_METRICS_BEARER_TOKEN": "s3d-metrics",
         "OTEL_EXPORTER_OTLP_HEADERS": "otlp-auth",
     }
     for name, secret in secret_names.items():
         assert list(s3d[name]) == ["secretKeyRef"]
         assert s3d[name]["secretKeyRef"]["name"] == secret
+    # The metrics token is read from a file: the Secret mounted as a volume, by name.
+    assert s3d["S3D_METRICS_BEARER_TOKEN_FILE"] == "/etc/s3d/metrics/token"
+    spec = s3d_pod_spec(values)
+    (token,) = [v for v in spec["volumes"] if v["name"] == "metrics-token"]
+    assert token["secret"]["secretName"] == "s3d-metrics"
     secret_like = re.compile("SECRET|TOKEN|PASSWORD|ACCESS_KEY|HEADERS")
-    assert {n for n, v in s3d.items() if secret_like.search(n) and not isinstance(v, dict)} == set()
+    plain = {n for n, v in s3d.items() if secret_like.search(n) and not isinstance(v, dict)}
+    assert plain == {"S3D_METRICS_BEARER_TOKEN_FILE"}
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,11 @@ volumeMounts:
     mountPath: /var/lib/s3d
   - name: tmp
     mountPath: /tmp
+  {{- if .Values.metrics.bearerToken.existingSecret }}
+  - name: metrics-token
+    mountPath: /etc/s3d/metrics
+    readOnly: true
+  {{- end }}
   {{- if .Values.fuse.enabled }}
   - name: fuse-device
     mountPath: /dev/fuse
@@ -104,6 +109,18 @@ volumeMounts:
   {{- end }}
 - name: tmp
   emptyDir: {}
+{{- with .Values.metrics.bearerToken }}
+{{- if .existingSecret }}
+# The token /_s3d/metrics asks for, readable by s3d's group (fsGroup) only.
+- name: metrics-token
+  secret:
+    secretName: {{ .existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ .key }}
+        path: {{ .key }}
+{{- end }}
+{{- end }}
 {{- if .Values.fuse.enabled }}
 - name: fuse-device
   hostPath:

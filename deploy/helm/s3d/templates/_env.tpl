@@ -72,7 +72,8 @@ references to existing Secrets, and the OTEL_* variables.
 {{- end }}
 {{- with .Values.metrics.bearerToken }}
 {{- if .existingSecret }}
-{{ include "s3d.secretRef" (dict "env" .env "secret" .existingSecret "key" .key) }}
+- name: S3D_METRICS_BEARER_TOKEN_FILE
+  value: {{ printf "/etc/s3d/metrics/%s" .key | quote }}
 {{- end }}
 {{- end }}
 {{- if .Values.otel.enabled }}
