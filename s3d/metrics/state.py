@@ -1,14 +1,16 @@
 """Metrics read from the services at scrape time: cache, journal, catalogue, credentials.
 
 Nothing here runs on the request path. A scrape first awaits what must be awaited (the
-catalogue's counts live in SQLite: ``refresh``), then ``collect`` reads the rest, which are
-plain numbers in memory. A source that is absent (write-through: no journal; catalogue off)
+catalogue's counts live in SQLite: ``refresh``, at most every ``CATALOGUE_EVERY`` seconds, as
+counting a catalogue of millions of records takes a worker thread a while), then ``collect``
+reads the rest, which are plain numbers in memory. A source that is absent (write-through: no journal; catalogue off)
 exports nothing rather than zeros that would read as "healthy".
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +21,8 @@ from prometheus_client.registry import Collector
 from s3d.cache.stats import CacheStats
 
 Status = Mapping[str, object]
+CATALOGUE_EVERY = 10.0
+"""Seconds the catalogue's counts are reused between scrapes."""
 
 # (metric name without _total, help, key of the status document), counters first.
 _JOURNAL_COUNTERS = (
@@ -65,11 +69,16 @@ class StateCollector(Collector):
     def __init__(self, sources: Sources) -> None:
         self._sources = sources
         self._catalogue: Status | None = None
+        self._catalogue_read = -math.inf
 
     async def refresh(self) -> None:
         """Read what must be awaited, before a scrape. Errors come from the catalogue's store."""
-        if self._sources.catalogue is not None:
+        if self._sources.catalogue is None:
+            return
+        now = time.monotonic()
+        if now - self._catalogue_read >= CATALOGUE_EVERY:
             self._catalogue = await self._sources.catalogue()
+            self._catalogue_read = now
 
     def collect(self) -> Iterator[Metric]:
         sources = self._sources
