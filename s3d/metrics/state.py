@@ -3,8 +3,8 @@
 Nothing here runs on the request path. A scrape first awaits what must be awaited (the
 catalogue's counts live in SQLite: ``refresh``, at most every ``CATALOGUE_EVERY`` seconds, as
 counting a catalogue of millions of records takes a worker thread a while), then ``collect``
-reads the rest, which are plain numbers in memory. A source that is absent (write-through: no journal; catalogue off)
-exports nothing rather than zeros that would read as "healthy".
+reads the rest, which are plain numbers in memory. A source that is absent (write-through: no
+journal; catalogue off) exports nothing rather than zeros that would read as "healthy".
 """
 
 from __future__ import annotations
