@@ -111,10 +111,14 @@ class RemoteCallMetrics:
             registry=registry,
         )
         self._codes = _known_codes()
+        self._durations: dict[str, Histogram] = {}
 
     def observe(self, operation: str, seconds: float, error: S3Error | None) -> None:
         """One remote call, answered or failed (``error``)."""
-        self._duration.labels(operation).observe(seconds)
+        duration = self._durations.get(operation)
+        if duration is None:
+            duration = self._durations[operation] = self._duration.labels(operation)
+        duration.observe(seconds)
         if error is not None:
             code = error.error_code if error.error_code in self._codes else OTHER
             self._errors.labels(operation, code).inc()

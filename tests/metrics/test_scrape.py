@@ -69,6 +69,9 @@ def test_labels_name_no_bucket_and_no_key(s3d: DaemonThread, bucket: str) -> Non
     assert bucket not in text
     assert key not in text
     assert "s3d_requests_total" in text
+    assert "s3d_cache_reads_total" in text
+    # Write-through: no journal, so no journal metrics (rather than zeros that look healthy).
+    assert "s3d_journal_" not in text
 
 
 def test_bearer_token_is_asked_when_configured(remote_url: str, tmp_path: Path) -> None:
