@@ -3,7 +3,8 @@
 Start order: the remote (embedded moto when none is configured), the staging area, the
 remote client, the gateway, then the HTTP listener. Stop order is the reverse, so the
 listener stops accepting and drains requests in flight (within ``server.shutdown_grace``)
-before anything they depend on closes.
+before anything they depend on closes. Readiness (``/_s3d/health/ready``) turns false first,
+as the stop begins.
 """
 
 from __future__ import annotations
