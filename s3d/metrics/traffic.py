@@ -6,10 +6,10 @@ are looked up once per label set and kept: a recording is a dict lookup and a fe
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from s3d.protocol import errors
-from s3d.protocol.errors import S3Error
+from s3d.protocol.errors import S3Error, ServiceUnavailable
 
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -94,7 +94,8 @@ class RequestMetrics:
 
 
 class RemoteCallMetrics:
-    """``s3d_remote_call_duration_seconds`` and ``s3d_remote_call_errors_total``."""
+    """``s3d_remote_call_duration_seconds``, ``s3d_remote_call_errors_total`` and
+    ``s3d_remote_unavailable`` (the remote's state as the last call found it)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._duration = Histogram(
@@ -110,6 +111,12 @@ class RemoteCallMetrics:
             ("operation", "code"),
             registry=registry,
         )
+        self._unavailable = Gauge(
+            "s3d_remote_unavailable",
+            "1 when the last remote call failed as ServiceUnavailable (not reached, past its "
+            "deadline, or the remote said so), 0 when it was answered otherwise.",
+            registry=registry,
+        )
         self._codes = _known_codes()
         self._durations: dict[str, Histogram] = {}
 
@@ -119,6 +126,8 @@ class RemoteCallMetrics:
         if duration is None:
             duration = self._durations[operation] = self._duration.labels(operation)
         duration.observe(seconds)
+        # Any other answer, an error document included, means the remote is there.
+        self._unavailable.set(1 if isinstance(error, ServiceUnavailable) else 0)
         if error is not None:
             code = error.error_code if error.error_code in self._codes else OTHER
             self._errors.labels(operation, code).inc()

@@ -6,6 +6,9 @@ import dataclasses
 import uuid
 from pathlib import Path
 
+import pytest
+from botocore.exceptions import ClientError
+
 from s3d.settings import MetricsSettings
 from tests.journal.test_writeback import drained, new_bucket, writeback
 from tests.metrics.scrape import eventually, names, scrape, value
@@ -56,6 +59,15 @@ def test_a_workload_moves_the_metrics(relay: CountingRelay, remote, tmp_path: Pa
             value(dead, "s3d_remote_call_errors_total", operation="PutObject", code="AccessDenied")
             == 1
         )
+        assert value(dead, "s3d_remote_unavailable") == 0  # a refusal is an answer
+
+        # The remote goes away: a cold read fails, and the remote is marked unavailable.
+        relay.__exit__()
+        with pytest.raises(ClientError):
+            s3.get_object(Bucket=bucket, Key="never-read")
+        down = scrape(url)
+        assert value(down, "s3d_remote_unavailable") == 1
+        assert value(down, "s3d_remote_call_errors_total", code="ServiceUnavailable") >= 1
 
 
 def test_labels_name_no_bucket_and_no_key(s3d: DaemonThread, bucket: str) -> None:
