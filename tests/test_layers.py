@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("remote/", "adapters"),
     ("fuse/", "adapters"),
     ("telemetry.py", "adapters"),
+    ("metrics/", "adapters"),
     ("cli/", "entry"),
     ("daemon/", "entry"),
     ("config/", "entry"),
@@ -52,6 +53,7 @@ LIBRARIES = {
     "pyfuse3": ("fuse/",),
     "opentelemetry": ("telemetry.py",),
     "moto": ("remote/",),
+    "prometheus_client": ("metrics/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

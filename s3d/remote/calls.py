@@ -9,6 +9,8 @@ fields of the operation. It is open only while its ``RemoteS3`` is: a call on a 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore import xform_name
@@ -19,11 +21,16 @@ from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
 
+CallObserver = Callable[[str, float, S3Error | None], None]
+"""Told of every call: its operation, its seconds (retries included, to the answer's headers)
+and its error (None when answered). Metrics use it; it must not raise."""
+
 
 class Calls:
     """Calls operations on one aiobotocore S3 client."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: CallObserver | None = None) -> None:
+        self._observe = observe
         self._client: Any = None
         self._params: HeaderParams | None = None
         self._routes: dict[str, Any] = {}
@@ -81,7 +88,22 @@ class Calls:
         arguments.update(params.overrides(operation, overrides))
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
-        with map_errors(missing):
-            async with asyncio.timeout(deadline):
-                output: Output = await method(**arguments)
+        if self._observe is None:
+            return await _run(method, arguments, missing, deadline)
+        started = time.perf_counter()
+        try:
+            output = await _run(method, arguments, missing, deadline)
+        except S3Error as error:
+            self._observe(operation, time.perf_counter() - started, error)
+            raise
+        self._observe(operation, time.perf_counter() - started, None)
         return output
+
+
+async def _run(
+    method: Any, arguments: dict[str, Any], missing: type[S3Error], deadline: float | None
+) -> Output:
+    with map_errors(missing):
+        async with asyncio.timeout(deadline):
+            output: Output = await method(**arguments)
+    return output
