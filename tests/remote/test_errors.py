@@ -122,7 +122,9 @@ async def assert_unreachable(url: str, **settings: object) -> str:
             await remote.forward(
                 ops.Forwarded("GetBucketAcl", "GET", "b", None, (("acl", ""),)), None
             )
-    assert time.monotonic() - started < 5
+    # A hang guard, not a speed test: far below the defaults (60 s a connect or read), so the
+    # timeouts configured here were the ones applied, however busy the machine is.
+    assert time.monotonic() - started < 30
     message = raised.value.message
     assert "could not be reached" in message
     assert REMOTE_SECRET not in message
