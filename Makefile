@@ -25,6 +25,15 @@ test: $(VENV)/.installed-test
 	$(BIN)/mypy s3d bench
 	$(BIN)/pytest $(PYTEST_ARGS) tests
 
+# The kill -9 test (tests/journal/test_crash.py) again and again, each run with its own seed
+# (workload and kill points differ): a longer campaign than the one run by `make test`.
+SOAK_RUNS ?= 5
+.PHONY: crash-soak
+crash-soak: $(VENV)/.installed-test
+	for seed in $$(seq 1 $(SOAK_RUNS)); do \
+	  S3D_CRASH_SEED=$$seed $(BIN)/pytest -q -s tests/journal/test_crash.py || exit 1; \
+	done
+
 # Regenerate the option reference in docs/configuration.md and s3d.example.toml from
 # s3d/settings.py (a test fails when they are out of date).
 docs: $(VENV)/.installed

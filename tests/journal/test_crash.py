@@ -73,7 +73,8 @@ KiB = 1024
 MiB = 1024 * KiB
 PART = 5 * MiB
 """s3d's multipart threshold and part size here, and S3's smallest part."""
-SEED = 20261122
+SEED = int(os.environ.get("S3D_CRASH_SEED", "20261122"))
+"""The workload's seed; ``make crash-soak`` runs the test again under other seeds."""
 WRITERS = 4
 OWN_KEYS = 5
 SHARED_KEYS = 3
