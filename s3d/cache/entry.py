@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 
 from s3d.protocol.answer_headers import answer_headers
 from s3d.protocol.model import CacheState, Headers, Provenance
@@ -93,11 +94,22 @@ def response_headers(
     """The headers of an answer from ``entry``: the whole object (``span`` None) or the
     inclusive byte range ``span``; object checksums only for a whole read asked for with
     ``checksums``; ``response-*`` overrides replace their header."""
-    stored = tuple(pair for pair in entry.headers if pair != HANDED_OVER)
+    stored = entry.headers
+    if HANDED_OVER in stored:
+        stored = tuple(pair for pair in stored if pair != HANDED_OVER)
     return answer_headers(stored, entry.size, span, checksums=checksums, overrides=overrides)
 
 
 def provenance(entry: Entry, state: CacheState) -> Provenance:
     """How an answer from ``entry`` came about: ``state``, and whether the journal handed
     the entry over after uploading it."""
-    return Provenance(cache=state, state="uploaded" if HANDED_OVER in entry.headers else None)
+    return _PROVENANCES[state, HANDED_OVER in entry.headers]
+
+
+_PROVENANCES: dict[tuple[CacheState, bool], Provenance] = {
+    (state, handed): Provenance(cache=state, state="uploaded" if handed else None)
+    for state in get_args(CacheState)
+    for handed in (False, True)
+}
+"""Every provenance an answer from the cache can have, made once (the hit path's allocations
+are counted)."""

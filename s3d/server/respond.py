@@ -7,7 +7,6 @@ always closed, also when the client goes away mid-transfer.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import secrets
@@ -57,6 +56,18 @@ def stamp_ids(response: web.StreamResponse, request_id: str) -> None:
     response.headers["Server"] = SERVER_NAME
 
 
+_HEADED = (
+    ObjectResponse,
+    RawResponse,
+    WriteResult,
+    CopyResult,
+    CreateMultipartResult,
+    CompleteMultipartResult,
+    DeleteObjectsResult,
+    TaggingResult,
+)
+"""Results that carry headers of their own (listings and the like have none)."""
+
 _WITH_PROVENANCE = (
     ObjectResponse,
     WriteResult,
@@ -87,51 +98,51 @@ def provenance_headers(provenance: Provenance | None) -> Headers:
 
 async def respond(request: web.Request, op: ops.Operation, result: Result) -> web.StreamResponse:
     """The HTTP response for ``result``; object bodies are streamed before this returns."""
-    if isinstance(result, _WITH_PROVENANCE) and result.provenance != FROM_REMOTE:
-        shown = provenance_headers(result.provenance)
-        result = dataclasses.replace(result, headers=(*result.headers, *shown))
+    headers = result.headers if isinstance(result, _HEADED) else ()
+    if isinstance(result, _WITH_PROVENANCE) and result.provenance is not FROM_REMOTE:
+        headers = (*headers, *provenance_headers(result.provenance))
     match result:
         case ObjectResponse(body=LocalFile() as local):
-            return await send_local(request, result.status, result.headers, local)
+            return await send_local(request, result.status, headers, local)
         case ObjectResponse(body=bytes() as data):
-            response = web.Response(body=data, status=result.status, headers=_multi(result.headers))
+            response = web.Response(body=data, status=result.status, headers=_multi(headers))
             response[BODY_SENT] = len(data)
             return response
         case ObjectResponse(body=body) | RawResponse(body=body) if body is not None:
             assert not isinstance(body, LocalFile | bytes)
-            return await _stream(request, result.status, result.headers, body)
+            return await _stream(request, result.status, headers, body)
         case ObjectResponse() | RawResponse():
             # HEAD: the length of the object, not of this (empty) body.
-            return web.Response(status=result.status, headers=list(result.headers))
+            return web.Response(status=result.status, headers=list(headers))
         case WriteResult():
             status = 204 if isinstance(op, _NO_CONTENT) and result.status == 200 else result.status
-            return web.Response(status=status, headers=_multi(result.headers))
-    document, headers = _document(result)
+            return web.Response(status=status, headers=_multi(headers))
+    document = _document(result)
     return web.Response(body=document, status=200, headers=_multi(headers), content_type=XML)
 
 
-def _document(result: Result) -> tuple[bytes, Headers]:
+def _document(result: Result) -> bytes:
     match result:
         case ListObjectsResult():
-            return render.render_list_objects(result), ()
+            return render.render_list_objects(result)
         case ListBucketsResult():
-            return render.render_list_buckets(result), ()
+            return render.render_list_buckets(result)
         case CopyResult():
-            return render.render_copy(result), result.headers
+            return render.render_copy(result)
         case CreateMultipartResult():
-            return render.render_create_multipart(result), result.headers
+            return render.render_create_multipart(result)
         case CompleteMultipartResult():
-            return render.render_complete_multipart(result), result.headers
+            return render.render_complete_multipart(result)
         case DeleteObjectsResult():
-            return render.render_delete_objects(result), result.headers
+            return render.render_delete_objects(result)
         case TaggingResult():
-            return render.render_tagging(result), result.headers
+            return render.render_tagging(result)
         case LocationResult():
-            return render.render_location(result), ()
+            return render.render_location(result)
         case ListMultipartUploadsResult():
-            return render.render_list_multipart_uploads(result), ()
+            return render.render_list_multipart_uploads(result)
         case ListPartsResult():
-            return render.render_list_parts(result), ()
+            return render.render_list_parts(result)
     raise TypeError(f"no document for {type(result).__name__}")
 
 
