@@ -9,6 +9,7 @@ fields of the operation. It is open only while its ``RemoteS3`` is: a call on a 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from botocore import xform_name
@@ -18,6 +19,7 @@ from s3d.protocol.model import Headers
 from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
+from s3d.telemetry import Attributes, object_attributes, trace, tracing
 
 
 class Calls:
@@ -81,7 +83,28 @@ class Calls:
         arguments.update(params.overrides(operation, overrides))
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
-        with map_errors(missing):
+        with (
+            trace(
+                f"S3.{operation}",
+                call_attributes(operation, typed) if tracing() else None,
+                kind="client",
+            ),
+            map_errors(missing),
+        ):
             async with asyncio.timeout(deadline):
                 output: Output = await method(**arguments)
         return output
+
+
+def call_attributes(operation: str, typed: Mapping[str, object]) -> Attributes:
+    """The remote call's span, as the AWS SDK conventions name it (``rpc.*``); the bucket and
+    key, never a parameter that may carry a secret (SSE-C keys, credentials)."""
+    bucket, key = typed.get("Bucket"), typed.get("Key")
+    return {
+        "rpc.system": "aws-api",
+        "rpc.service": "S3",
+        "rpc.method": operation,
+        **object_attributes(
+            bucket if isinstance(bucket, str) else None, key if isinstance(key, str) else None
+        ),
+    }
