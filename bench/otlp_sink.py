@@ -74,6 +74,12 @@ def decode(body: bytes) -> list[Received]:
     return found
 
 
+def count(body: bytes) -> int:
+    """The number of spans in an export, without decoding them further."""
+    request = ExportTraceServiceRequest.FromString(body)
+    return sum(len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans)
+
+
 class OtlpSink:
     """The receiver on a loopback port, serving from its own threads: enter to start."""
 
@@ -83,7 +89,7 @@ class OtlpSink:
         self.count = 0
         self.exports = 0
         self._keep = keep
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -109,9 +115,12 @@ class OtlpSink:
 
     def _add(self, spans: list[Received]) -> None:
         with self._changed:
-            if self._keep:
-                self.spans += spans
-            self.count += len(spans)
+            self.spans += spans
+            self._count(len(spans))
+
+    def _count(self, received: int) -> None:
+        with self._changed:
+            self.count += received
             self.exports += 1
             self._changed.notify_all()
 
@@ -126,7 +135,10 @@ class OtlpSink:
                 if self.path != "/v1/traces":
                     self._answer(404, b"")
                     return
-                sink._add(decode(body))
+                if sink._keep:
+                    sink._add(decode(body))
+                else:  # counted only: the benchmark's receiver spends little of the machine
+                    sink._count(count(body))
                 answer = ExportTraceServiceResponse().SerializeToString()
                 self._answer(200, answer, "application/x-protobuf")
 

@@ -334,6 +334,5 @@ def _required(body: StagedBody | None) -> StagedBody:
 
 
 def _span_attributes(op: ops.Operation) -> Attributes:
-    """The gateway span's attributes: the operation, its bucket and key where it has them."""
-    where = object_attributes(getattr(op, "bucket", None), getattr(op, "key", None))
-    return {"s3d.operation": op.name, **where}
+    """The gateway span's attributes (its name says the operation): bucket and key."""
+    return object_attributes(getattr(op, "bucket", None), getattr(op, "key", None))

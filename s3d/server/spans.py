@@ -1,7 +1,8 @@
 """The span of one incoming request (server kind), named and described as the HTTP semantic
 conventions ask: ``http.request.method``, ``url.path`` (never the query: presigned URLs carry
 their signature there), ``http.response.status_code``, and what s3d understood of it
-(``aws.s3.bucket``, ``aws.s3.key``, ``aws.request_id``, the S3 action, the cache's answer).
+(``aws.s3.bucket``, ``aws.s3.key``, ``aws.request_id``, the cache's answer); named after the
+S3 action.
 A ``traceparent`` header from the client makes it a child of the client's span."""
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ def request_span(request: web.Request) -> AbstractContextManager[Span]:
     nothing is read from the request)."""
     if not tracing():
         return trace(request.method)
+    # Few attributes: each one costs its share of encoding on every request.
     attributes = {
         "http.request.method": request.method,
         "url.path": request.raw_path.partition("?")[0],
-        "url.scheme": request.scheme,
-        "network.peer.address": request.remote,
-        "user_agent.original": request.headers.get("User-Agent"),
     }
     return trace(request.method, attributes, kind="server", headers=request.headers)
 
@@ -34,16 +33,19 @@ def finish_request_span(span: Span, info: RequestInfo, response: web.StreamRespo
     if not span.is_recording():
         return
     status = response.status if response is not None else 499
-    span.update_name(f"{info.action}" if info.action != "-" else "s3d request")
-    span.set_attribute("http.response.status_code", status)
-    span.set_attribute("aws.request_id", info.request_id)
-    span.set_attribute("s3d.action", info.action)
+    if info.action != "-":
+        span.update_name(info.action)
+    learnt: dict[str, str | int] = {
+        "http.response.status_code": status,
+        "aws.request_id": info.request_id,
+    }
     if info.bucket is not None:
-        span.set_attribute("aws.s3.bucket", info.bucket)
+        learnt["aws.s3.bucket"] = info.bucket
     if info.key is not None:
-        span.set_attribute("aws.s3.key", info.key)
+        learnt["aws.s3.key"] = info.key
     cache = response.headers.get("x-s3d-cache") if response is not None else None
     if cache:
-        span.set_attribute("s3d.cache.result", cache)
+        learnt["s3d.cache.result"] = cache
+    span.set_attributes(learnt)
     if status >= 500:
         failed(span, str(status))
