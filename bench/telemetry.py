@@ -84,8 +84,9 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> telemetry_repor
         )  # fmt: skip
         say(f"s3d (tracing off) at {off.url}, s3d (traced) at {traced.url}, receiver at {sink}")
         endpoints = {"off": off.url, "traced": traced.url, "metrics": off.url}
+        presigners = {url: Presigner(url) for url in set(endpoints.values())}
         urls = {
-            row: {key: Presigner(url).get(BUCKET, key) for key in data.small}
+            row: {key: presigners[url].get(BUCKET, key) for key in data.small}
             for row, url in endpoints.items()
         }
         target = telemetry_measure.Target(urls, endpoints)

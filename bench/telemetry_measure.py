@@ -26,7 +26,7 @@ from bench.services import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 ROWS = {
     "off": "s3d warm, tracing off",
-    "traced": "s3d warm, tracing on (100% sampled, OTLP/HTTP to a local receiver)",
+    "traced": "s3d warm, tracing on (OTLP/HTTP to a local receiver)",
     "metrics": "s3d warm, tracing off, /_s3d/metrics scraped every second",
 }
 METRICS_PATH = "/_s3d/metrics"
