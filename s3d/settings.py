@@ -511,6 +511,25 @@ class DrsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    enabled: bool = field(
+        default=True,
+        metadata={
+            "help": "serve Prometheus metrics at GET /_s3d/metrics (docs/operations.md names "
+            "each one)"
+        },
+    )
+    bearer_token_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file of bearer tokens (one per line) of which /_s3d/metrics asks one; "
+            "unset: metrics are open to whoever reaches the port",
+            "must_exist": True,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
         default="text", metadata={"help": "log format: text or json", "flag": "--log-format"}
@@ -608,5 +627,6 @@ class Settings:
     cache: CacheSettings = CacheSettings()
     journal: JournalSettings = JournalSettings()
     drs: DrsSettings = DrsSettings()
+    metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     traces: TracesSettings = TracesSettings()

@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("remote/", "adapters"),
     ("fuse/", "adapters"),
     ("tracing/", "adapters"),
+    ("metrics/", "adapters"),
     ("cli/", "entry"),
     ("daemon/", "entry"),
     ("config/", "entry"),
@@ -56,6 +57,7 @@ LIBRARIES = {
     # The seam and the tracer provider's set-up (the OpenTelemetry adapter).
     "opentelemetry": ("telemetry.py", "tracing/"),
     "moto": ("remote/",),
+    "prometheus_client": ("metrics/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

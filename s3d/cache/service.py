@@ -79,6 +79,8 @@ class ReadCache:
         self._index = CacheIndex(root / "index.sqlite")
         self._files = DataFiles(root / "data")
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
+        self.is_open = False
+        """Entered and not yet closing (readiness reads it)."""
         self._busy: Counter[str] = Counter()
         # ``reserved``: bytes of pending writes on the same volume (the journal's, in
         # write-back): they count toward ``max_size`` and are never evicted, so clean entries
@@ -120,6 +122,7 @@ class ReadCache:
         except BaseException:
             await self._index.aclose()
             raise
+        self.is_open = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -128,6 +131,7 @@ class ReadCache:
     async def aclose(self) -> None:
         """Cancel fills (their partial blocks are never recorded), flush access times, close
         the index. Idempotent."""
+        self.is_open = False
         await self._filling.aclose()
         with contextlib.suppress(Exception):
             await self._space.close()

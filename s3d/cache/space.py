@@ -69,6 +69,8 @@ class Space:
         self._allocated = 0
         """Disk taken by the data files: each entry's recorded bytes in filesystem blocks."""
         self._overhead = 0
+        self._measured_at = 0.0
+        """When the index's own files were last measured (monotonic)."""
         """Disk taken by the index's SQLite files (database, WAL, shared memory), as measured."""
 
     async def open(self) -> None:
@@ -164,7 +166,14 @@ class Space:
         """Evict clean entries, least recently used first, until they, the pending writes and
         ``incoming`` bytes about to join those fit the budget; waits for an eviction already
         under way first. Returns early (logged) when what is left is pinned or in use.
-        Cancelled: the entries dropped so far stay dropped. Index errors propagate."""
+        Cancelled: the entries dropped so far stay dropped. Index errors propagate.
+
+        Every write asks (twice): far from the budget, with a recent measure of the index's
+        files, it returns at once — no lock, no thread hop — so that concurrent writes are not
+        serialised behind it."""
+        fresh = time.monotonic() - self._measured_at < MEASURE_EVERY
+        if fresh and not self._budget.needs_eviction(self._usage(incoming)):
+            return
         await self._evict(incoming)
 
     def make_room_soon(self, incoming: int) -> None:
@@ -174,13 +183,15 @@ class Space:
 
     async def _evict(self, incoming: int = 0) -> None:
         async with self._evicting:
-            await self._measure()
+            if time.monotonic() - self._measured_at >= MEASURE_EVERY:
+                await self._measure()
             while await self._evict_round(incoming):
                 pass
         self._space_checked = 0.0
 
     async def _measure(self) -> None:
         self._overhead = await asyncio.to_thread(_allocated, self._index.files)
+        self._measured_at = time.monotonic()
         self._count_disk(0)
 
     async def _free(self) -> int | None:
@@ -209,6 +220,11 @@ class Space:
         self._stats.evictions += len(chosen)
         self._stats.evicted_bytes += sum(c.stored for c in chosen)
         return True
+
+
+MEASURE_EVERY = 0.25
+"""Seconds a measure of the index's files (its database and WAL, which count toward the size)
+is trusted; they grow by a few KiB between measures, well inside the high watermark's room."""
 
 
 def _allocated(paths: list[Path]) -> int:

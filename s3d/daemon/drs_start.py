@@ -135,18 +135,18 @@ async def use_sidecars(settings: DrsSettings, remote: RemoteS3) -> None:
         log.info("bucket %s: credentials named by %s", bucket, source)
 
 
-def read_tokens(path: Path | None) -> frozenset[str]:
-    """The bearer tokens of ``drs.bearer_tokens_file``: one per line, blank lines and lines
-    starting with # aside. Raises StartupError when it cannot be read."""
+def read_tokens(path: Path | None, setting: str = "drs.bearer_tokens_file") -> frozenset[str]:
+    """The bearer tokens of a tokens file (``setting`` names it in errors): one per line,
+    blank lines and lines starting with # aside. Raises StartupError when it cannot be read."""
     if path is None:
         return frozenset()
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise StartupError(f"drs.bearer_tokens_file: cannot read {path}: {exc}") from None
+        raise StartupError(f"{setting}: cannot read {path}: {exc}") from None
     tokens = frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
     if not tokens:
-        raise StartupError(f"drs.bearer_tokens_file: {path} holds no token")
+        raise StartupError(f"{setting}: {path} holds no token")
     return tokens

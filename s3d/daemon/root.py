@@ -3,7 +3,8 @@
 Start order: tracing, the remote (embedded moto when none is configured), the staging area,
 the remote client, the gateway, then the HTTP listener. Stop order is the reverse, so the
 listener stops accepting and drains requests in flight (within ``server.shutdown_grace``)
-before anything they depend on closes, and the spans of all of it are flushed last.
+before anything they depend on closes, and the spans of all of it are flushed last. Readiness
+(``/_s3d/health/ready``) turns false first, as the stop begins.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from s3d.catalogue.transfer import Transfers
 from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
+from s3d.daemon.probes_start import health_of, probes_of
 from s3d.daemon.startup import check_buckets
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
+from s3d.metrics.exposition import Metrics
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey
 from s3d.protocol.model import header
@@ -43,7 +46,9 @@ from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
 from s3d.server.handler import S3Handler
+from s3d.server.health import Health
 from s3d.server.listener import Listener
+from s3d.server.probes import Probes
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
 from s3d.telemetry import Attributes, trace
@@ -68,6 +73,9 @@ class Daemon:
         self.catalogue: Catalogue | None = None
         self.gateway: Gateway | None = None
         self.remote: RemoteS3 | None = None
+        self.metrics = Metrics(version()) if settings.metrics.enabled else None
+        self.health: Health | None = None
+        self._listener: Listener | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -82,6 +90,8 @@ class Daemon:
 
     async def aclose(self) -> None:
         """Stop accepting, drain requests in flight, close every component. Idempotent."""
+        if self.health is not None:
+            self.health.stopping = True  # readiness falls before the listener closes
         await self._stack.aclose()
 
     async def _start(self) -> None:
@@ -92,7 +102,8 @@ class Daemon:
         remote_settings = await self._remote_settings(settings.remote)
         keys = await self._access_keys()
         staging = await self._stack.enter_async_context(StagingArea(settings.data_dir / "staging"))
-        remote = await self._stack.enter_async_context(RemoteS3(remote_settings))
+        observe = self.metrics.remote_calls.observe if self.metrics is not None else None
+        remote = await self._stack.enter_async_context(RemoteS3(remote_settings, observe))
         self.remote = remote
         cache = await self._stack.enter_async_context(
             # Pending writes share the cache's volume; the journal, started after the cache
@@ -132,7 +143,14 @@ class Daemon:
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
-        await self._listen(handler, admin, drs)
+        self.health = health_of(settings, cache, journal, self._listening)
+        parts = (cache, journal, catalogue, remote)
+        await self._listen(
+            handler, admin, drs, probes_of(settings, self.health, self.metrics, parts)
+        )
+
+    def _listening(self) -> bool:
+        return self._listener is not None and self._listener.listening
 
     async def _catalogue(self, remote: RemoteS3) -> Catalogue | None:
         drs = self.settings.drs
@@ -230,11 +248,14 @@ class Daemon:
         self.journal = journal
         return journal
 
-    async def _listen(self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None) -> None:
+    async def _listen(
+        self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None, probes: Probes
+    ) -> None:
         server = self.settings.server
+        observe = self.metrics.requests.observe if self.metrics is not None else None
         listener = await self._stack.enter_async_context(
             Listener(
-                build_app(handler, admin, drs),
+                build_app(handler, admin, drs, probes=probes, observe=observe),
                 server.host,
                 server.port,
                 tls=self._tls(),
@@ -244,6 +265,7 @@ class Daemon:
                 ),
             )
         )
+        self._listener = listener
         self.endpoint_url = listener.endpoint_url
         log.info("s3d serving S3 at %s, remote %s", self.endpoint_url, self.remote_url)
 

@@ -141,6 +141,11 @@ class Journal:
     # -- views ------------------------------------------------------------------------------
 
     @property
+    def is_open(self) -> bool:
+        """Entered and not yet stopping (readiness reads it)."""
+        return self._open
+
+    @property
     def queue(self) -> Queue:
         return self.core.queue
 

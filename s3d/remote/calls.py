@@ -9,7 +9,8 @@ fields of the operation. It is open only while its ``RemoteS3`` is: a call on a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore import xform_name
@@ -21,11 +22,16 @@ from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
 from s3d.telemetry import Attributes, object_attributes, trace, tracing
 
+CallObserver = Callable[[str, float, S3Error | None], None]
+"""Told of every call: its operation, its seconds (retries included, to the answer's headers)
+and its error (None when answered). Metrics use it; it must not raise."""
+
 
 class Calls:
     """Calls operations on one aiobotocore S3 client."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: CallObserver | None = None) -> None:
+        self._observe = observe
         self._client: Any = None
         self._params: HeaderParams | None = None
         self._routes: dict[str, Any] = {}
@@ -83,17 +89,27 @@ class Calls:
         arguments.update(params.overrides(operation, overrides))
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
-        with (
-            trace(
-                f"S3.{operation}",
-                call_attributes(operation, typed) if tracing() else None,
-                kind="client",
-            ),
-            map_errors(missing),
-        ):
-            async with asyncio.timeout(deadline):
-                output: Output = await method(**arguments)
-        return output
+        span_attributes = call_attributes(operation, typed) if tracing() else None
+        with trace(f"S3.{operation}", span_attributes, kind="client"):
+            if self._observe is None:
+                return await _run(method, arguments, missing, deadline)
+            started = time.perf_counter()
+            try:
+                output = await _run(method, arguments, missing, deadline)
+            except S3Error as error:
+                self._observe(operation, time.perf_counter() - started, error)
+                raise
+            self._observe(operation, time.perf_counter() - started, None)
+            return output
+
+
+async def _run(
+    method: Any, arguments: dict[str, Any], missing: type[S3Error], deadline: float | None
+) -> Output:
+    with map_errors(missing):
+        async with asyncio.timeout(deadline):
+            output: Output = await method(**arguments)
+    return output
 
 
 def call_attributes(operation: str, typed: Mapping[str, object]) -> Attributes:

@@ -19,7 +19,7 @@ from s3d.protocol.errors import ServiceUnavailable
 from s3d.protocol.model import RawResponse
 from s3d.remote import sse_c
 from s3d.remote.buckets import BucketOperations
-from s3d.remote.calls import Calls
+from s3d.remote.calls import CallObserver, Calls
 from s3d.remote.connect import (
     client_arguments,
     expect_continue_only_when_large,
@@ -56,9 +56,10 @@ if TYPE_CHECKING:
 class RemoteS3:
     """The ``Remote`` of the gateway, on an S3 endpoint described by ``RemoteSettings``."""
 
-    def __init__(self, settings: RemoteSettings) -> None:
+    def __init__(self, settings: RemoteSettings, observe: CallObserver | None = None) -> None:
+        """``observe``: told of every remote call (``Calls``), for metrics."""
         self.settings = settings
-        self._call = Calls()
+        self._call = Calls(observe)
         objects = ObjectOperations(self._call)
         self.get_object, self.put_object = objects.get_object, objects.put_object
         self.copy_object, self.delete_object = objects.copy_object, objects.delete_object

@@ -1,12 +1,14 @@
 """The aiohttp application: one catch-all route, request ids, error rendering, access log.
 
-The route hands each request to the S3 handler, or to the admin handler (``s3d/server/admin.py``)
-for the ``/_s3d/`` paths it claims; both go through the same middleware.
+The route hands each request to the S3 handler, or to the probes (health, metrics:
+``s3d/server/probes.py``), the admin handler (``s3d/server/admin.py``) or the DRS API for the
+paths they claim; all go through the same middleware.
 
 Every response carries ``x-amz-request-id`` and ``x-amz-id-2``. ``S3Error`` becomes S3 error
 XML here; any other exception is logged with its traceback and answered ``500 InternalError``
 (the daemon keeps serving). One access-log line per request: method, path, status, bytes,
-duration, request id, principal — never a header value, so never a secret.
+duration, request id, principal — never a header value, so never a secret. Beside it, the
+request observer (metrics) is told the operation, status, duration and bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi
 from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
 from s3d.server.overload import check_admitted, overload_error, refused_connection
+from s3d.server.probes import Probes
 from s3d.server.respond import error_response, new_request_id, stamp_ids
 from s3d.server.sendfile import BODY_SENT
 from s3d.server.spans import finish_request_span, request_span
@@ -31,6 +34,15 @@ log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RequestObserver = Callable[[str, int, float, int, int], None]
+"""Told of every answered request: action, status, seconds, bytes received, bytes sent."""
+
+
+def _unobserved(action: str, status: int, seconds: float, received: int, sent: int) -> None:
+    pass
+
+
+OBSERVE: web.AppKey[RequestObserver] = web.AppKey("s3d.observe")
 
 
 @web.middleware
@@ -113,6 +125,8 @@ def _log_access(
     # The raw path, without the query: percent-encoding keeps odd keys on one line, and
     # presigned query strings carry credentials.
     path = request.raw_path.partition("?")[0]
+    received = request.content_length or 0
+    request.app[OBSERVE](info.action, status, seconds, received, sent)
     access_log.info(
         "%s %s %s %d %.1fms %s %s",
         request.method,
@@ -131,7 +145,7 @@ def _log_access(
             "request_id": info.request_id,
             "principal": info.principal,
             "action": info.action,
-            "received": request.content_length or 0,
+            "received": received,
         },
     )
 
@@ -148,25 +162,35 @@ def _body_bytes(response: web.StreamResponse | None) -> int:
 
 
 def build_app(
-    handler: S3Handler, admin: AdminHandler | None = None, drs: DrsApi | None = None
+    handler: S3Handler,
+    admin: AdminHandler | None = None,
+    drs: DrsApi | None = None,
+    *,
+    probes: Probes | None = None,
+    observe: RequestObserver | None = None,
 ) -> web.Application:
-    """The application: every request goes to ``handler``, or to ``admin`` or ``drs`` when
-    they claim it (``/_s3d/…``, ``/ga4gh/drs/v1/…``, path style), through the same middleware:
-    request ids, errors, access log."""
+    """The application: every request goes to ``handler``, or to ``probes``, ``admin`` or
+    ``drs`` when they claim it (``/_s3d/…``, ``/ga4gh/drs/v1/…``, path style), through the
+    same middleware: request ids, errors, access log, and ``observe``."""
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
     app.router.add_route(
-        "*", "/{tail:.*}", _dispatch(handler, admin, drs), expect_handler=handler.expect
+        "*", "/{tail:.*}", _dispatch(handler, admin, drs, probes), expect_handler=handler.expect
     )
     app.on_response_prepare.append(_on_prepare)
     app[IN_FLIGHT] = InFlight()
+    app[OBSERVE] = observe or _unobserved
     return app
 
 
-def _dispatch(handler: S3Handler, admin: AdminHandler | None, drs: DrsApi | None) -> Handler:
-    if admin is None and drs is None:
+def _dispatch(
+    handler: S3Handler, admin: AdminHandler | None, drs: DrsApi | None, probes: Probes | None
+) -> Handler:
+    if admin is None and drs is None and probes is None:
         return handler.__call__
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
+        if probes is not None and probes.claims(request):
+            return await probes(request)
         if admin is not None and admin.claims(request):
             return await admin(request)
         if drs is not None and drs.claims(request):

@@ -65,6 +65,11 @@ class Listener:
         self.endpoint_url = f"{scheme}://{_url_host(host)}:{port}"
         return self
 
+    @property
+    def listening(self) -> bool:
+        """Entered and not yet closing."""
+        return self._runner is not None
+
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
