@@ -67,7 +67,7 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench bench-writeback bench-drs
+.PHONY: bench bench-writeback bench-drs bench-telemetry
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
@@ -93,6 +93,17 @@ DRS_ARGS ?=
 
 bench-drs: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.drs_import $(DRS_ARGS)
+
+# --- The tracing benchmark (bench/telemetry.py, docs/benchmarks.md) -------------------------
+# `make bench-telemetry` starts its own moto, a local OTLP/HTTP receiver and two s3d (tracing
+# off, and tracing every request to the receiver); measures warm 4 KiB GETs per second through
+# each, and through the untraced one while /_s3d/metrics is scraped every second (a row that
+# says so when the endpoint answers 404); writes bench/results/telemetry-<time>.json and .md.
+# Options in TELEMETRY_ARGS, e.g. make bench-telemetry TELEMETRY_ARGS="--gets 10000 --repeat 7".
+TELEMETRY_ARGS ?=
+
+bench-telemetry: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.telemetry $(TELEMETRY_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	deploy/install-system-packages deploy/system-packages.txt

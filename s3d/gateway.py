@@ -24,6 +24,7 @@ from s3d.protocol.errors import BucketNotEmpty, InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
 from s3d.staging import StagedBody, StagingArea
+from s3d.telemetry import Attributes, object_attributes, trace, tracing
 
 
 class Gateway:
@@ -74,6 +75,15 @@ class Gateway:
         """Carry out ``op``. ``body`` is the staged request body of PutObject, UploadPart and
         forwarded operations that have one; the gateway owns it from here on (today it is
         deleted once the remote has it). Raises ``S3Error``."""
+        if not tracing():
+            return await self._execute(op, body)
+        with trace(f"gateway {op.name}", _span_attributes(op)) as span:
+            result = await self._execute(op, body)
+            if isinstance(result, ObjectResponse) and result.provenance.cache is not None:
+                span.set_attribute("s3d.cache.result", result.provenance.cache)
+            return result
+
+    async def _execute(self, op: ops.Operation, body: StagedBody | None) -> Result:
         # In write-back a write grows the pending bytes, which share the cache's volume: clean
         # entries make way before it joins the journal and again before it is acknowledged
         # (copies and completions grow them with no body).
@@ -321,3 +331,8 @@ def _required(body: StagedBody | None) -> StagedBody:
     if body is None:
         raise InternalError("an object body was expected and none was staged")
     return body
+
+
+def _span_attributes(op: ops.Operation) -> Attributes:
+    """The gateway span's attributes (its name says the operation): bucket and key."""
+    return object_attributes(getattr(op, "bucket", None), getattr(op, "key", None))

@@ -537,6 +537,81 @@ class LogSettings:
     level: LogLevel = field(default="info", metadata={"help": "log level", "flag": "--log-level"})
 
 
+TraceExporter = Literal["otlp", "console", "none"]
+TraceProtocol = Literal["http/protobuf", "grpc"]
+TraceSampler = Literal[
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TracesSettings:
+    """OpenTelemetry traces. Each setting left unset falls back to its standard ``OTEL_*``
+    variable, then to the SDK's default (see docs/operations.md, "Traces")."""
+
+    exporter: TraceExporter | None = field(
+        default=None,
+        metadata={
+            "help": "where spans go: otlp, console or none; unset: OTEL_TRACES_EXPORTER, else "
+            "otlp when an OTEL_EXPORTER_OTLP_*ENDPOINT is set, else none (tracing off)"
+        },
+    )
+    endpoint: str = field(
+        default="",
+        metadata={
+            "help": "OTLP collector base URL (/v1/traces is added for http/protobuf); empty: "
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else "
+            "http://localhost:4318"
+        },
+    )
+    protocol: TraceProtocol | None = field(
+        default=None,
+        metadata={
+            "help": "OTLP protocol: http/protobuf, or grpc when opentelemetry-exporter-otlp-"
+            "proto-grpc is installed; unset: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or "
+            "OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf"
+        },
+    )
+    service_name: str = field(
+        default="",
+        metadata={"help": "service.name of the spans; empty: OTEL_SERVICE_NAME, else s3d"},
+    )
+    resource_attributes: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "further resource attributes as key=value (comma-separated), added to "
+            "OTEL_RESOURCE_ATTRIBUTES (these win)"
+        },
+    )
+    sampler: TraceSampler | None = field(
+        default=None,
+        metadata={
+            "help": "which traces are kept; unset: OTEL_TRACES_SAMPLER, else parentbased_always_on"
+        },
+    )
+    sampler_ratio: float | None = field(
+        default=None,
+        metadata={
+            "help": "share of traces kept by the traceidratio samplers; unset: "
+            "OTEL_TRACES_SAMPLER_ARG, else 1.0",
+            "min": 0,
+            "max": 1,
+        },
+    )
+    record_keys: bool = field(
+        default=True,
+        metadata={
+            "help": "record object keys in spans (aws.s3.key, url.path); false leaves them out "
+            "where keys are private"
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = field(
@@ -554,3 +629,4 @@ class Settings:
     drs: DrsSettings = DrsSettings()
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
+    traces: TracesSettings = TracesSettings()

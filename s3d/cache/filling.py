@@ -26,6 +26,7 @@ from s3d.cache.stats import CacheStats
 from s3d.ports import Remote
 from s3d.protocol.errors import S3Error
 from s3d.protocol.model import ByteStream
+from s3d.telemetry import Attributes, object_attributes, trace, tracing
 
 Invalidate = Callable[[str, str], Awaitable[None]]
 
@@ -129,6 +130,11 @@ class Filling:
         return fill
 
     async def _run(self, active: Active, fill: Fill, body: ByteStream | None) -> None:
+        # Spawned by the read that needed the blocks: its span is this one's parent.
+        with trace("cache fill", _fill_attributes(fill) if tracing() else None):
+            await self._fill(active, fill, body)
+
+    async def _fill(self, active: Active, fill: Fill, body: ByteStream | None) -> None:
         try:
             if body is None:
                 body = await lookup.fetch_range(self._remote, fill)
@@ -155,3 +161,13 @@ class Filling:
                 self._integrity.forget(active.entry.id)
                 for fill in active.fills:
                     fill.cancelled = True
+
+
+def _fill_attributes(fill: Fill) -> Attributes:
+    entry = fill.entry
+    return {
+        **object_attributes(entry.bucket, entry.key),
+        "s3d.cache.first_block": fill.first,
+        "s3d.cache.last_block": fill.last,
+        "s3d.cache.bytes": fill.end - fill.start,
+    }

@@ -36,6 +36,7 @@ from s3d.protocol.model import (
 )
 from s3d.protocol.ranges import ByteRange
 from s3d.settings import CacheSettings
+from s3d.telemetry import object_attributes, trace, tracing
 
 Found = tuple[Entry, dict[int, str], CacheState]
 """An entry, its complete blocks, and how it was found: hit, revalidated, stale or miss."""
@@ -77,7 +78,7 @@ class Lookups:
         entry, blocks = stored
         if time.time() - entry.validated_at <= freshness:
             return entry, blocks, "hit"
-        return await self._single((bucket, key), lambda: self._revalidate(entry, blocks))
+        return await self._single((bucket, key), lambda: self._revalidated(entry, blocks))
 
     async def reload(self, entry: Entry) -> Found:
         stored = await self._index.get(entry.bucket, entry.key)
@@ -90,7 +91,18 @@ class Lookups:
         object one GET both describes it and starts filling it (handed to ``adopt``);
         otherwise a HEAD describes it, so that a ranged read fetches only its blocks. Raises
         NoSuchKey (and any other S3Error) as the remote answers."""
-        return await self._single((bucket, key), lambda: self._discover(bucket, key, whole))
+        return await self._single((bucket, key), lambda: self._discovered(bucket, key, whole))
+
+    async def _discovered(self, bucket: str, key: str, whole: bool) -> Found:
+        with trace("cache discover", object_attributes(bucket, key) if tracing() else None):
+            return await self._discover(bucket, key, whole)
+
+    async def _revalidated(self, entry: Entry, blocks: dict[int, str]) -> Found:
+        where = object_attributes(entry.bucket, entry.key) if tracing() else None
+        with trace("cache revalidate", where) as span:
+            found = await self._revalidate(entry, blocks)
+            span.set_attribute("s3d.cache.result", found[2])
+            return found
 
     async def _discover(self, bucket: str, key: str, whole: bool) -> Found:
         answer = await self._remote.get_object(

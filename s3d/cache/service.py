@@ -57,6 +57,7 @@ from s3d.protocol.model import (
     quote_etag,
 )
 from s3d.settings import CacheSettings
+from s3d.telemetry import trace, tracing
 
 log = logging.getLogger("s3d.cache")
 
@@ -147,6 +148,15 @@ class ReadCache:
     async def get(self, op: ops.GetObject) -> ObjectResponse:
         """Answer a GetObject or HeadObject. Raises S3Error as the remote would (NoSuchKey,
         InvalidRange, NotModified, PreconditionFailed, ServiceUnavailable…)."""
+        if not tracing():
+            return await self._get(op)
+        with trace("cache get") as span:  # its parent, the gateway's, names the key
+            answer = await self._get(op)
+            if answer.provenance.cache is not None:
+                span.set_attribute("s3d.cache.result", answer.provenance.cache)
+            return answer
+
+    async def _get(self, op: ops.GetObject) -> ObjectResponse:
         if _bypass(op):
             self.stats.bypass += 1
             return _marked(await self._remote.get_object(op), "bypass")

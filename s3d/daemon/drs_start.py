@@ -91,7 +91,10 @@ async def bootstrap(
             continue
         source = f"s3://{bucket}/{key}"
         try:
-            with trace("catalogue.import", source=source, bootstrap=True):
+            with trace(
+                "catalogue.import",
+                {"s3d.catalogue.source": source, "s3d.catalogue.bootstrap": True},
+            ):
                 result = await transfers.import_(source)
         except NoSuchKey:
             if explicit:

@@ -1,10 +1,10 @@
 """The composition root: builds the components from the settings, serves, and stops cleanly.
 
-Start order: the remote (embedded moto when none is configured), the staging area, the
-remote client, the gateway, then the HTTP listener. Stop order is the reverse, so the
+Start order: tracing, the remote (embedded moto when none is configured), the staging area,
+the remote client, the gateway, then the HTTP listener. Stop order is the reverse, so the
 listener stops accepting and drains requests in flight (within ``server.shutdown_grace``)
-before anything they depend on closes. Readiness (``/_s3d/health/ready``) turns false first,
-as the stop begins.
+before anything they depend on closes, and the spans of all of it are flushed last. Readiness
+(``/_s3d/health/ready``) turns false first, as the stop begins.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ from s3d.server.listener import Listener
 from s3d.server.probes import Probes
 from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
 from s3d.staging import StagingArea
-from s3d.telemetry import trace
+from s3d.telemetry import Attributes, trace
+from s3d.tracing.provider import Tracing
 from s3d.version import version
 
 log = logging.getLogger("s3d.daemon")
@@ -95,6 +96,9 @@ class Daemon:
 
     async def _start(self) -> None:
         settings = self.settings
+        # First in, last out: spans of everything stopping (the journal's last uploads
+        # included) are still recorded, then flushed once all else has stopped.
+        await self._stack.enter_async_context(Tracing(settings.traces))
         remote_settings = await self._remote_settings(settings.remote)
         keys = await self._access_keys()
         staging = await self._stack.enter_async_context(StagingArea(settings.data_dir / "staging"))
@@ -193,12 +197,16 @@ class Daemon:
 
     def _periodic_export(self, transfers: Transfers) -> None:
         drs = self.settings.drs
+        attributes: Attributes = {
+            "s3d.catalogue.target": drs.export_location,
+            "s3d.catalogue.periodic": True,
+        }
 
         async def run() -> None:
             while True:
                 await asyncio.sleep(drs.export_interval)
                 try:
-                    with trace("catalogue.export", target=drs.export_location, periodic=True):
+                    with trace("catalogue.export", attributes):
                         await transfers.export(drs.export_location)
                 except Exception:
                     log.exception("the periodic export to %s failed", drs.export_location)

@@ -32,6 +32,7 @@ from s3d.journal.records import Change, Stored
 from s3d.journal.store import JournalStore, Statement, delete_jobs, insert_job, mark
 from s3d.protocol.errors import S3Error
 from s3d.settings import JournalSettings
+from s3d.telemetry import acknowledging, object_attributes, trace, tracing
 
 log = logging.getLogger("s3d.journal")
 T = TypeVar("T")
@@ -106,10 +107,20 @@ class JournalCore:
         """Make ``changes`` durable in one transaction (with ``extra`` statements), superseding
         what they replace, and queue them. Call with the keys' locks held. Cancelling the
         caller does not stop a commit under way: the queue follows the store either way."""
+        if not tracing():
+            return await self._record(changes, extra)
+        first = changes[0] if changes else None
+        where = object_attributes(first.bucket, first.key) if first is not None else {}
+        attributes = {**where, "s3d.journal.changes": len(changes), "s3d.journal.state": "pending"}
+        with trace("journal record", attributes):
+            return await self._record(changes, extra)
+
+    async def _record(self, changes: list[NewChange], extra: Iterable[Statement]) -> list[Job]:
         gone: list[Job] = []
         statements: list[Statement] = []
         inserts: list[int] = []
         now = time.time()
+        link = acknowledging()
         for new in changes:
             older = superseded(self.queue.of(new.bucket, new.key), new.change.kind)
             gone += older
@@ -121,7 +132,7 @@ class JournalCore:
         async def commit() -> list[Job]:
             rowids = await self._commit(statements + list(extra), gone)
             jobs = [
-                Job(rowids[index], new.bucket, new.key, new.change, new.size, now)
+                Job(rowids[index], new.bucket, new.key, new.change, new.size, now, link=link)
                 for new, index in zip(changes, inserts, strict=True)
             ]
             for job in jobs:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from s3d.journal.records import REPLACING, Change
 from s3d.protocol.errors import S3Error
+from s3d.telemetry import SpanRef
 
 _RETRYABLE_CODES = frozenset(
     {
@@ -53,6 +54,9 @@ class Job:
     running: bool = False
     held: bool = False
     """A decision about this job is being made durable: the uploader must not start it."""
+    link: SpanRef | None = None
+    """The span of the request that acknowledged the change, for its upload's span to link
+    to. In memory only: a job read back after a restart has none."""
 
     @property
     def kind(self) -> str:

@@ -23,6 +23,7 @@ from s3d.journal.records import Put, Stored
 from s3d.journal.store import close_remote_upload, open_remote_upload
 from s3d.ports import Promote, Remote
 from s3d.protocol.model import quote_etag
+from s3d.telemetry import Attributes, failed, object_attributes, trace, tracing
 
 log = logging.getLogger("s3d.journal")
 
@@ -121,6 +122,16 @@ class Uploader:
         self._core.wake.set()
 
     async def _apply(self, job: Job) -> None:
+        # A trace of its own, linked to the request that acknowledged the change.
+        attributes = _span_attributes(job) if tracing() else None
+        with trace("journal upload", attributes, root=True, links=(job.link,)) as span:
+            state = await self._applied(job)
+            span.set_attribute("s3d.journal.state", state)
+            if state != "uploaded":
+                failed(span, state)
+
+    async def _applied(self, job: Job) -> str:
+        """Apply ``job``; what became of it: uploaded, retry or dead-letter."""
         core = self._core
         try:
             concurrency = core.settings.part_concurrency
@@ -133,7 +144,7 @@ class Uploader:
         except Exception as exc:  # the outcome of the job: retried or dead-lettered
             job.running = False
             await core.failed(job, exc)
-            return
+            return "dead-letter" if job.dead else "retry"
         # The job leaves the journal first, then its file goes to the cache: a crash between
         # the two leaves an orphan file (removed at the next start), never a job whose file
         # has moved away. It stays "running" until it has left: the uploader must not start
@@ -145,6 +156,7 @@ class Uploader:
         remote_etag = self._remote_etag(job, remote_etag)
         if not await self._handed_to_cache(job, remote_etag):
             await core.files.remove(job_files(job))
+        return "uploaded"
 
     def _remote_etag(self, job: Job, remote_etag: str | None) -> str | None:
         """The remote's ETag when it differs from the one acknowledged (told on), else None."""
@@ -184,3 +196,12 @@ class Uploader:
         except Exception:  # the cache declining is no reason to fail an upload
             log.exception("handing %s/%s to the cache failed", job.bucket, job.key)
             return False
+
+
+def _span_attributes(job: Job) -> Attributes:
+    return {
+        **object_attributes(job.bucket, job.key),
+        "s3d.journal.change": job.kind,
+        "s3d.journal.attempt": job.attempts + 1,
+        "s3d.journal.bytes": job.size,
+    }

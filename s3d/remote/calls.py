@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore import xform_name
@@ -20,6 +20,7 @@ from s3d.protocol.model import Headers
 from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
+from s3d.telemetry import Attributes, object_attributes, trace, tracing
 
 CallObserver = Callable[[str, float, S3Error | None], None]
 """Told of every call: its operation, its seconds (retries included, to the answer's headers)
@@ -88,16 +89,18 @@ class Calls:
         arguments.update(params.overrides(operation, overrides))
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
-        if self._observe is None:
-            return await _run(method, arguments, missing, deadline)
-        started = time.perf_counter()
-        try:
-            output = await _run(method, arguments, missing, deadline)
-        except S3Error as error:
-            self._observe(operation, time.perf_counter() - started, error)
-            raise
-        self._observe(operation, time.perf_counter() - started, None)
-        return output
+        span_attributes = call_attributes(operation, typed) if tracing() else None
+        with trace(f"S3.{operation}", span_attributes, kind="client"):
+            if self._observe is None:
+                return await _run(method, arguments, missing, deadline)
+            started = time.perf_counter()
+            try:
+                output = await _run(method, arguments, missing, deadline)
+            except S3Error as error:
+                self._observe(operation, time.perf_counter() - started, error)
+                raise
+            self._observe(operation, time.perf_counter() - started, None)
+            return output
 
 
 async def _run(
@@ -107,3 +110,17 @@ async def _run(
         async with asyncio.timeout(deadline):
             output: Output = await method(**arguments)
     return output
+
+
+def call_attributes(operation: str, typed: Mapping[str, object]) -> Attributes:
+    """The remote call's span, as the AWS SDK conventions name it (``rpc.*``); the bucket and
+    key, never a parameter that may carry a secret (SSE-C keys, credentials)."""
+    bucket, key = typed.get("Bucket"), typed.get("Key")
+    return {
+        "rpc.system": "aws-api",
+        "rpc.service": "S3",
+        "rpc.method": operation,
+        **object_attributes(
+            bucket if isinstance(bucket, str) else None, key if isinstance(key, str) else None
+        ),
+    }

@@ -33,11 +33,13 @@ from s3d.protocol.errors import (
 )
 from s3d.protocol.model import Headers, RawResponse
 from s3d.remote.bodies import BodyStream
+from s3d.remote.calls import call_attributes
 from s3d.remote.connect import ssl_context
 from s3d.remote.errors import from_document, map_errors
 from s3d.remote.params import SUPPLIED_BY_S3D
 from s3d.remote.responses import passed_headers
 from s3d.settings import RemoteSettings
+from s3d.telemetry import trace, tracing
 
 if TYPE_CHECKING:
     from s3d.staging import StagedBody
@@ -85,6 +87,14 @@ class Forwarder:
         http = self._http
         if http is None:
             raise ServiceUnavailable("The remote S3 client is closed")
+        where = {"Bucket": op.bucket, "Key": op.key}
+        attributes = call_attributes(op.action, where) if tracing() else None
+        with trace(f"S3.{op.action}", attributes, kind="client"):
+            return await self._forward(http, op, body)
+
+    async def _forward(
+        self, http: aiohttp.ClientSession, op: ops.Forwarded, body: StagedBody | None
+    ) -> RawResponse:
         payload = await _read(body)
         request = AWSRequest(
             method=op.method,

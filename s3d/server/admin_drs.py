@@ -66,7 +66,7 @@ def drs_routes(catalogue: Catalogue, transfers: Transfers) -> tuple[AdminRoute, 
         if not source:
             raise InvalidArgument("source is required: a path or s3://bucket/key.")
         try:
-            with trace("catalogue.import", source=source):
+            with trace("catalogue.import", {"s3d.catalogue.source": source}):
                 result = await transfers.import_(source, lambda n: report({"records": n}))
         except IndexFormatError as error:
             raise InvalidDrsIndex(str(error)) from None
@@ -81,7 +81,7 @@ def drs_routes(catalogue: Catalogue, transfers: Transfers) -> tuple[AdminRoute, 
         if not target:
             raise InvalidArgument("target is required: s3://bucket/key.")
         try:
-            with trace("catalogue.export", target=target):
+            with trace("catalogue.export", {"s3d.catalogue.target": target}):
                 result = await transfers.export(target, lambda n: report({"records": n}))
         except ValueError as error:
             raise InvalidArgument(str(error), ArgumentName="target") from None

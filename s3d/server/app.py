@@ -28,7 +28,7 @@ from s3d.server.overload import check_admitted, overload_error, refused_connecti
 from s3d.server.probes import Probes
 from s3d.server.respond import error_response, new_request_id, stamp_ids
 from s3d.server.sendfile import BODY_SENT
-from s3d.telemetry import trace
+from s3d.server.spans import finish_request_span, request_span
 
 log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
@@ -51,15 +51,13 @@ async def s3_middleware(request: web.Request, handler: Handler) -> web.StreamRes
     request[REQUEST_INFO] = info
     started = time.perf_counter()
     response: web.StreamResponse | None = None
-    with (
-        request.app[IN_FLIGHT].track(),
-        trace("s3.request", method=request.method, request_id=info.request_id),
-    ):
+    with request.app[IN_FLIGHT].track(), request_span(request) as span:
         try:
             response = await _answer(request, handler, info)
             return response
         finally:
             _log_access(request, info, response, time.perf_counter() - started)
+            finish_request_span(span, info, response)
 
 
 async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> web.StreamResponse:
