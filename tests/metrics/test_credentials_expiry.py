@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.metrics.scrape import scrape, value
-from tests.remote.test_credentials import SECRET, TOKEN, expiry
+from tests.remote.test_credentials import SECRET, TOKEN, use_credential_process
 from tests.support import REMOTE_KEY, DaemonThread, daemon_settings, isolate_aws_env, send
 
 EXPIRY = "s3d_remote_credentials_expiry_timestamp_seconds"
@@ -26,19 +25,7 @@ def test_temporary_credentials_expiry_is_exported(
     remote_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     isolate_aws_env(monkeypatch, tmp_path)
-    helper = tmp_path / "helper.py"
-    document = {
-        "Version": 1,
-        "AccessKeyId": "AKIAPROCESS000002222",
-        "SecretAccessKey": SECRET,
-        "SessionToken": TOKEN,
-        "Expiration": expiry(60),
-    }
-    helper.write_text(f"import json\nprint(json.dumps({document!r}))\n")
-    config = tmp_path / "config"
-    config.write_text(f"[profile team]\ncredential_process = {sys.executable} {helper}\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_PROFILE", "team")
+    use_credential_process(tmp_path, monkeypatch)
     settings = daemon_settings(remote_url, tmp_path / "data")
     remote = dataclasses.replace(settings.remote, access_key_id=None, secret_access_key=None)
     with DaemonThread(dataclasses.replace(settings, remote=remote)) as daemon:

@@ -59,6 +59,24 @@ def audit_lines(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def use_credential_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile ``team`` (made current) gets temporary credentials, expiring in an hour,
+    from a ``credential_process`` helper: key id ending 2222, ``SECRET`` and ``TOKEN``."""
+    helper = tmp_path / "helper.py"
+    document = {
+        "Version": 1,
+        "AccessKeyId": "AKIAPROCESS000002222",
+        "SecretAccessKey": SECRET,
+        "SessionToken": TOKEN,
+        "Expiration": expiry(60),
+    }
+    helper.write_text(f"import json\nprint(json.dumps({document!r}))\n")
+    config = tmp_path / "config"
+    config.write_text(f"[profile team]\ncredential_process = {sys.executable} {helper}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "team")
+
+
 def expiry(minutes: float) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -132,19 +150,7 @@ async def test_environment_variables(remote_url, tmp_path, monkeypatch) -> None:
 
 
 async def test_a_profile_with_credential_process(remote_url, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    helper = tmp_path / "helper.py"
-    document = {
-        "Version": 1,
-        "AccessKeyId": "AKIAPROCESS000002222",
-        "SecretAccessKey": SECRET,
-        "SessionToken": TOKEN,
-        "Expiration": expiry(60),
-    }
-    helper.write_text(f"import json\nprint(json.dumps({document!r}))\n")
-    config = tmp_path / "config"
-    config.write_text(f"[profile team]\ncredential_process = {sys.executable} {helper}\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_PROFILE", "team")
+    use_credential_process(tmp_path, monkeypatch)
     remote = await open_and_use(chain_settings(remote_url, tmp_path))
     assert remote.resolution.method == "custom-process"
     [line] = audit_lines(tmp_path)
