@@ -56,18 +56,6 @@ def stamp_ids(response: web.StreamResponse, request_id: str) -> None:
     response.headers["Server"] = SERVER_NAME
 
 
-_HEADED = (
-    ObjectResponse,
-    RawResponse,
-    WriteResult,
-    CopyResult,
-    CreateMultipartResult,
-    CompleteMultipartResult,
-    DeleteObjectsResult,
-    TaggingResult,
-)
-"""Results that carry headers of their own (listings and the like have none)."""
-
 _WITH_PROVENANCE = (
     ObjectResponse,
     WriteResult,
@@ -77,6 +65,9 @@ _WITH_PROVENANCE = (
     DeleteObjectsResult,
     TaggingResult,
 )
+"""Results that say where they came from; with a forwarded answer, those carrying headers of
+their own (listings and the like have none)."""
+_HEADED = (*_WITH_PROVENANCE, RawResponse)
 
 _NO_CONTENT = (
     ops.DeleteObject,
