@@ -1,8 +1,10 @@
 """The tracer provider: built from the plan at start, installed into the seam, flushed at stop.
 
-Spans end on the event loop and are only queued there (``BatchSpanProcessor``); encoding and
-sending happen on the processor's own thread, so a slow or absent collector never blocks the
-loop nor fails a request (the exporter logs its failures; a full queue drops spans). Stop
+Spans end on the event loop and are only queued there (``BatchSpanProcessor``); the
+processor's own thread hands each batch to the export process (``handoff``), which encodes and
+sends it (with ``traces.export_process = false``, that thread encodes and sends), so a slow or
+absent collector never blocks the loop nor fails a request (the exporter logs its failures; a
+full queue drops spans). Stop
 removes the tracer from the seam, then flushes what is queued in a worker thread: at most the
 exporter's timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s) when the collector does not answer.
 """
@@ -32,6 +34,7 @@ from opentelemetry.trace import Tracer
 from s3d import telemetry
 from s3d.settings import ConfigError, TracesSettings
 from s3d.tracing.choices import DEFAULT_SERVICE, TracePlan, plan
+from s3d.tracing.handoff import HandoffExporter
 from s3d.version import version
 
 log = logging.getLogger("s3d.tracing")
@@ -51,7 +54,7 @@ class Tracing:
         if chosen.exporter == "none":
             return self
         provider = TracerProvider(resource=_resource(chosen), sampler=_sampler(chosen))
-        provider.add_span_processor(BatchSpanProcessor(_exporter(chosen)))
+        provider.add_span_processor(BatchSpanProcessor(_exporter(chosen, provider.resource)))
         self._provider = provider
         self._tracer = provider.get_tracer("s3d", version())
         telemetry.install(self._tracer, record_keys=chosen.record_keys)
@@ -98,7 +101,15 @@ def _sampler(chosen: TracePlan) -> Sampler:
     return fixed[chosen.sampler]
 
 
-def _exporter(chosen: TracePlan) -> SpanExporter:
+def _exporter(chosen: TracePlan, resource: Resource) -> SpanExporter:
+    if chosen.exporter == "otlp" and chosen.export_process:
+        exporter_for(chosen)  # an unusable plan fails here, at start, not in the child
+        return HandoffExporter(chosen, resource, ("s3d", version()))
+    return exporter_for(chosen)
+
+
+def exporter_for(chosen: TracePlan) -> SpanExporter:
+    """The exporter ``chosen`` names (built in the daemon, or in the export process)."""
     if chosen.exporter == "console":
         return ConsoleSpanExporter()
     if chosen.protocol == "grpc":
