@@ -23,8 +23,10 @@ from typing import Literal, Protocol
 from opentelemetry import propagate
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
+from opentelemetry.context import get_current as otel_context_now
 from opentelemetry.trace import SpanKind
 
+from s3d.telemetry.light import FlatSpan, LightServerSpan, Recorder
 from s3d.telemetry.spans import (
     Active,
     Deferred,
@@ -38,7 +40,7 @@ from s3d.telemetry.spans import (
     request_span,
 )
 
-__all__ = ["SpanRef", "Value"]
+__all__ = ["FlatSpan", "Recorder", "SpanRef", "Value"]
 
 Attributes = Mapping[str, Value | None]
 Kind = Literal["internal", "server", "client"]
@@ -75,19 +77,24 @@ NULL_SPAN: Span = _NullSpan()
 _OFF: AbstractContextManager[Span] = nullcontext(NULL_SPAN)
 _tracer: otel_trace.Tracer | None = None
 _hidden: frozenset[str] = frozenset()
+_recorder: Recorder | None = None
 
 
-def install(tracer: otel_trace.Tracer, *, record_keys: bool = True) -> None:
-    """Turn tracing on for this process (the daemon's tracing set-up does, at start)."""
-    global _tracer, _hidden
+def install(
+    tracer: otel_trace.Tracer, *, record_keys: bool = True, recorder: Recorder | None = None
+) -> None:
+    """Turn tracing on for this process (the daemon's tracing set-up does, at start).
+    ``recorder``: where server spans go as light spans (``light.py``); None: SDK spans."""
+    global _tracer, _hidden, _recorder
     _tracer, _hidden = tracer, (frozenset() if record_keys else KEY_ATTRIBUTES)
+    _recorder = recorder
 
 
 def uninstall(tracer: otel_trace.Tracer) -> None:
     """Turn tracing off again, if ``tracer`` is still the one installed."""
-    global _tracer
+    global _tracer, _recorder
     if _tracer is tracer:
-        _tracer = None
+        _tracer, _recorder = None, None
 
 
 def tracing() -> bool:
@@ -110,6 +117,9 @@ def trace(
     Opened inside a deferred span's block, it starts that span and becomes its child."""
     if _tracer is None:
         return _OFF
+    if _recorder is not None and kind == "server" and not links:
+        context = propagate.extract(headers) if headers is not None else otel_context_now()
+        return LightServerSpan(_recorder, name, _kept(attributes), context, _hidden)
     parent: Context | None
     if headers is not None:
         parent = propagate.extract(headers)
@@ -144,7 +154,9 @@ def object_attributes(bucket: str | None, key: str | None) -> Attributes:
 
 def failed(span: Span, error_type: str) -> None:
     """Mark ``span`` failed without an exception passing through it (a 5xx answer)."""
-    if isinstance(span, Deferred):
+    if isinstance(span, LightServerSpan):
+        span.fail(error_type)
+    elif isinstance(span, Deferred):
         mark_failed(span.started(), error_type)
     elif span.is_recording() and isinstance(span, Guarded | otel_trace.Span):
         mark_failed(span, error_type)
