@@ -78,6 +78,7 @@ _OFF: AbstractContextManager[Span] = nullcontext(NULL_SPAN)
 _tracer: otel_trace.Tracer | None = None
 _hidden: frozenset[str] = frozenset()
 _recorder: Recorder | None = None
+_fields: frozenset[str] = frozenset()
 
 
 def install(
@@ -85,9 +86,9 @@ def install(
 ) -> None:
     """Turn tracing on for this process (the daemon's tracing set-up does, at start).
     ``recorder``: where server spans go as light spans (``light.py``); None: SDK spans."""
-    global _tracer, _hidden, _recorder
+    global _tracer, _hidden, _recorder, _fields
     _tracer, _hidden = tracer, (frozenset() if record_keys else KEY_ATTRIBUTES)
-    _recorder = recorder
+    _recorder, _fields = recorder, frozenset(propagate.get_global_textmap().fields)
 
 
 def uninstall(tracer: otel_trace.Tracer) -> None:
@@ -118,11 +119,11 @@ def trace(
     if _tracer is None:
         return _OFF
     if _recorder is not None and kind == "server" and not links:
-        context = propagate.extract(headers) if headers is not None else otel_context_now()
+        context = _extract(headers) if headers is not None else otel_context_now()
         return LightServerSpan(_recorder, name, _kept(attributes), context, _hidden)
     parent: Context | None
     if headers is not None:
-        parent = propagate.extract(headers)
+        parent = _extract(headers)
     elif root:
         parent = Context()
     else:
@@ -132,6 +133,14 @@ def trace(
         name, parent, _KINDS[kind], _kept(attributes), [link(r) for r in links if r is not None]
     )
     return Active(span, kind == "server", _hidden)
+
+
+def _extract(headers: Mapping[str, str]) -> Context:
+    """The context the propagators (``OTEL_PROPAGATORS``) read from ``headers``; without any
+    of their fields, the current one — as they would return, without asking each of them."""
+    if any(field in headers for field in _fields):
+        return propagate.extract(headers)
+    return otel_context_now()
 
 
 def deferred(name: str, attributes: Attributes | None = None) -> AbstractContextManager[Span]:

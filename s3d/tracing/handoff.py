@@ -9,117 +9,38 @@ behind each batch at its every system call. Here the daemon only flattens each s
 tuple of plain values and pickles the batch (a few µs a span); encoding, sending and the
 exporter's retries run in the child, on another core.
 
-The pipe carries length-prefixed pickles: first a ``Header`` (the plan, the resource, the
-instrumentation scope), then one list of flattened spans per batch. Only the daemon writes
-to it. A child that is gone (killed, crashed) loses the spans in flight: the exporter logs
-it once and drops batches from then on; requests are never affected. Stop closes the pipe:
-the child exports what it holds, then exits (waited for up to the export timeout).
+The pipe carries length-prefixed pickles (``pipe.py``): first a ``Header`` (the plan, the
+resource, the instrumentation scope), then one list of flattened spans per batch. A child
+that is gone (killed, crashed) loses the spans in flight: that is logged once and batches are
+dropped from then on; requests are never affected. Stop closes the pipe: the child exports
+what it holds, then exits (waited for up to ``STOP_TIMEOUT``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import pickle
-import struct
 import subprocess
 import sys
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import Decision, Sampler
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import (
-    Link,
-    SpanContext,
-    SpanKind,
-    Status,
-    StatusCode,
-    TraceFlags,
-    TraceState,
-)
+from opentelemetry.trace import SpanKind
 
 from s3d.telemetry import FlatSpan, Value
 from s3d.tracing.choices import TracePlan
+from s3d.tracing.pipe import Header, flatten, write_message
 
 log = logging.getLogger("s3d.tracing")
-LENGTH = struct.Struct("!I")
 STOP_TIMEOUT = 15.0
 """Seconds the child may take to export what it holds at stop (the OTLP timeout is 10)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    plan: TracePlan
-    resource: dict[str, Any]
-    scope: tuple[str, str | None]
-
-
-def flatten(span: ReadableSpan) -> FlatSpan:
-    """The SDK's span as plain values (``s3d.telemetry.FlatSpan``): what the OTLP encoder
-    reads of it."""
-    context, parent = span.context, span.parent
-    assert context is not None
-    return (
-        span.name,
-        context.trace_id,
-        context.span_id,
-        int(context.trace_flags),
-        context.trace_state.to_header() if context.trace_state else "",
-        None if parent is None else (parent.trace_id, parent.span_id, parent.is_remote),
-        span.kind.value,
-        span.start_time,
-        span.end_time,
-        dict(span.attributes or {}),
-        tuple(
-            (ln.context.trace_id, ln.context.span_id, int(ln.context.trace_flags))
-            for ln in span.links
-        ),
-        span.status.status_code.value,
-    )
-
-
-def rebuild(flat: FlatSpan, resource: Resource, scope: InstrumentationScope) -> ReadableSpan:
-    name, trace_id, span_id, flags, state, parent, kind, start, end, attributes, links, status = (
-        flat
-    )
-    trace_state = TraceState.from_header([state]) if state else None
-    return ReadableSpan(
-        name=name,
-        context=SpanContext(trace_id, span_id, False, TraceFlags(flags), trace_state),
-        parent=None if parent is None else SpanContext(parent[0], parent[1], parent[2]),
-        resource=resource,
-        attributes=attributes,
-        links=[Link(SpanContext(t, s, True, TraceFlags(f))) for t, s, f in links],
-        kind=SpanKind(kind),
-        status=Status(StatusCode(status)),
-        start_time=start,
-        end_time=end,
-        instrumentation_scope=scope,
-    )
-
-
-def write_message(pipe: IO[bytes], message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.write(LENGTH.pack(len(data)) + data)
-    pipe.flush()
-
-
-def read_message(pipe: IO[bytes]) -> object | None:
-    """The next message, None at the end of the pipe."""
-    head = pipe.read(LENGTH.size)
-    if len(head) < LENGTH.size:
-        return None
-    (size,) = LENGTH.unpack(head)
-    message: object = pickle.loads(pipe.read(size))  # only the daemon writes this pipe
-    return message
 
 
 class Handoff:

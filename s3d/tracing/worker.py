@@ -16,7 +16,7 @@ import sys
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from s3d.tracing.handoff import Header, read_message, rebuild
+from s3d.tracing.pipe import Header, read_message, rebuild
 from s3d.tracing.provider import exporter_for
 
 

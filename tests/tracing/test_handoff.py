@@ -22,7 +22,8 @@ from s3d import telemetry
 from s3d.protocol.errors import NoSuchKey
 from s3d.settings import TracesSettings
 from s3d.tracing.choices import plan
-from s3d.tracing.handoff import Handoff, HandoffExporter, flatten, rebuild
+from s3d.tracing.handoff import Handoff, HandoffExporter
+from s3d.tracing.pipe import flatten, rebuild
 from s3d.tracing.provider import Tracing
 
 
