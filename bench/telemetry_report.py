@@ -14,9 +14,6 @@ TARGETS = (
     ("tracing on vs off", "traced", 0.8),
     ("metrics scraped every second vs off", "metrics", 0.95),
 )
-SPANS_PER_GET = 1
-"""A warm GET makes one span, the request's (the gateway's and the cache's are deferred: a
-hit records nothing beneath the request)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,7 @@ def _notes(report: Report) -> list[str]:
     notes = [
         f"the traced s3d: {settings}",
         f"the receiver had {report.spans:,} spans when the passes ended, for {gets:,} traced "
-        f"GETs ({SPANS_PER_GET} spans each; the last batch may still have been queued)",
+        f"GETs (one span each expected; the last batch may still have been queued)",
     ]
     export = report.cpu.per_get_us("export")
     if export is not None:
