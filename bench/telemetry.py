@@ -89,12 +89,16 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> telemetry_repor
             row: {key: presigners[url].get(BUCKET, key) for key in data.small}
             for row, url in endpoints.items()
         }
-        target = telemetry_measure.Target(urls, endpoints)
+        pids = {"off": off.pid, "traced": traced.pid, "metrics": off.pid}
+        pids["receiver"] = sink_child.process.pid
+        target = telemetry_measure.Target(urls, endpoints, pids)
         knobs = {
             "concurrency": args.concurrency, "repeat": args.repeat, "gets": args.gets,
             "scrape_interval": args.scrape_interval,
         }  # fmt: skip
-        rows, scrapes = await telemetry_measure.measure(client, target, data.small, knobs, rng, say)
+        rows, scrapes, cpu = await telemetry_measure.measure(
+            client, target, data.small, knobs, rng, say
+        )
         spans = await _spans_received(client, sink)
     machine["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     config = {
@@ -105,7 +109,7 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> telemetry_repor
         "scrape_interval": args.scrape_interval,
         "traced_environment": {k: v for k, v in traced_env.items() if k.startswith("OTEL_")},
     }
-    return telemetry_report.Report(config, machine, rows, scrapes, spans)
+    return telemetry_report.Report(config, machine, rows, scrapes, spans, cpu)
 
 
 def _extra_otel() -> dict[str, str]:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from botocore.auth import S3SigV4Auth
@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from bench.clients import small_pass
+from bench.cpu import children_cpu_seconds, cpu_seconds
 from bench.results import SmallRow
 from bench.services import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
@@ -39,6 +40,26 @@ class Target:
 
     urls: Mapping[str, Mapping[str, str]]
     endpoints: Mapping[str, str]
+    pids: Mapping[str, int | None]
+    """The server process of each row, and ``receiver``: the OTLP receiver's."""
+
+
+@dataclass(slots=True)
+class Cpu:
+    """CPU seconds spent during each row's passes by its s3d, and by the receiver during the
+    traced passes; with the GETs they served."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    gets: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float | None, gets: int) -> None:
+        if seconds is not None:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            self.gets[name] = self.gets.get(name, 0) + gets
+
+    def per_get_us(self, name: str) -> float | None:
+        gets = self.gets.get(name)
+        return self.seconds[name] / gets * 1e6 if gets else None
 
 
 @dataclass(slots=True)
@@ -73,6 +94,16 @@ async def scrape_every(
         await asyncio.sleep(interval)
 
 
+def _cpu_now(target: Target, row: str) -> dict[str, float | None]:
+    """CPU seconds so far of the row's s3d and, for the traced row, of s3d's export process
+    and of the receiver."""
+    now = {row: cpu_seconds(target.pids[row])}
+    if row == "traced":
+        now["export"] = children_cpu_seconds(target.pids[row])
+        now["receiver"] = cpu_seconds(target.pids["receiver"])
+    return now
+
+
 async def measure(
     client: aiohttp.ClientSession,
     target: Target,
@@ -80,10 +111,12 @@ async def measure(
     args: Mapping[str, float],
     rng: random.Random,
     say: Say,
-) -> tuple[dict[str, SmallRow], Scrapes]:
+) -> tuple[dict[str, SmallRow], Scrapes, Cpu]:
     """Warm every row's cache, then ``repeat`` rounds of one timed pass per row of
-    ``gets`` GETs (the keys over and over, shuffled each round) at ``concurrency``."""
+    ``gets`` GETs (the keys over and over, shuffled each round) at ``concurrency``; the CPU
+    each pass cost its s3d (and the receiver, for the traced pass) measured around it."""
     rows = {row: SmallRow(row, label, "every body compared") for row, label in ROWS.items()}
+    cpu = Cpu()
     scrapes = Scrapes(status=await scrape_once(client, target.endpoints["metrics"]))
     if scrapes.status == 404:
         rows["metrics"].skipped = f"GET {METRICS_PATH} answered 404: no metrics endpoint yet"
@@ -106,8 +139,13 @@ async def measure(
                 scraper = asyncio.create_task(
                     scrape_every(client, endpoint, args["scrape_interval"], scrapes)
                 )
+            before = _cpu_now(target, name)
             try:
                 done = await small_pass(client, requests, concurrency)
+                for watched, end in _cpu_now(target, name).items():
+                    start = before.get(watched)
+                    spent = None if start is None or end is None else end - start
+                    cpu.add(watched, spent, len(requests))
             finally:
                 if scraper is not None:
                     scraper.cancel()
@@ -117,4 +155,4 @@ async def measure(
             row.verified = True
         line = ", ".join(f"{r.id} {r.per_s[-1]:.0f}" for r in rows.values() if r.per_s)
         say(f"round {round_ + 1}/{int(args['repeat'])}: {line} GET/s")
-    return rows, scrapes
+    return rows, scrapes, cpu

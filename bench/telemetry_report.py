@@ -8,14 +8,12 @@ from pathlib import Path
 
 from bench.results import SmallRow
 from bench.tables import Table, num, render_markdown, render_text, write_files
-from bench.telemetry_measure import Scrapes
+from bench.telemetry_measure import Cpu, Scrapes
 
 TARGETS = (
     ("tracing on vs off", "traced", 0.8),
     ("metrics scraped every second vs off", "metrics", 0.95),
 )
-SPANS_PER_GET = 3
-"""A warm GET makes three spans: the request, the gateway operation, the cache lookup."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +24,7 @@ class Report:
     scrapes: Scrapes
     spans: int
     """Spans the receiver had when the passes ended (the last batch may still be queued)."""
+    cpu: Cpu
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +42,11 @@ def ratio(report: Report, row: str) -> float | None:
     return measured.median / off.median
 
 
+def cpu_ratio(report: Report, row: str) -> float | None:
+    measured, off = report.cpu.per_get_us(row), report.cpu.per_get_us("off")
+    return None if measured is None or not off else measured / off
+
+
 def judge(report: Report) -> list[Verdict]:
     verdicts = []
     for name, row, needed in TARGETS:
@@ -56,6 +60,7 @@ def _tables(report: Report, verdicts: list[Verdict]) -> list[Table]:
     rows = []
     for row in report.rows.values():
         spread, shown = row.spread, ratio(report, row.id)
+        cpu, cpu_shown = report.cpu.per_get_us(row.id), cpu_ratio(report, row.id)
         rows.append(
             [
                 row.label,
@@ -64,16 +69,19 @@ def _tables(report: Report, verdicts: list[Verdict]) -> list[Table]:
                 num(row.latency_ms(0.5), 2),
                 num(row.latency_ms(0.99), 2),
                 "-" if shown is None else f"{shown:.2f}x",
+                num(cpu),
+                "-" if cpu_shown is None else f"{cpu_shown:.2f}x",
                 ",".join(sorted(row.cache)) or "-",
             ]
         )
-    header = ["row", "GET/s (median)", "range", "p50 ms", "p99 ms", "vs off", "x-s3d-cache"]
+    header = ["row", "GET/s (median)", "range", "p50 ms", "p99 ms", "vs off"]
+    header += ["s3d CPU µs/GET", "CPU vs off", "x-s3d-cache"]
     targets = [
         [v.name, "-" if v.value is None else f"{v.value:.2f}x", f">= {v.needed}x", v.status]
         for v in verdicts
     ]
     return [
-        Table(header, rows, frozenset({0, 2, 6})),
+        Table(header, rows, frozenset({0, 2, 8})),
         Table(["target", "measured", "needed", "verdict"], targets, frozenset({0, 2, 3})),
     ]
 
@@ -87,8 +95,20 @@ def _notes(report: Report) -> list[str]:
     notes = [
         f"the traced s3d: {settings}",
         f"the receiver had {report.spans:,} spans when the passes ended, for {gets:,} traced "
-        f"GETs ({SPANS_PER_GET} spans each; the last batch may still have been queued)",
+        f"GETs (one span each expected; the last batch may still have been queued)",
     ]
+    export = report.cpu.per_get_us("export")
+    if export is not None:
+        notes.append(
+            f"s3d's export process (encoding and sending spans) spent {export:,.0f} µs of CPU "
+            "per traced GET, besides the s3d CPU in the table"
+        )
+    receiver = report.cpu.per_get_us("receiver")
+    if receiver is not None:
+        notes.append(
+            f"the receiver (another process on the same cores) spent {receiver:,.0f} µs of CPU "
+            "per traced GET decoding what it was sent"
+        )
     notes += [f"{row.label}: skipped: {row.skipped}" for row in report.rows.values() if row.skipped]
     if report.scrapes.done:
         notes.append(
@@ -127,6 +147,9 @@ def write(report: Report, verdicts: list[Verdict], out: Path) -> tuple[Path, Pat
             for row in report.rows.values()
         },
         "spans_received": report.spans,
+        "cpu_us_per_get": {
+            name: report.cpu.per_get_us(name) for name in (*report.rows, "export", "receiver")
+        },
         "scrapes": {"done": report.scrapes.done, "not_ok": report.scrapes.failed},
         "targets": [
             {"name": v.name, "value": v.value, "needed": v.needed, "status": v.status}

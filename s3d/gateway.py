@@ -24,7 +24,7 @@ from s3d.protocol.errors import BucketNotEmpty, InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
 from s3d.staging import StagedBody, StagingArea
-from s3d.telemetry import Attributes, object_attributes, trace, tracing
+from s3d.telemetry import Attributes, deferred, object_attributes, tracing
 
 
 class Gateway:
@@ -77,7 +77,7 @@ class Gateway:
         deleted once the remote has it). Raises ``S3Error``."""
         if not tracing():
             return await self._execute(op, body)
-        with trace(f"gateway {op.name}", _span_attributes(op)) as span:
+        with deferred(f"gateway {op.name}", _span_attributes(op)) as span:
             result = await self._execute(op, body)
             if isinstance(result, ObjectResponse) and result.provenance.cache is not None:
                 span.set_attribute("s3d.cache.result", result.provenance.cache)

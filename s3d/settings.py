@@ -610,6 +610,13 @@ class TracesSettings:
             "where keys are private"
         },
     )
+    export_process: bool = field(
+        default=True,
+        metadata={
+            "help": "encode and send OTLP spans in a child process, leaving the daemon's "
+            "interpreter to serving requests; false: on a thread of the daemon"
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ def test_tiny_run_reports_every_row(tmp_path: Path) -> None:
         assert row["get_per_s"][0] > 0, name
         assert set(row["x_s3d_cache"]) == {"hit"}, name  # warm: cache hits only
     assert result["spans_received"] > 0  # the traced s3d exported to the receiver
+    cpu = result["cpu_us_per_get"]  # read from /proc around each pass (tick resolution)
+    assert all(cpu[name] is not None and cpu[name] >= 0 for name in ("off", "traced", "receiver"))
     metrics = result["rows"]["metrics"]
     # The metrics row runs where the endpoint exists, and says why not where it does not.
     assert metrics["verified"] or "/_s3d/metrics" in metrics["skipped"]

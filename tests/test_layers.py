@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("__init__.py", "shared"),
     ("settings.py", "shared"),
     ("version.py", "shared"),
-    ("telemetry.py", "shared"),
+    ("telemetry/", "shared"),
     ("protocol/", "core"),
     ("rules/", "core"),
     ("ports.py", "services"),
@@ -55,7 +55,7 @@ LIBRARIES = {
     "botocore": ("remote/",),
     "pyfuse3": ("fuse/",),
     # The seam and the tracer provider's set-up (the OpenTelemetry adapter).
-    "opentelemetry": ("telemetry.py", "tracing/"),
+    "opentelemetry": ("telemetry/", "tracing/"),
     "moto": ("remote/",),
     "prometheus_client": ("metrics/",),
 }

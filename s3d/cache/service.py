@@ -57,7 +57,7 @@ from s3d.protocol.model import (
     quote_etag,
 )
 from s3d.settings import CacheSettings
-from s3d.telemetry import trace, tracing
+from s3d.telemetry import deferred, tracing
 
 log = logging.getLogger("s3d.cache")
 
@@ -150,7 +150,7 @@ class ReadCache:
         InvalidRange, NotModified, PreconditionFailed, ServiceUnavailable…)."""
         if not tracing():
             return await self._get(op)
-        with trace("cache get") as span:  # its parent, the gateway's, names the key
+        with deferred("cache get") as span:  # its parent, the gateway's, names the key
             answer = await self._get(op)
             if answer.provenance.cache is not None:
                 span.set_attribute("s3d.cache.result", answer.provenance.cache)

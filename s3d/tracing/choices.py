@@ -34,6 +34,7 @@ class TracePlan:
     """None: OTEL_SERVICE_NAME or the resource attributes name it, else s3d."""
     attributes: Mapping[str, str]
     record_keys: bool
+    export_process: bool = True
 
 
 def plan(settings: TracesSettings, env: Mapping[str, str]) -> TracePlan:
@@ -55,6 +56,7 @@ def plan(settings: TracesSettings, env: Mapping[str, str]) -> TracePlan:
         service_name=settings.service_name or None,
         attributes=dict(_pair(item) for item in settings.resource_attributes),
         record_keys=settings.record_keys,
+        export_process=settings.export_process,
     )
 
 

@@ -1,8 +1,10 @@
 """The tracer provider: built from the plan at start, installed into the seam, flushed at stop.
 
-Spans end on the event loop and are only queued there (``BatchSpanProcessor``); encoding and
-sending happen on the processor's own thread, so a slow or absent collector never blocks the
-loop nor fails a request (the exporter logs its failures; a full queue drops spans). Stop
+Spans end on the event loop and are only queued there (``BatchSpanProcessor``); the
+processor's own thread hands each batch to the export process (``handoff``), which encodes and
+sends it (with ``traces.export_process = false``, that thread encodes and sends), so a slow or
+absent collector never blocks the loop nor fails a request (the exporter logs its failures; a
+full queue drops spans). Stop
 removes the tracer from the seam, then flushes what is queued in a worker thread: at most the
 exporter's timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``, 10 s) when the collector does not answer.
 """
@@ -32,6 +34,7 @@ from opentelemetry.trace import Tracer
 from s3d import telemetry
 from s3d.settings import ConfigError, TracesSettings
 from s3d.tracing.choices import DEFAULT_SERVICE, TracePlan, plan
+from s3d.tracing.handoff import Handoff, HandoffExporter
 from s3d.version import version
 
 log = logging.getLogger("s3d.tracing")
@@ -42,19 +45,29 @@ class Tracing:
     stop and flush. Raises ConfigError at enter for an unusable configuration."""
 
     def __init__(self, settings: TracesSettings, env: Mapping[str, str] | None = None) -> None:
+        self._env = dict(os.environ) if env is None else {**os.environ, **env}
         self.plan = plan(settings, os.environ if env is None else env)
         self._provider: TracerProvider | None = None
         self._tracer: Tracer | None = None
+        self._handoff: Handoff | None = None
 
     async def __aenter__(self) -> Self:
         chosen = self.plan
         if chosen.exporter == "none":
             return self
-        provider = TracerProvider(resource=_resource(chosen), sampler=_sampler(chosen))
-        provider.add_span_processor(BatchSpanProcessor(_exporter(chosen)))
+        sampler = _sampler(chosen)
+        provider = TracerProvider(resource=_resource(chosen), sampler=sampler)
+        if chosen.exporter == "otlp" and chosen.export_process:
+            exporter_for(chosen)  # an unusable plan fails here, at start, not in the child
+            scope = ("s3d", version())
+            self._handoff = Handoff(chosen, provider.resource, scope, sampler, self._env)
+            exporter: SpanExporter = HandoffExporter(self._handoff)
+        else:
+            exporter = exporter_for(chosen)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
         self._provider = provider
         self._tracer = provider.get_tracer("s3d", version())
-        telemetry.install(self._tracer, record_keys=chosen.record_keys)
+        telemetry.install(self._tracer, record_keys=chosen.record_keys, recorder=self._handoff)
         log.info("tracing on: %s exporter, %s sampler", chosen.exporter, chosen.sampler)
         return self
 
@@ -69,7 +82,13 @@ class Tracing:
             return
         if self._tracer is not None:
             telemetry.uninstall(self._tracer)
-        await asyncio.to_thread(provider.shutdown)
+        await asyncio.to_thread(self._shutdown, provider, self._handoff)
+
+    @staticmethod
+    def _shutdown(provider: TracerProvider, handoff: Handoff | None) -> None:
+        provider.shutdown()  # the SDK spans still queued go down the pipe first
+        if handoff is not None:
+            handoff.close()
 
 
 def _resource(chosen: TracePlan) -> Resource:
@@ -98,7 +117,8 @@ def _sampler(chosen: TracePlan) -> Sampler:
     return fixed[chosen.sampler]
 
 
-def _exporter(chosen: TracePlan) -> SpanExporter:
+def exporter_for(chosen: TracePlan) -> SpanExporter:
+    """The exporter ``chosen`` names (built in the daemon, or in the export process)."""
     if chosen.exporter == "console":
         return ConsoleSpanExporter()
     if chosen.protocol == "grpc":

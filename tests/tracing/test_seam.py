@@ -1,8 +1,10 @@
-"""The seam (``s3d/telemetry.py``) and the provider's life, with the real SDK: the
+"""The seam (``s3d/telemetry/``) and the provider's life, with the real SDK: the
 in-memory exporter the SDK ships stands in for a collector here (the OTLP path is tested
 end to end in test_spans.py)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -82,6 +84,78 @@ def test_acknowledging_is_the_request_span(exported) -> None:
     assert (ref.trace_id, ref.span_id) == (request.context.trace_id, request.context.span_id)
     assert upload.parent is None
     assert [link.context.span_id for link in upload.links] == [request.context.span_id]
+
+
+@pytest.fixture
+def tracer(exported):
+    exporter, provider = exported
+    tracer = provider.get_tracer("test")
+    telemetry.install(tracer, record_keys=False)
+    yield exporter
+    telemetry.uninstall(tracer)
+
+
+def test_deferred_span_with_nothing_beneath_is_not_recorded(tracer) -> None:
+    request = telemetry.trace("request", kind="server", headers={})
+    with request, telemetry.deferred("gateway", {"aws.s3.bucket": "b"}) as gateway:
+        with telemetry.deferred("cache") as cache:
+            cache.set_attribute("s3d.cache.result", "hit")
+        gateway.set_attribute("s3d.cache.result", "hit")
+    assert [s.name for s in tracer.get_finished_spans()] == ["request"]
+
+
+def test_a_span_inside_starts_the_deferred_chain(tracer) -> None:
+    request = telemetry.trace("request", kind="server", headers={})
+    attributes = {"aws.s3.bucket": "b", "aws.s3.key": "k"}
+    with request, telemetry.deferred("gateway", attributes) as gateway:
+        gateway.set_attribute("early", 1)
+        with telemetry.deferred("cache"):
+            with telemetry.trace("fill"), telemetry.trace("call", kind="client"):
+                pass
+            with telemetry.trace("second"):
+                pass
+        gateway.set_attribute("late", 2)
+    spans = {s.name: s for s in tracer.get_finished_spans()}
+    assert sorted(spans) == ["cache", "call", "fill", "gateway", "request", "second"]
+
+    def parent(name: str) -> str:
+        [found] = [n for n, s in spans.items() if s.context.span_id == spans[name].parent.span_id]
+        return found
+
+    assert [parent(n) for n in ("gateway", "cache", "fill", "call", "second")] == [
+        "request", "gateway", "cache", "fill", "cache",
+    ]  # fmt: skip
+    assert len({s.context.trace_id for s in spans.values()}) == 1
+    # Started with its block, not when the first span inside it opened; keys hidden.
+    assert spans["gateway"].start_time <= spans["cache"].start_time <= spans["fill"].start_time
+    assert spans["cache"].end_time >= spans["second"].end_time
+    assert dict(spans["gateway"].attributes or {}) == {"aws.s3.bucket": "b", "early": 1, "late": 2}
+
+
+def test_an_exception_records_the_deferred_span_as_failed(tracer) -> None:
+    with pytest.raises(NoSuchKey), telemetry.deferred("gateway"):
+        raise NoSuchKey("quoted")
+    [done] = tracer.get_finished_spans()
+    assert done.name == "gateway"
+    assert done.status.status_code == StatusCode.ERROR
+    assert dict(done.attributes or {}) == {"error.type": "NoSuchKey"}
+
+
+async def test_started_after_its_block_a_deferred_span_ends_when_the_block_did(tracer) -> None:
+    release = asyncio.Event()
+
+    async def later() -> None:  # a background task the block spawned (a cache fill)
+        await release.wait()
+        with telemetry.trace("fill"):
+            pass
+
+    with telemetry.deferred("gateway"):
+        task = asyncio.create_task(later())
+    release.set()
+    await task
+    spans = {s.name: s for s in tracer.get_finished_spans()}
+    assert spans["fill"].parent.span_id == spans["gateway"].context.span_id
+    assert spans["gateway"].end_time <= spans["fill"].start_time
 
 
 async def test_tracing_installs_at_enter_and_removes_at_exit() -> None:

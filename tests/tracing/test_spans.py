@@ -89,7 +89,8 @@ def _config(tmp_path: Path, remote_url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def run(remote_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    """One traced session: a PUT (its upload awaited), two GETs, a presigned GET; then stop."""
+    """One traced session: a PUT (its upload awaited), two GETs of it (hits) and one of an
+    object written at the remote (a miss), a presigned GET; then stop."""
     tmp_path = tmp_path_factory.mktemp("traces")
     with OtlpSink() as sink:
         daemon = DaemonProcess(["--config", str(_config(tmp_path, remote_url))])
@@ -106,7 +107,14 @@ def run(remote_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             _with_traceparent(s3, "PutObject", traceparent(put_trace, put_parent))
             s3.put_object(Bucket=bucket, Key="dir/object", Body=b"x" * 4096)
             _await_upload(sink)
-            s3.get_object(Bucket=bucket, Key="dir/object")["Body"].read()  # fills the cache
+            s3.get_object(Bucket=bucket, Key="dir/object")["Body"].read()  # handed over: a hit
+            # Written at the remote behind s3d's back: its first GET through s3d is a miss.
+            remote = client(remote_url, key=REMOTE_KEY, secret=REMOTE_SECRET)
+            remote.put_object(
+                Bucket=bucket, Key="dir/remote", Body=b"r" * 100,
+                SSECustomerAlgorithm="AES256", SSECustomerKey=SSE_KEY,
+            )  # fmt: skip
+            assert s3.get_object(Bucket=bucket, Key="dir/remote")["Body"].read() == b"r" * 100
             get_trace = uuid.uuid4().hex
             _with_traceparent(s3, "GetObject", traceparent(get_trace, uuid.uuid4().hex[:16]))
             answer = s3.get_object(Bucket=bucket, Key="dir/object")
@@ -179,14 +187,34 @@ def test_upload_links_to_the_put_that_acknowledged_it(run: Run) -> None:
     assert calls[0].attributes["aws.s3.bucket"] == run.bucket
 
 
-def test_cached_get_has_no_remote_span(run: Run) -> None:
-    trace = [s for s in run.spans if s.trace_id == run.get_trace]
-    request, gateway = _request_and_gateway(trace, "GetObject")
+def test_cached_get_is_one_span(run: Run) -> None:
+    # Nothing happens beneath a hit: the gateway's and the cache's deferred spans stay
+    # unrecorded, and the request's span says what they would have.
+    [request] = [s for s in run.spans if s.trace_id == run.get_trace]
+    assert request.kind == SERVER
+    assert request.name == "GetObject"
+    assert request.parent_id != ""  # the client's traceparent
     assert request.attributes["s3d.cache.result"] == "hit"
+
+
+def test_cache_miss_has_the_whole_tree(run: Run) -> None:
+    [miss] = [
+        s
+        for s in run.spans
+        if s.kind == SERVER and s.name == "GetObject" and s.attributes["s3d.cache.result"] != "hit"
+    ]
+    trace = [s for s in run.spans if s.trace_id == miss.trace_id]
+    _request, gateway = _request_and_gateway(trace, "GetObject")
     cache = _one(trace, name="cache get")
     assert cache.parent_id == gateway.span_id
-    assert cache.attributes["s3d.cache.result"] == "hit"
-    assert not [s for s in trace if s.kind == CLIENT or s.name.startswith("S3.")]
+    assert cache.attributes["s3d.cache.result"] == miss.attributes["s3d.cache.result"]
+    by_id = {s.span_id: s for s in trace}
+    remote = [s for s in trace if s.kind == CLIENT]
+    assert remote, [s.name for s in trace]
+    for call in remote:  # every remote call hangs under the cache's span
+        ancestor = call
+        while ancestor.span_id != cache.span_id:
+            ancestor = by_id[ancestor.parent_id]
 
 
 def test_no_secret_in_any_span(run: Run) -> None:
@@ -203,8 +231,9 @@ def test_no_secret_in_any_span(run: Run) -> None:
     ]
     assert len(run.spans) > 10
     gets = [s for s in run.spans if s.kind == SERVER and s.name == "GetObject"]
-    assert len(gets) == 3  # the presigned GET among them, its query left out of url.path
-    assert all(s.attributes["url.path"] == f"/{run.bucket}/dir/object" for s in gets)
+    assert len(gets) == 4  # the presigned GET among them, its query left out of url.path
+    paths = sorted(s.attributes["url.path"] for s in gets)
+    assert paths == [f"/{run.bucket}/dir/object"] * 3 + [f"/{run.bucket}/dir/remote"]
     for span in run.spans:
         texts = [span.name, *map(str, span.attributes.values()), *map(str, span.resource.values())]
         for text in texts:
