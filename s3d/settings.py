@@ -613,6 +613,47 @@ class TracesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncFolder:
+    """One sync folder (docs/sync.md): files completed in ``directory`` are uploaded through
+    the journal to ``bucket`` under ``key`` (``{path}``: the path relative to the folder,
+    ``{name}``: the file's name; fixed names allowed). Every field is text, checked at start."""
+
+    directory: str
+    bucket: str
+    key: str = "{path}"
+    complete: str = "renamed"
+    """renamed (a file renamed in), quiet (unchanged for ``quiet`` seconds) or marker."""
+    quiet: str = "5"
+    markers: str = "_SUCCESS,*.done"
+    after: str = "keep"
+    """keep, delete or move (to ``done_dir``), once the remote has the file."""
+    done_dir: str = ""
+    include: str = ""
+    exclude: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    folders: tuple[SyncFolder, ...] = field(
+        default=(),
+        metadata={
+            "help": "sync folders: directory, bucket, key template ({path}, {name}), complete "
+            "(renamed, quiet, marker), quiet (seconds), markers, after (keep, delete, move), "
+            "done_dir, include and exclude globs (comma-separated); see docs/sync.md",
+            "metavar": "JSON",
+        },
+    )
+    rescan_interval: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds between full rescans of the sync folders, besides those at start "
+            "and after an inotify overflow (0: none)",
+            "min": 0,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = field(
         default=Path("s3d-data"),
@@ -630,3 +671,4 @@ class Settings:
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     traces: TracesSettings = TracesSettings()
+    sync: SyncSettings = SyncSettings()

@@ -49,8 +49,16 @@ from s3d.server.handler import S3Handler
 from s3d.server.health import Health
 from s3d.server.listener import Listener
 from s3d.server.probes import Probes
-from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
+from s3d.settings import (
+    EMBEDDED,
+    EMBEDDED_CREDENTIALS,
+    AccessKey,
+    ConfigError,
+    RemoteSettings,
+    Settings,
+)
 from s3d.staging import StagingArea
+from s3d.sync.service import StatusSection, SyncFolders
 from s3d.telemetry import Attributes, trace
 from s3d.tracing.provider import Tracing
 from s3d.version import version
@@ -118,6 +126,7 @@ class Daemon:
         # catalogue still takes note of the ETags uploads get.
         catalogue = await self._catalogue(remote)
         journal = await self._writeback(remote, staging, cache, catalogue)
+        sync = await self._sync_folders(journal)
         authenticator = Authenticator(
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
@@ -128,7 +137,11 @@ class Daemon:
         handler = S3Handler(
             gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
         )
-        sections = {"catalogue": catalogue.status} if catalogue is not None else None
+        sections: dict[str, StatusSection] = {}
+        if catalogue is not None:
+            sections["catalogue"] = catalogue.status
+        if sync is not None:
+            sections.update(sync.sections())
         routes = admin_routes(
             status=status_provider(self, cache), journal=self.journal, sections=sections
         )
@@ -247,6 +260,17 @@ class Daemon:
         )
         self.journal = journal
         return journal
+
+    async def _sync_folders(self, journal: Journal | None) -> SyncFolders | None:
+        """The sync folders, entered after the journal (they stop before it flushes)."""
+        settings = self.settings
+        if not settings.sync.folders:
+            return None
+        if journal is None:
+            raise ConfigError("sync.folders: sync folders upload through the journal; they "
+                              "need journal.mode = write-back")  # fmt: skip
+        folders = SyncFolders(settings.sync, journal, settings.data_dir)
+        return await self._stack.enter_async_context(folders)
 
     async def _listen(
         self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None, probes: Probes
