@@ -654,6 +654,55 @@ class SyncSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotSettings:
+    enabled: bool = field(
+        default=True,
+        metadata={
+            "help": "serve snapshot sets under /_s3d/snapshots/<bucket>/<prefix> (list, latest, "
+            "by name; docs/snapshots.md)"
+        },
+    )
+    timestamp_pattern: str = field(
+        default="",
+        metadata={
+            "help": "regular expression finding a snapshot's time in its key, with groups Y, m, "
+            "d (H, M, S, tz optional) or epoch; empty: ISO-8601 dates and times"
+        },
+    )
+    variant_pattern: str = field(
+        default=r"(?:^|[/._-])(?P<variant>full|reduced|partial|incremental)(?=[/._-]|$)",
+        metadata={"help": "regular expression whose group 'variant' names a snapshot's variant"},
+    )
+    bearer_tokens_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file of bearer tokens the snapshot endpoints accept (one per line), besides "
+            "HTTP Basic with a local key id and secret and SigV4",
+            "must_exist": True,
+        },
+    )
+    decrypt_suffixes: tuple[str, ...] = field(
+        default=(".gpg", ".pgp"),
+        metadata={
+            "help": "keys ending so are OpenPGP-encrypted: decrypted with gpg while streaming "
+            "when a passphrase is configured (comma-separated)"
+        },
+    )
+    passphrase_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file holding the OpenPGP passphrase of encrypted snapshots",
+            "must_exist": True,
+        },
+    )
+    passphrase_env: str = field(
+        default="",
+        metadata={"help": "name of an environment variable holding the OpenPGP passphrase"},
+    )
+    gpg: str = field(default="gpg", metadata={"help": "the gpg program run to decrypt"})
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = field(
         default=Path("s3d-data"),
@@ -672,3 +721,4 @@ class Settings:
     log: LogSettings = LogSettings()
     traces: TracesSettings = TracesSettings()
     sync: SyncSettings = SyncSettings()
+    snapshots: SnapshotSettings = SnapshotSettings()

@@ -30,6 +30,7 @@ from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
 from s3d.daemon.probes_start import health_of, probes_of
+from s3d.daemon.snapshots_start import snapshot_api
 from s3d.daemon.startup import check_buckets
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
@@ -41,7 +42,7 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
-from s3d.server.app import build_app
+from s3d.server.app import Api, build_app
 from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
@@ -156,10 +157,15 @@ class Daemon:
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
+        snapshots = snapshot_api(settings, gateway, authenticator, keys)
         self.health = health_of(settings, cache, journal, self._listening)
         parts = (cache, journal, catalogue, remote)
         await self._listen(
-            handler, admin, drs, probes_of(settings, self.health, self.metrics, parts)
+            handler,
+            admin,
+            drs,
+            probes_of(settings, self.health, self.metrics, parts),
+            (snapshots,) if snapshots is not None else (),
         )
 
     def _listening(self) -> bool:
@@ -273,13 +279,18 @@ class Daemon:
         return await self._stack.enter_async_context(folders)
 
     async def _listen(
-        self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None, probes: Probes
+        self,
+        handler: S3Handler,
+        admin: AdminHandler,
+        drs: DrsApi | None,
+        probes: Probes,
+        apis: tuple[Api, ...] = (),
     ) -> None:
         server = self.settings.server
         observe = self.metrics.requests.observe if self.metrics is not None else None
         listener = await self._stack.enter_async_context(
             Listener(
-                build_app(handler, admin, drs, probes=probes, observe=observe),
+                build_app(handler, admin, drs, probes=probes, observe=observe, apis=apis),
                 server.host,
                 server.port,
                 tls=self._tls(),
