@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -215,3 +216,51 @@ def test_a_tampered_ciphertext_aborts_the_response(
     assert status == 200  # the stream had begun when gpg's integrity check failed at the end
     assert broken is not None  # the transfer is cut: no final chunk
     assert len(body) < len(plain)  # the tail was held back
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def cli(daemon: DaemonThread, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """The real ``s3d`` command line against ``daemon``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    return subprocess.run(
+        [
+            sys.executable, "-m", "s3d", "snapshots", *args,
+            "--endpoint", daemon.endpoint_url,
+            "--access-key", f"{ACCESS_KEY}:{SECRET_KEY}",
+        ],
+        capture_output=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_cli_lists_and_gets(daemon: DaemonThread, remote, bucket: str, tmp_path: Path) -> None:
+    remote.put_object(Bucket=bucket, Key="db/2026-12-01-full.sql", Body=b"one")
+    remote.put_object(Bucket=bucket, Key="db/2026-12-02-reduced.sql", Body=b"two")
+    listing = cli(daemon, "ls", f"s3://{bucket}/db")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.decode().splitlines()
+    assert lines[0].endswith("2026-12-02-reduced.sql")
+    assert lines[1].endswith("2026-12-01-full.sql")
+    assert lines[-1] == "2 snapshots"
+    got = cli(daemon, "get", f"s3://{bucket}/db/", "latest", "--variant", "full")
+    assert (got.returncode, got.stdout) == (0, b"one")
+    target = tmp_path / "dump.sql"
+    assert cli(daemon, "get", f"s3://{bucket}/db/", "-o", str(target)).returncode == 0
+    assert target.read_bytes() == b"two"
+    missing = cli(daemon, "get", f"s3://{bucket}/db/", "nope.sql")
+    assert missing.returncode == 1
+    assert b"404" in missing.stderr
+
+
+def test_cli_leaves_no_file_when_the_daemon_aborts(
+    daemon: DaemonThread, remote, bucket: str, tmp_path: Path
+) -> None:
+    cipher = bytearray(gpg_encrypt(os.urandom(2 << 20), tmp_path / "g"))
+    cipher[len(cipher) // 2] ^= 0x01
+    remote.put_object(Bucket=bucket, Key="pg/2026-12-04.sql.gpg", Body=bytes(cipher))
+    target = tmp_path / "dump.sql"
+    result = cli(daemon, "get", f"s3://{bucket}/pg/", "-o", str(target))
+    assert result.returncode == 1
+    assert not target.exists()
+    assert not target.with_name("dump.sql.part").exists()
