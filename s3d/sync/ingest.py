@@ -26,6 +26,7 @@ from pathlib import Path
 
 from s3d.durable import fsync_dir
 from s3d.journal.core import NewChange
+from s3d.journal.records import Part
 from s3d.journal.service import Journal
 from s3d.protocol.model import Headers
 from s3d.staging import StagedBody
@@ -71,11 +72,14 @@ async def ingest(
     """Journal ``source`` as a put of ``bucket``/``key``. Raises Changed, OSError, and the
     journal's S3 errors (NoSuchBucket…). Cancelled, nothing is recorded or the job is whole
     (the journal sees its commit through)."""
-    body, identity, linked = await asyncio.to_thread(_stage, source, staging, link)
+    part_size = journal.settings.part_size
+    staged = await asyncio.to_thread(_stage, source, staging, link, part_size)
+    body, identity, linked, layout = staged
+    parts = layout if body.size > journal.settings.multipart_threshold else None
     try:
         await journal.buckets.check(bucket)
         async with journal.core.locked([(bucket, key)]):
-            change = await journal.acks.new_object(body, headers)
+            change = await journal.acks.new_object(body, headers, parts)
             [job] = await journal.core.record([NewChange(bucket, key, change, body.size)])
     except BaseException:
         await asyncio.to_thread(body.path.unlink, True)
@@ -83,22 +87,61 @@ async def ingest(
     return Ingested(job.seq, identity, linked)
 
 
-def _stage(source: Path, staging: Path, link: bool) -> tuple[StagedBody, Identity, bool]:
+def _stage(
+    source: Path, staging: Path, link: bool, part_size: int
+) -> tuple[StagedBody, Identity, bool, tuple[Part, ...]]:
     before = Identity.of(source)
     target = staging / f"{uuid.uuid4().hex}.part"
     linked = link and _linked(source, target)
+    digests = _Digests(part_size)
     try:
         if linked:
-            md5, sha256 = _digests(target)
+            _read(target, digests)
         else:
-            md5, sha256 = _copy(source, target)
+            _copy(source, target, digests)
         if Identity.of(source) != before or (linked and Identity.of(target) != before):
             raise Changed(str(source))
         fsync_dir(staging)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return StagedBody(target, before.size, md5.digest(), sha256.digest()), before, linked
+    body = StagedBody(target, before.size, digests.md5.digest(), digests.sha256.digest())
+    return body, before, linked, digests.finish()
+
+
+class _Digests:
+    """MD5 and SHA-256 of the whole, and the MD5 of each ``part_size`` part, in one read (the
+    journal's multipart layout: it need not read a large file a second time)."""
+
+    def __init__(self, part_size: int) -> None:
+        self.md5, self.sha256 = hashlib.md5(), hashlib.sha256()
+        self._part_size = part_size
+        self._part = hashlib.md5()
+        self._part_length = 0
+        self._parts: list[Part] = []
+        self._offset = 0
+
+    def update(self, data: bytes) -> None:
+        self.md5.update(data)
+        self.sha256.update(data)
+        view = memoryview(data)
+        while view:
+            room = self._part_size - self._part_length
+            piece, view = view[:room], view[room:]
+            self._part.update(piece)
+            self._part_length += len(piece)
+            if self._part_length == self._part_size:
+                self._close_part()
+
+    def _close_part(self) -> None:
+        self._parts.append(Part(self._part_length, self._part.hexdigest(), self._offset))
+        self._offset += self._part_length
+        self._part, self._part_length = hashlib.md5(), 0
+
+    def finish(self) -> tuple[Part, ...]:
+        if self._part_length:
+            self._close_part()
+        return tuple(self._parts)
 
 
 def _linked(source: Path, target: Path) -> bool:
@@ -113,25 +156,21 @@ def _linked(source: Path, target: Path) -> bool:
     return True
 
 
-def _digests(path: Path) -> tuple[hashlib._Hash, hashlib._Hash]:
-    md5, sha256 = hashlib.md5(), hashlib.sha256()
+def _read(path: Path, digests: _Digests | hashlib._Hash) -> None:
     with open(path, "rb") as file:
         while chunk := file.read(_CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
-    return md5, sha256
+            digests.update(chunk)
 
 
-def _copy(source: Path, target: Path) -> tuple[hashlib._Hash, hashlib._Hash]:
+def _copy(source: Path, target: Path, digests: _Digests) -> None:
     """Copy while hashing, fsync, then read the copy back: its SHA-256 must be the source's."""
-    md5, sha256 = hashlib.md5(), hashlib.sha256()
     with open(source, "rb") as src, open(target, "xb") as dst:
         while chunk := src.read(_CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
+            digests.update(chunk)
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
-    if _digests(target)[1].digest() != sha256.digest():
+    check = hashlib.sha256()
+    _read(target, check)
+    if check.digest() != digests.sha256.digest():
         raise OSError(errno.EIO, f"the copy of {source} does not read back as written")
-    return md5, sha256
