@@ -620,6 +620,96 @@ class TracesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncFolder:
+    """One sync folder (docs/sync.md): files completed in ``directory`` are uploaded through
+    the journal to ``bucket`` under ``key`` (``{path}``: the path relative to the folder,
+    ``{name}``: the file's name; fixed names allowed). Every field is text, checked at start."""
+
+    directory: str
+    bucket: str
+    key: str = "{path}"
+    complete: str = "renamed"
+    """renamed (a file renamed in), quiet (unchanged for ``quiet`` seconds) or marker."""
+    quiet: str = "5"
+    markers: str = "_SUCCESS,*.done"
+    after: str = "keep"
+    """keep, delete or move (to ``done_dir``), once the remote has the file."""
+    done_dir: str = ""
+    include: str = ""
+    exclude: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    folders: tuple[SyncFolder, ...] = field(
+        default=(),
+        metadata={
+            "help": "sync folders: directory, bucket, key template ({path}, {name}), complete "
+            "(renamed, quiet, marker), quiet (seconds), markers, after (keep, delete, move), "
+            "done_dir, include and exclude globs (comma-separated); see docs/sync.md",
+            "metavar": "JSON",
+        },
+    )
+    rescan_interval: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds between full rescans of the sync folders, besides those at start "
+            "and after an inotify overflow (0: none)",
+            "min": 0,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSettings:
+    enabled: bool = field(
+        default=True,
+        metadata={
+            "help": "serve snapshot sets under /_s3d/snapshots/<bucket>/<prefix> (list, latest, "
+            "by name; docs/snapshots.md)"
+        },
+    )
+    timestamp_pattern: str = field(
+        default="",
+        metadata={
+            "help": "regular expression finding a snapshot's time in its key, with groups Y, m, "
+            "d (H, M, S, tz optional) or epoch; empty: ISO-8601 dates and times"
+        },
+    )
+    variant_pattern: str = field(
+        default=r"(?:^|[/._-])(?P<variant>full|reduced|partial|incremental)(?=[/._-]|$)",
+        metadata={"help": "regular expression whose group 'variant' names a snapshot's variant"},
+    )
+    bearer_tokens_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file of bearer tokens the snapshot endpoints accept (one per line), besides "
+            "HTTP Basic with a local key id and secret and SigV4",
+            "must_exist": True,
+        },
+    )
+    decrypt_suffixes: tuple[str, ...] = field(
+        default=(".gpg", ".pgp"),
+        metadata={
+            "help": "keys ending so are OpenPGP-encrypted: decrypted with gpg while streaming "
+            "when a passphrase is configured (comma-separated)"
+        },
+    )
+    passphrase_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "file holding the OpenPGP passphrase of encrypted snapshots",
+            "must_exist": True,
+        },
+    )
+    passphrase_env: str = field(
+        default="",
+        metadata={"help": "name of an environment variable holding the OpenPGP passphrase"},
+    )
+    gpg: str = field(default="gpg", metadata={"help": "the gpg program run to decrypt"})
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = field(
         default=Path("s3d-data"),
@@ -637,3 +727,5 @@ class Settings:
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     traces: TracesSettings = TracesSettings()
+    sync: SyncSettings = SyncSettings()
+    snapshots: SnapshotSettings = SnapshotSettings()

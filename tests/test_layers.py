@@ -37,6 +37,8 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("journal/", "services"),
     ("catalogue/", "services"),
     ("folders/", "services"),
+    ("sync/", "services"),
+    ("snapshots/", "services"),
     ("gateway.py", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
@@ -58,6 +60,7 @@ LIBRARIES = {
     "opentelemetry": ("telemetry/", "tracing/"),
     "moto": ("remote/",),
     "prometheus_client": ("metrics/",),
+    "asyncinotify": ("sync/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

@@ -25,6 +25,8 @@ from pathlib import Path
 from s3d.cli import drs_client
 from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.cli.journal_client import act_on_dead_letters, flush
+from s3d.cli.snapshots import run as run_snapshots
+from s3d.cli.snapshots import snapshot_parsers
 from s3d.cli.status_text import render_status
 from s3d.config import ConfigError, Option, load_settings, options, render_settings
 from s3d.settings import Settings
@@ -79,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _daemon_options(status)
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
     subs = (serve, check, status, _flush_parser(commands), *_journal_parsers(commands))
-    for sub in (*subs, *_drs_parsers(commands)):
+    snapshots = snapshot_parsers(commands, _command, _daemon_options)
+    for sub in (*subs, *_drs_parsers(commands), *snapshots):
         add_setting_flags(sub)
     return parser
 
@@ -256,6 +259,8 @@ def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
             return flush(endpoint, args.timeout, sys.stdout, sys.stderr)
         if args.command == "drs":
             return _drs(endpoint, args)
+        if args.command == "snapshots":
+            return run_snapshots(endpoint, args)
         ids = None if args.all else args.ids
         sys.stdout.write(act_on_dead_letters(endpoint, args.journal_command, ids))
         return 0

@@ -30,6 +30,7 @@ from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
 from s3d.daemon.probes_start import health_of, probes_of
+from s3d.daemon.snapshots_start import snapshot_api
 from s3d.daemon.startup import check_buckets
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
@@ -41,7 +42,7 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
-from s3d.server.app import build_app
+from s3d.server.app import Api, build_app
 from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
@@ -49,8 +50,16 @@ from s3d.server.handler import S3Handler
 from s3d.server.health import Health
 from s3d.server.listener import Listener
 from s3d.server.probes import Probes
-from s3d.settings import EMBEDDED, EMBEDDED_CREDENTIALS, AccessKey, RemoteSettings, Settings
+from s3d.settings import (
+    EMBEDDED,
+    EMBEDDED_CREDENTIALS,
+    AccessKey,
+    ConfigError,
+    RemoteSettings,
+    Settings,
+)
 from s3d.staging import StagingArea
+from s3d.sync.service import StatusSection, SyncFolders
 from s3d.telemetry import Attributes, trace
 from s3d.tracing.provider import Tracing
 from s3d.version import version
@@ -118,6 +127,7 @@ class Daemon:
         # catalogue still takes note of the ETags uploads get.
         catalogue = await self._catalogue(remote)
         journal = await self._writeback(remote, staging, cache, catalogue)
+        sync = await self._sync_folders(journal)
         authenticator = Authenticator(
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
@@ -128,7 +138,11 @@ class Daemon:
         handler = S3Handler(
             gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
         )
-        sections = {"catalogue": catalogue.status} if catalogue is not None else None
+        sections: dict[str, StatusSection] = {}
+        if catalogue is not None:
+            sections["catalogue"] = catalogue.status
+        if sync is not None:
+            sections.update(sync.sections())
         routes = admin_routes(
             status=status_provider(self, cache), journal=self.journal, sections=sections
         )
@@ -143,10 +157,15 @@ class Daemon:
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
+        snapshots = snapshot_api(settings, gateway, authenticator, keys)
         self.health = health_of(settings, cache, journal, self._listening)
         parts = (cache, journal, catalogue, remote)
         await self._listen(
-            handler, admin, drs, probes_of(settings, self.health, self.metrics, parts)
+            handler,
+            admin,
+            drs,
+            probes_of(settings, self.health, self.metrics, parts),
+            (snapshots,) if snapshots is not None else (),
         )
 
     def _listening(self) -> bool:
@@ -248,14 +267,30 @@ class Daemon:
         self.journal = journal
         return journal
 
+    async def _sync_folders(self, journal: Journal | None) -> SyncFolders | None:
+        """The sync folders, entered after the journal (they stop before it flushes)."""
+        settings = self.settings
+        if not settings.sync.folders:
+            return None
+        if journal is None:
+            raise ConfigError("sync.folders: sync folders upload through the journal; they "
+                              "need journal.mode = write-back")  # fmt: skip
+        folders = SyncFolders(settings.sync, journal, settings.data_dir)
+        return await self._stack.enter_async_context(folders)
+
     async def _listen(
-        self, handler: S3Handler, admin: AdminHandler, drs: DrsApi | None, probes: Probes
+        self,
+        handler: S3Handler,
+        admin: AdminHandler,
+        drs: DrsApi | None,
+        probes: Probes,
+        apis: tuple[Api, ...] = (),
     ) -> None:
         server = self.settings.server
         observe = self.metrics.requests.observe if self.metrics is not None else None
         listener = await self._stack.enter_async_context(
             Listener(
-                build_app(handler, admin, drs, probes=probes, observe=observe),
+                build_app(handler, admin, drs, probes=probes, observe=observe, apis=apis),
                 server.host,
                 server.port,
                 tls=self._tls(),

@@ -61,9 +61,12 @@ class Acknowledgements:
             await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
         return WriteResult(ack_headers(change), provenance=PENDING)
 
-    async def new_object(self, body: StagedBody, headers: Headers) -> Put:
+    async def new_object(
+        self, body: StagedBody, headers: Headers, parts: tuple[Part, ...] | None = None
+    ) -> Put:
         """Move ``body`` into the journal; the put that names it. A body above the multipart
-        threshold gets the part layout it will be uploaded in, and that layout's ETag."""
+        threshold gets the part layout it will be uploaded in, and that layout's ETag
+        (``parts``: that layout computed already, by a caller that read the body anyway)."""
         name = await self._core.files.adopt(body)
         put = Put(
             files=(name,),
@@ -76,8 +79,9 @@ class Acknowledgements:
         )
         if body.size <= self._settings.multipart_threshold:
             return put
-        path = self._core.files.path(name)
-        parts = await asyncio.to_thread(_part_md5s, path, body.size, self._settings.part_size)
+        if parts is None:
+            path = self._core.files.path(name)
+            parts = await asyncio.to_thread(_part_md5s, path, body.size, self._settings.part_size)
         etag = multipart_etag([bytes.fromhex(part.md5) for part in parts])
         # A whole-object checksum is not sent with parts.
         return Put(put.files, put.headers, etag, put.acknowledged, put.md5, put.sha256, (), parts)

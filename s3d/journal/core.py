@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,6 +65,9 @@ class JournalCore:
         self.changed = asyncio.Event()
         """Replaced (after being set) whenever the queue changed: wait on it, then re-check."""
         self.counters = {"uploaded": 0, "retried": 0, "dead_lettered": 0, "superseded": 0}
+        self.on_uploaded: list[Callable[[Job], None]] = []
+        """Told of each job once the remote has its change and it left the journal (sync
+        folders remove a local file only then)."""
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._lock_users: Counter[tuple[str, str]] = Counter()
 
@@ -201,6 +204,8 @@ class JournalCore:
         await self.store.write(delete_jobs([job.seq]))
         self.queue.remove(job)
         self.counters["uploaded"] += 1
+        for listener in self.on_uploaded:
+            listener(job)
         if not keep_files:
             await self.files.remove(job_files(job))
         self._changed()

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from aiohttp import web
 
@@ -34,6 +35,16 @@ log = logging.getLogger("s3d.server")
 access_log = logging.getLogger("s3d.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Api(Protocol):
+    """An HTTP API of s3d's own beside S3 (the snapshots'): answers the requests it claims."""
+
+    def claims(self, request: web.Request) -> bool: ...
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse: ...
+
+
 RequestObserver = Callable[[str, int, float, int, int], None]
 """Told of every answered request: action, status, seconds, bytes received, bytes sent."""
 
@@ -168,13 +179,17 @@ def build_app(
     *,
     probes: Probes | None = None,
     observe: RequestObserver | None = None,
+    apis: Sequence[Api] = (),
 ) -> web.Application:
     """The application: every request goes to ``handler``, or to ``probes``, ``admin`` or
     ``drs`` when they claim it (``/_s3d/…``, ``/ga4gh/drs/v1/…``, path style), through the
     same middleware: request ids, errors, access log, and ``observe``."""
     app = web.Application(middlewares=[s3_middleware], client_max_size=MAX_CLIENT_BODY)
     app.router.add_route(
-        "*", "/{tail:.*}", _dispatch(handler, admin, drs, probes), expect_handler=handler.expect
+        "*",
+        "/{tail:.*}",
+        _dispatch(handler, admin, drs, probes, apis),
+        expect_handler=handler.expect,
     )
     app.on_response_prepare.append(_on_prepare)
     app[IN_FLIGHT] = InFlight()
@@ -183,14 +198,21 @@ def build_app(
 
 
 def _dispatch(
-    handler: S3Handler, admin: AdminHandler | None, drs: DrsApi | None, probes: Probes | None
+    handler: S3Handler,
+    admin: AdminHandler | None,
+    drs: DrsApi | None,
+    probes: Probes | None,
+    apis: Sequence[Api] = (),
 ) -> Handler:
-    if admin is None and drs is None and probes is None:
+    if admin is None and drs is None and probes is None and not apis:
         return handler.__call__
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         if probes is not None and probes.claims(request):
             return await probes(request)
+        for api in apis:  # before the admin handler, which claims the rest of /_s3d/
+            if api.claims(request):
+                return await api(request)
         if admin is not None and admin.claims(request):
             return await admin(request)
         if drs is not None and drs.claims(request):

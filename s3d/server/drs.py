@@ -24,9 +24,6 @@ Errors are ``{"msg", "status_code"}`` documents, never S3 XML.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,10 +39,9 @@ from s3d.catalogue.service import Catalogue
 from s3d.protocol.errors import S3Error
 from s3d.protocol.model import bare_etag, quote_etag
 from s3d.protocol.request import PINNED_ETAG
-from s3d.protocol.routing import Target
-from s3d.protocol.sigv4 import SignedRequest
 from s3d.protocol.sigv4_sign import presign_url
 from s3d.server.admin import claims_path
+from s3d.server.api_auth import BEARER, ApiAuthError, authenticate, challenge
 from s3d.server.auth import Authenticator
 from s3d.server.handler import REQUEST_INFO, request_headers
 
@@ -122,10 +118,7 @@ class DrsApi:
         )
 
     def _challenge(self) -> str:
-        schemes = ['Basic realm="s3d"']
-        if self._config.bearer_tokens:
-            schemes.append('Bearer realm="s3d"')
-        return ", ".join(schemes)
+        return challenge(self._config.bearer_tokens)
 
     async def _answer(self, request: web.Request) -> tuple[Any, int]:
         info = request[REQUEST_INFO]
@@ -173,34 +166,12 @@ class DrsApi:
 
     def _authenticate(self, request: web.Request) -> str | None:
         """The caller's local key id, None for a bearer token or anonymous access."""
-        authorization = request.headers.get("Authorization", "")
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer":
-            token = credentials.strip()
-            if any(hmac.compare_digest(token, known) for known in self._config.bearer_tokens):
-                return None
-            raise DrsError(401, "the bearer token is not one s3d accepts")
-        if scheme.lower() == "basic":
-            return self._basic(credentials.strip())
-        raw_path, _, raw_query = request.raw_path.partition("?")
-        signed = SignedRequest(request.method, raw_path, raw_query, request_headers(request))
+        config = self._config
         try:
-            principal = self._auth.authenticate(signed, Target(None, None))
-        except S3Error as error:
-            if not authorization and "X-Amz-Signature" not in raw_query:
-                raise DrsError(401, "authentication required") from None
-            raise DrsError(403 if error.status == 403 else 401, error.message) from None
-        return None if principal.name == "anonymous" else principal.name
-
-    def _basic(self, credentials: str) -> str:
-        try:
-            key_id, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise DrsError(401, "malformed Basic credentials") from None
-        known = self._config.keys.get(key_id)
-        if known is None or not hmac.compare_digest(known, secret):
-            raise DrsError(401, "unknown access key id or wrong secret")
-        return key_id
+            key_id = authenticate(request, self._auth, config.keys, config.bearer_tokens)
+        except ApiAuthError as error:
+            raise DrsError(error.status, error.msg) from None
+        return None if key_id == BEARER else key_id
 
     # Endpoints.
 
