@@ -36,6 +36,9 @@ log = logging.getLogger("s3d.fuse")
 
 _active: list[Mount] = []
 
+UNMOUNT_GRACE = 10.0
+"""Seconds a stopping mount waits for processes to close the files they hold open."""
+
 
 class Mount:
     """One mount of ``spec`` served through ``gateway``; ``scratch_dir`` holds files being
@@ -79,17 +82,24 @@ class Mount:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """End the session, unmount, release open files. Idempotent."""
+        """Unmount, end the session, release open files. Idempotent.
+
+        The kernel is told first (a lazy unmount): the session then ends by itself once
+        processes let go of the files they hold open, up to ``UNMOUNT_GRACE`` seconds, after
+        which it is ended from here."""
         task, self._task = self._task, None
         if task is None:
             return
         try:
-            if not task.done():
+            await asyncio.to_thread(unmount, self.mountpoint)
+            try:
+                await asyncio.wait_for(asyncio.shield(task), UNMOUNT_GRACE)
+            except TimeoutError:
                 pyfuse3.terminate()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         finally:
-            pyfuse3.close(unmount=True)
+            pyfuse3.close(unmount=False)
             _active.remove(self)
             await self.fs.handles.close_all()
             log.info("unmounted %s", self.mountpoint)
@@ -117,6 +127,11 @@ def clear_stale(mountpoint: Path) -> None:
         if exc.errno != errno.ENOTCONN:
             return
     log.warning("clearing the stale mount at %s left by a daemon that died", mountpoint)
+    unmount(mountpoint)
+
+
+def unmount(mountpoint: Path) -> None:
+    """A lazy unmount: the name goes at once, open files stay usable until closed."""
     command = shutil.which("fusermount3") or shutil.which("fusermount")
     args = [command, "-u", "-z", str(mountpoint)] if command else ["umount", "-l", str(mountpoint)]
     subprocess.run(args, check=False, capture_output=True, timeout=30)
