@@ -28,9 +28,11 @@ def test_an_object_put_over_s3_is_a_file_in_the_mount(fs: Mounted) -> None:
     fs.s3.put_object(Bucket=fs.bucket, Key="hello.txt", Body=b"hello, world\n")
     assert run("cat", str(fs.point / "hello.txt")) == "hello, world\n"
     info = os.stat(fs.point / "hello.txt")
-    assert info.st_size == 13 and info.st_mode & 0o777 == 0o644
+    assert info.st_size == 13
+    assert info.st_mode & 0o777 == 0o644
     listing = run("ls", "-la", str(fs.point))
-    assert "hello.txt" in listing and " 13 " in listing
+    assert "hello.txt" in listing
+    assert " 13 " in listing
 
 
 def test_directories_are_implied_by_slashes(fs: Mounted) -> None:
@@ -43,7 +45,8 @@ def test_directories_are_implied_by_slashes(fs: Mounted) -> None:
         + [f"{root}/{p}" for p in ("a", "a/b", "a/b/c.txt", "a/b/deeper", "a/b/deeper/f.bin")]
         + [f"{root}/{p}" for p in ("a/d.txt", "e.txt")]
     )
-    assert (fs.point / "a" / "b").is_dir() and not (fs.point / "a" / "d.txt").is_dir()
+    assert (fs.point / "a" / "b").is_dir()
+    assert not (fs.point / "a" / "d.txt").is_dir()
     assert (fs.point / "a" / "b" / "deeper" / "f.bin").read_bytes() == b"a/b/deeper/f.bin"
     total = int(run("du", "-s", "--apparent-size", "-b", str(fs.point)).split()[0])
     assert total >= sum(len(k) for k in ("a/b/c.txt", "a/d.txt", "e.txt", "a/b/deeper/f.bin"))
@@ -69,7 +72,8 @@ def test_keys_that_cannot_be_file_names_are_hidden_and_counted(fs: Mounted) -> N
         fs.s3.put_object(Bucket=fs.bucket, Key=key, Body=b"z")
     # "a//b": "a" is a directory whose only entry has an empty name.
     assert sorted(os.listdir(fs.point)) == ["a", "dir", "ok.txt"]
-    assert os.listdir(fs.point / "dir") == [] and os.listdir(fs.point / "a") == []
+    assert os.listdir(fs.point / "dir") == []
+    assert os.listdir(fs.point / "a") == []
     assert fs.status()["hidden_keys"] >= 4
 
 
@@ -106,7 +110,8 @@ def test_a_random_read_fetches_only_its_block(make_mount, remote_url: str) -> No
         # Only the blocks around the read (the kernel may read ahead a little), never the
         # 4 MiB object: each GET is one 64 KiB block at most.
         for rng in ranged:
-            assert rng is not None and rng.startswith("bytes=")
+            assert rng is not None
+            assert rng.startswith("bytes=")
             first, last = (int(x) for x in rng[6:].split("-"))
             assert last - first + 1 <= 64 * KiB
             assert 2 * 1024 * KiB - 64 * KiB <= first <= 3 * 1024 * KiB
