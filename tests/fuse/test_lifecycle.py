@@ -1,0 +1,115 @@
+"""A mount's life with the daemon process: ``s3d serve --mount``, SIGTERM unmounts before the
+stop, ``kill -9`` leaves a stale mount that the next start clears, and a file whose ``fsync``
+returned survives the kill and reaches the remote."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.fuse.conftest import mounted, unmount
+from tests.support import (
+    ACCESS_KEY,
+    REMOTE_KEY,
+    REMOTE_SECRET,
+    SECRET_KEY,
+    CountingRelay,
+    DaemonProcess,
+    write_config,
+)
+
+
+def config(tmp_path: Path, remote_url: str) -> Path:
+    return write_config(
+        tmp_path / "s3d.toml",
+        {
+            "": {"data_dir": str(tmp_path / "data")},
+            "server": {
+                "port": 0,
+                "shutdown_grace": 5.0,
+                "access_keys": [{"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}],
+            },
+            "remote": {
+                "endpoint_url": remote_url,
+                "access_key_id": REMOTE_KEY,
+                "secret_access_key": REMOTE_SECRET,
+                "connect_timeout": 2.0,
+                "max_attempts": 2,
+            },
+            "journal": {"mode": "write-back", "retry_base": 0.2, "retry_max": 1.0},
+            "fuse": {"metadata_ttl": 0.0},
+            "log": {"level": "info"},
+        },
+    )
+
+
+def serve(tmp_path: Path, remote_url: str, bucket: str, point: Path) -> DaemonProcess:
+    return DaemonProcess(
+        ["--config", str(config(tmp_path, remote_url)), "--mount", f"{bucket}:{point}"]
+    )
+
+
+def remote_body(remote: Any, bucket: str, key: str, seconds: float = 60.0) -> bytes | None:
+    """The object at the remote once it is there (a bounded wait); None if it never came."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(remote.exceptions.NoSuchKey):
+            return bytes(remote.get_object(Bucket=bucket, Key=key)["Body"].read())
+        time.sleep(0.2)
+    return None
+
+
+def test_sigterm_unmounts_then_flushes(
+    tmp_path: Path, remote_url: str, remote: Any, bucket_name: str
+) -> None:
+    point = tmp_path / "mnt"
+    point.mkdir()
+    try:
+        with serve(tmp_path, remote_url, bucket_name, point) as s3d:
+            assert mounted(point)
+            (point / "written.txt").write_bytes(b"before the stop")
+            s3d.send_signal(signal.SIGTERM)
+            assert s3d.wait(60) == 0, s3d.stderr
+            assert not mounted(point)
+            assert "unmounted" in s3d.stderr
+            assert "Traceback" not in s3d.stderr
+        assert remote_body(remote, bucket_name, "written.txt", 5) == b"before the stop"
+    finally:
+        unmount(point)
+
+
+def test_fsynced_file_survives_kill_9_and_the_stale_mount_is_cleared(
+    tmp_path: Path, remote_url: str, remote: Any, bucket_name: str
+) -> None:
+    point = tmp_path / "mnt"
+    point.mkdir()
+    try:
+        with CountingRelay(remote_url) as relay:
+            relay.hold_writes(True)  # nothing reaches the remote before the kill
+            with serve(tmp_path, relay.url, bucket_name, point) as s3d:
+                fd = os.open(point / "kept.bin", os.O_WRONLY | os.O_CREAT, 0o644)
+                os.write(fd, b"acknowledged by fsync")
+                os.fsync(fd)
+                s3d.kill()  # SIGKILL with the file still open
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            try:
+                os.stat(point)
+                stale = False
+            except OSError as exc:
+                stale = exc.errno == errno.ENOTCONN
+            assert stale, "a killed daemon leaves 'Transport endpoint is not connected'"
+            relay.hold_writes(False)
+            with serve(tmp_path, relay.url, bucket_name, point) as again:
+                assert mounted(point)
+                assert (point / "kept.bin").read_bytes() == b"acknowledged by fsync"
+                assert remote_body(remote, bucket_name, "kept.bin") == b"acknowledged by fsync"
+                again.send_signal(signal.SIGTERM)
+                assert again.wait(60) == 0, again.stderr
+    finally:
+        unmount(point)
