@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -49,9 +52,31 @@ def config(tmp_path: Path, remote_url: str) -> Path:
 
 
 def serve(tmp_path: Path, remote_url: str, bucket: str, point: Path) -> DaemonProcess:
+    """``s3d serve --mount BUCKET:POINT``."""
     return DaemonProcess(
         ["--config", str(config(tmp_path, remote_url)), "--mount", f"{bucket}:{point}"]
     )
+
+
+def mount_command(tmp_path: Path, remote_url: str, bucket: str, point: Path) -> DaemonProcess:
+    """``s3d mount BUCKET POINT``, the shortcut."""
+    process = DaemonProcess([])
+    settings = ["--config", str(config(tmp_path, remote_url))]
+    process.args = [sys.executable, "-m", "s3d", "mount", bucket, str(point), *settings]
+    return process
+
+
+def status_of(tmp_path: Path, daemon: DaemonProcess) -> dict[str, Any]:
+    """``s3d status --json`` of a running daemon."""
+    settings = ["--config", str(tmp_path / "s3d.toml"), "--endpoint", daemon.endpoint_url]
+    shown = subprocess.run(
+        [sys.executable, "-m", "s3d", "status", "--json", *settings],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=daemon.env,
+    )
+    return dict(json.loads(shown.stdout))
 
 
 def remote_body(remote: Any, bucket: str, key: str, seconds: float = 60.0) -> bytes | None:
@@ -73,6 +98,10 @@ def test_sigterm_unmounts_then_flushes(
         with serve(tmp_path, remote_url, bucket_name, point) as s3d:
             assert mounted(point)
             (point / "written.txt").write_bytes(b"before the stop")
+            shown = status_of(tmp_path, s3d)["fuse"]["mounts"][0]
+            assert shown["mountpoint"] == str(point)
+            assert shown["operations"]["write"] >= 1
+            assert shown["operations"]["flush"] >= 1
             s3d.send_signal(signal.SIGTERM)
             assert s3d.wait(60) == 0, s3d.stderr
             assert not mounted(point)
@@ -105,7 +134,7 @@ def test_fsynced_file_survives_kill_9_and_the_stale_mount_is_cleared(
                 stale = exc.errno == errno.ENOTCONN
             assert stale, "a killed daemon leaves 'Transport endpoint is not connected'"
             relay.hold_writes(False)
-            with serve(tmp_path, relay.url, bucket_name, point) as again:
+            with mount_command(tmp_path, relay.url, bucket_name, point) as again:
                 assert mounted(point)
                 assert (point / "kept.bin").read_bytes() == b"acknowledged by fsync"
                 assert remote_body(remote, bucket_name, "kept.bin") == b"acknowledged by fsync"
