@@ -144,6 +144,8 @@ def test_what_s3_cannot_hold_is_refused_with_a_clear_errno(fs: Mounted) -> None:
     assert errno_of(lambda: os.chown(point / "f.txt", 1234, 1234)) == errno.EPERM
     assert errno_of(lambda: os.rename(point / "d", point / "e")) == errno.ENOTSUP
     assert errno_of(lambda: os.mkfifo(point / "fifo")) == errno.EPERM
+    assert errno_of(lambda: os.setxattr(point / "f.txt", "user.k", b"v")) == errno.ENOTSUP
+    os.utime(point / "f.txt", (0, 0))  # accepted (tar, cp -p), not kept
     assert keys(fs.s3, fs.bucket) == ["d/g.txt", "f.txt"]
 
 
