@@ -20,6 +20,7 @@ from pathlib import Path
 
 from s3d.fuse.errors import refuse
 from s3d.fuse.nodes import Node
+from s3d.fuse.readahead import Readahead
 from s3d.fuse.scratch import Scratch
 from s3d.fuse.tree import Tree
 from s3d.protocol import operations as ops
@@ -31,7 +32,7 @@ log = logging.getLogger("s3d.fuse")
 @dataclass(slots=True)
 class Reader:
     node: Node
-    size: int
+    ahead: Readahead
 
 
 @dataclass(slots=True)
@@ -63,7 +64,12 @@ class Handles:
         node = await self._tree.refresh(node)
         keep = bool(node.etag) and self._etags_seen.get(node.ino) == node.etag
         self._etags_seen[node.ino] = node.etag
-        return self._add(Reader(node, node.size)), keep
+        key, objects = node.key, self._tree.objects
+
+        async def fetch(first: int, last: int) -> bytes:
+            return await objects.read(key, first, last)
+
+        return self._add(Reader(node, Readahead(fetch, node.size))), keep
 
     async def open_writer(self, node: Node, truncate: bool) -> int:
         scratch = await Scratch.create(self._dir)
@@ -85,10 +91,7 @@ class Handles:
         if isinstance(handle, Writer):
             await self._load(handle)
             return await handle.scratch.read(offset, size)
-        end = min(offset + size, handle.size)
-        if offset >= end:
-            return b""
-        return await self._tree.objects.read(handle.node.key, offset, end - 1)
+        return await handle.ahead.read(offset, size)
 
     async def write(self, fh: int, offset: int, data: bytes) -> int:
         handle = self._writer(fh)
