@@ -127,7 +127,7 @@ class Handles:
     async def flush(self, fh: int) -> None:
         """Upload what was written since the last upload (``close`` and ``fsync``)."""
         handle = self._get(fh)
-        if isinstance(handle, Writer) and handle.scratch.dirty:
+        if isinstance(handle, Writer) and handle.scratch.dirty and not handle.scratch.unlinked:
             await self._upload(handle)
 
     async def _upload(self, writer: Writer) -> None:
@@ -149,7 +149,8 @@ class Handles:
         if not isinstance(handle, Writer):
             return
         try:
-            if handle.scratch.dirty:  # flush failed: one more try; an error here is only logged
+            if handle.scratch.dirty and not handle.scratch.unlinked:
+                # The upload at close failed (and was reported): one more try, only logged.
                 await self._upload(handle)
         except Exception:
             log.exception("fuse: %s could not be uploaded at release", handle.node.key)

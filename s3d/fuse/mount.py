@@ -57,16 +57,20 @@ class Mount:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
-        """Mount. Raises OSError (no such directory, mount refused) or RuntimeError (a mount
-        is already served by this process)."""
+        """Mount. Raises OSError: no such directory, the mount refused (no /dev/fuse, no
+        permission), or a mount already served by this process (pyfuse3 serves one)."""
         if _active:
-            raise RuntimeError("pyfuse3 serves one mount per process; one is already mounted")
+            raise OSError(errno.EBUSY, "a daemon serves one FUSE mount; one is already mounted")
         await asyncio.to_thread(clear_stale, self.mountpoint)
         if not self.mountpoint.is_dir():
             raise OSError(errno.ENOENT, "the mount point is not a directory", str(self.mountpoint))
         pyfuse3.asyncio.enable()
         fsname = f"s3d:{self.source.bucket}/{self.source.prefix}".rstrip("/")
-        pyfuse3.init(self.fs, str(self.mountpoint), self.options.kernel_options(fsname))
+        try:
+            pyfuse3.init(self.fs, str(self.mountpoint), self.options.kernel_options(fsname))
+        except RuntimeError as exc:  # pyfuse3's word for "the kernel refused the mount"
+            problem = f"could not mount ({exc}; is /dev/fuse there, and may this user mount?)"
+            raise OSError(errno.EPERM, problem, str(self.mountpoint)) from exc
         _active.append(self)
         self._task = asyncio.create_task(self._serve(), name="s3d-fuse")
         log.info("mounted %s at %s", self.spec.source, self.mountpoint)

@@ -30,6 +30,8 @@ class Scratch:
         self._fd = fd
         self.size = 0
         self.dirty = False
+        self.unlinked = False
+        """Its name was unlinked while open: nothing is uploaded any more."""
 
     @classmethod
     async def create(cls, directory: Path) -> Scratch:

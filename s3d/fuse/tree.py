@@ -117,6 +117,9 @@ class Tree:
         if node.is_dir:
             raise refuse(errno.EISDIR)
         await self.objects.delete(node.key)
+        writer = self.writers.pop(node.key, None)
+        if writer is not None:
+            writer.unlinked = True  # its bytes are not uploaded at close: the name is gone
         self.nodes.unlink(parent_ino, name)
 
     async def rename(self, old_parent: int, old: str, new_parent: int, new: str) -> None:

@@ -176,3 +176,12 @@ def test_listings_show_pending_puts_and_hide_pending_deletes(
         assert keys(remote, fs.bucket) == ["doomed.txt", "kept.txt"]  # nothing uploaded yet
         assert (fs.point / "pending.txt").read_bytes() == b"p"
         relay.hold_writes(False)
+
+
+def test_a_file_unlinked_while_open_for_writing_is_not_uploaded_at_close(fs: Mounted) -> None:
+    with open(fs.point / "temp.bin", "wb") as file:
+        file.write(b"scratch")
+        os.unlink(fs.point / "temp.bin")
+        file.write(b" more")
+    assert keys(fs.s3, fs.bucket) == []
+    assert not (fs.point / "temp.bin").exists()
