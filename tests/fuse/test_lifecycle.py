@@ -5,6 +5,7 @@ returned survives the kill and reaches the remote."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -15,7 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.fuse.conftest import mounted, unmount
+import pytest
+
+from s3d.settings import MountSpec
+from tests.fuse.conftest import fuse_settings, mounted, unmount
 from tests.support import (
     ACCESS_KEY,
     REMOTE_KEY,
@@ -23,6 +27,7 @@ from tests.support import (
     SECRET_KEY,
     CountingRelay,
     DaemonProcess,
+    DaemonThread,
     write_config,
 )
 
@@ -142,3 +147,34 @@ def test_fsynced_file_survives_kill_9_and_the_stale_mount_is_cleared(
                 assert again.wait(60) == 0, again.stderr
     finally:
         unmount(point)
+
+
+def test_a_second_mount_is_refused_and_the_first_is_undone(
+    tmp_path: Path, remote_url: str, bucket_name: str
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    second.mkdir()
+    base = fuse_settings(remote_url, tmp_path / "data", bucket_name, first)
+    mounts = (*base.fuse.mounts, MountSpec(bucket_name, str(second)))
+    settings = dataclasses.replace(base, fuse=dataclasses.replace(base.fuse, mounts=mounts))
+    try:
+        with pytest.raises(OSError, match="one FUSE mount"), DaemonThread(settings):
+            pass
+        assert not mounted(first)
+        assert not mounted(second)
+    finally:
+        unmount(first)
+        unmount(second)
+
+
+def test_a_missing_mount_point_stops_the_start_with_one_line(
+    tmp_path: Path, remote_url: str, bucket_name: str
+) -> None:
+    process = mount_command(tmp_path, remote_url, bucket_name, tmp_path / "absent")
+    with pytest.raises(AssertionError):
+        process.__enter__()  # the banner never comes: the daemon exited
+    process.kill()
+    assert process.process.returncode == 1
+    assert "not a directory" in process.stderr
+    assert "Traceback" not in process.stderr

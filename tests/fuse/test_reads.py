@@ -116,3 +116,11 @@ def test_a_random_read_fetches_only_its_block(make_mount, remote_url: str) -> No
             assert last - first + 1 <= 64 * KiB
             assert 2 * 1024 * KiB - 64 * KiB <= first <= 3 * 1024 * KiB
         assert len(ranged) <= 4
+
+
+def test_owner_and_modes_come_from_the_settings(make_mount) -> None:  # type: ignore[no-untyped-def]
+    fs = make_mount(uid=1234, gid=4321, file_mode=0o600, dir_mode=0o700)
+    fs.s3.put_object(Bucket=fs.bucket, Key="d/f.txt", Body=b"f")
+    info = os.stat(fs.point / "d" / "f.txt")
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (1234, 4321, 0o600)
+    assert os.stat(fs.point / "d").st_mode & 0o777 == 0o700
