@@ -18,6 +18,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 import pyfuse3
 
 from s3d.protocol.errors import S3Error
+from s3d.telemetry import trace, tracing
 
 log = logging.getLogger("s3d.fuse")
 
@@ -59,14 +60,19 @@ class Counted(Protocol):
 def errno_edge(
     operation: Callable[Concatenate[C, P], Coroutine[Any, Any, T]],
 ) -> Callable[Concatenate[C, P], Coroutine[Any, Any, T]]:
-    """Wrap an operation: counted by name in its owner's ``counts``, failures made errnos."""
+    """Wrap an operation: counted by name in its owner's ``counts``, traced (a ``fuse <name>``
+    span, the gateway's spans inside it) when tracing is on, failures made errnos."""
     name = operation.__name__
 
     @functools.wraps(operation)
     async def edge(owner: C, *args: P.args, **kwargs: P.kwargs) -> T:
         owner.counts[name] += 1
         try:
-            return await operation(owner, *args, **kwargs)
+            if not tracing():
+                return await operation(owner, *args, **kwargs)
+            # A root span: a file operation comes from the kernel, never inside a request.
+            with trace(f"fuse {name}", root=True):
+                return await operation(owner, *args, **kwargs)
         except pyfuse3.FUSEError:
             raise
         except (S3Error, OSError) as exc:
