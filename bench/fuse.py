@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from asyncio import to_thread
 from pathlib import Path
 
 import aiohttp
@@ -34,12 +35,21 @@ from bench.fuse_measure import (
     random_file,
     random_reads,
     rate,
+    wait_mounted,
     write_file,
 )
 from bench.harness import run_harness, say
 from bench.machine import describe
 from bench.processes import Children
-from bench.services import S3D_WANTED, s3d_settings, start_moto, start_s3d
+from bench.services import (
+    RCLONE_FLAGS,
+    S3D_WANTED,
+    rclone_binary,
+    rclone_env,
+    s3d_settings,
+    start_moto,
+    start_s3d,
+)
 from bench.signing import Presigner
 from bench.sizes import parse_size, positive, size_text
 from bench.tables import Table, num, render_markdown, render_text, write_files
@@ -100,6 +110,7 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row]
             s3d = await start_s3d(children, moto.url, work / "s3d", s3d_settings(wanted))
             say(f"s3d at {s3d.url}, mounted at {point}")
             rows = await _measure(args, point, work, client, s3d.url)
+            rows += await _rclone(children, moto.url, work, args)
     finally:
         # s3d unmounts when stopped; this is for an s3d that was killed.
         unmount = ["fusermount3", "-u", "-z", str(point)]
@@ -111,31 +122,61 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row]
 async def _measure(
     args: argparse.Namespace, point: Path, work: Path, client: aiohttp.ClientSession, url: str
 ) -> list[Row]:
-    large, size = point / "large.bin", args.size
-    rows = [Row("sequential read, cold", rate(size, await asyncio.to_thread(cat, large)), "MiB/s")]
-    say(f"{rows[-1].name}: {rows[-1].value:.0f} MiB/s")
-    await asyncio.to_thread(drop_pages, large)
-    warm = rate(size, await asyncio.to_thread(cat, large))
-    rows.append(Row("sequential read, warm", warm, "MiB/s", "from s3d's cache through FUSE"))
-    paged = rate(size, await asyncio.to_thread(cat, large))
-    rows.append(Row("sequential read, again", paged, "MiB/s", "the kernel's page cache"))
+    size = args.size
+    rows = await mount_rows("s3d", point, args)
+    warm = rows[1].value
     start = time.perf_counter()
     read = await clients.read_large(client, Presigner(url).get(BUCKET, "large.bin"), size)
     got = rate(read.nbytes, time.perf_counter() - start)
     rows.append(Row("S3 GET through s3d, warm", got, "MiB/s"))
     ceiling = rate(size, await asyncio.to_thread(cat, largest_file(work / "s3d" / "cache")))
     rows.append(Row("local cat of the cached file", ceiling, "MiB/s", "the ceiling"))
-    rows.append(Row("warm read / ceiling", 100 * warm / ceiling, "%", "target >= 50%"))
-    await asyncio.to_thread(drop_pages, large)
-    seconds = await asyncio.to_thread(random_reads, large, size, args.random, 4096, 1)
-    rows.append(Row("random 4 KiB reads, warm", args.random / seconds, "IOPS", "one at a time"))
-    listed = await asyncio.to_thread(list_dir, point / "keys", args.keys)
-    rows.append(Row(f"listdir of {args.keys:,} keys", listed, "s"))
-    written = await asyncio.to_thread(write_file, point / "written.bin", size)
-    rows.append(Row("sequential write + fsync", rate(size, written), "MiB/s", "into the journal"))
-    for row in rows[1:]:
+    rows.append(Row("s3d warm read / ceiling", 100 * warm / ceiling, "%", "target >= 50%"))
+    for row in rows[-3:]:
         say(f"{row.name}: {row.value:.1f} {row.unit}")
     return rows
+
+
+async def mount_rows(label: str, point: Path, args: argparse.Namespace) -> list[Row]:
+    """What an application sees on the mount at ``point`` (s3d's or rclone's)."""
+    large, size = point / "large.bin", args.size
+    rows = [
+        Row(f"{label}: sequential read, cold", rate(size, await to_thread(cat, large)), "MiB/s")
+    ]
+    await to_thread(drop_pages, large)
+    warm = rate(size, await to_thread(cat, large))
+    rows.append(Row(f"{label}: sequential read, warm", warm, "MiB/s", "its cache, through FUSE"))
+    paged = rate(size, await to_thread(cat, large))
+    rows.append(Row(f"{label}: sequential read, again", paged, "MiB/s", "the kernel's page cache"))
+    await to_thread(drop_pages, large)
+    seconds = await to_thread(random_reads, large, size, args.random, 4096, 1)
+    rows.append(Row(f"{label}: random 4 KiB reads", args.random / seconds, "IOPS", "warm"))
+    listed = await to_thread(list_dir, point / "keys", args.keys)
+    rows.append(Row(f"{label}: listdir of {args.keys:,} keys", listed, "s"))
+    written = await to_thread(write_file, point / "written.bin", size)
+    rows.append(Row(f"{label}: sequential write + fsync", rate(size, written), "MiB/s"))
+    for row in rows:
+        say(f"{row.name}: {row.value:.1f} {row.unit}")
+    return rows
+
+
+async def _rclone(children: Children, moto: str, work: Path, args: argparse.Namespace) -> list[Row]:
+    """The same measures through ``rclone mount --vfs-cache-mode full``, where rclone runs."""
+    binary = rclone_binary()
+    if binary is None:
+        say("rclone not found: no rclone rows")
+        return []
+    point = work / "rclone-mnt"
+    point.mkdir()
+    argv = [str(binary), "mount", f"moto:{BUCKET}", str(point), *RCLONE_FLAGS]
+    argv += ["--cache-dir", str(work / "rclone-cache")]
+    await children.start("rclone-mount", argv, rclone_env(moto, work / "rclone-cache"))
+    try:
+        await to_thread(wait_mounted, point)
+        return await mount_rows("rclone", point, args)
+    finally:
+        unmount = ["fusermount3", "-u", "-z", str(point)]
+        await to_thread(subprocess.run, unmount, capture_output=True, check=False)
 
 
 def main(argv: list[str] | None = None) -> int:

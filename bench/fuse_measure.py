@@ -87,5 +87,14 @@ def largest_file(root: Path) -> Path:
     return max(files, key=lambda p: p.stat().st_size)
 
 
+def wait_mounted(point: Path, seconds: float = 60.0) -> None:
+    """Return once ``point`` is a mount point; TimeoutError past ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not os.path.ismount(point):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{point} was not mounted within {seconds:g} s")
+        time.sleep(0.2)
+
+
 def rate(size: int, seconds: float) -> float:
     return size / MiB / seconds if seconds > 0 else 0.0
