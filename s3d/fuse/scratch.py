@@ -10,11 +10,13 @@ body the gateway PUTs; the scratch file stays for further writes until ``close``
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import uuid
 from pathlib import Path
 
+from s3d.fuse.digests import RunningDigests
 from s3d.protocol.model import LocalFile, ObjectResponse
 from s3d.staging import StagedBody
 
@@ -32,6 +34,7 @@ class Scratch:
         self.dirty = False
         self.unlinked = False
         """Its name was unlinked while open: nothing is uploaded any more."""
+        self.digests = RunningDigests()
 
     @classmethod
     async def create(cls, directory: Path) -> Scratch:
@@ -44,10 +47,12 @@ class Scratch:
         """Replace the content with a GET answer's body (the object's current bytes)."""
         body = answer.body
         await asyncio.to_thread(os.ftruncate, self._fd, 0)
+        self.digests.reset()
         offset = 0
         if isinstance(body, bytes):
             offset = await self.write(0, body)
         elif isinstance(body, LocalFile):
+            self.digests.give_up()  # copied without being seen
             try:
                 offset = await asyncio.to_thread(self._copy_from, body)
             finally:
@@ -74,9 +79,14 @@ class Scratch:
         return done
 
     async def write(self, offset: int, data: bytes) -> int:
-        written = await asyncio.to_thread(os.pwrite, self._fd, data, offset)
+        written = await asyncio.to_thread(self._write, offset, data)
         self.size = max(self.size, offset + written)
         self.dirty = True
+        return written
+
+    def _write(self, offset: int, data: bytes) -> int:
+        written = os.pwrite(self._fd, data, offset)
+        self.digests.wrote(offset, data[:written])
         return written
 
     async def read(self, offset: int, size: int) -> bytes:
@@ -84,6 +94,10 @@ class Scratch:
 
     async def truncate(self, size: int) -> None:
         await asyncio.to_thread(os.ftruncate, self._fd, size)
+        if size == 0:
+            self.digests.reset()
+        elif size != self.size:
+            self.digests.give_up()
         self.size = size
         self.dirty = True
 
@@ -93,6 +107,11 @@ class Scratch:
 
     def _stage(self) -> StagedBody:
         target = self._directory / f"{uuid.uuid4().hex}.part"
+        known = self.digests.of(self.size)
+        if known is not None:  # hashed as written: a copy in the kernel is enough
+            with open(target, "xb") as out:
+                _copy_range(self._fd, out.fileno(), self.size)
+            return StagedBody(target, self.size, *known)
         md5, sha256 = hashlib.md5(), hashlib.sha256()
         done = 0
         with open(target, "xb") as out:
@@ -112,6 +131,15 @@ class Scratch:
             return
         fd, self._fd = self._fd, -1
         await asyncio.to_thread(_discard, fd, self.path)
+
+
+def _copy_range(source: int, target: int, size: int) -> None:
+    done = 0
+    while done < size:
+        copied = os.copy_file_range(source, target, size - done, done, done)
+        if copied == 0:
+            raise OSError(errno.EIO, "the scratch file ended before its size")
+        done += copied
 
 
 def _discard(fd: int, path: Path) -> None:

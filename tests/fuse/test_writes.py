@@ -5,6 +5,7 @@ copy then delete, tar in and out; refused operations get a clear errno."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -185,3 +186,17 @@ def test_a_file_unlinked_while_open_for_writing_is_not_uploaded_at_close(fs: Mou
         file.write(b" more")
     assert keys(fs.s3, fs.bucket) == []
     assert not (fs.point / "temp.bin").exists()
+
+
+def test_the_etag_is_the_md5_of_the_bytes_however_they_were_written(fs: Mounted) -> None:
+    sequential = os.urandom(700_000)
+    (fs.point / "seq.bin").write_bytes(sequential)
+    with open(fs.point / "seq.bin", "r+b") as file:  # then a write back in the middle
+        file.seek(1000)
+        file.write(b"patched")
+    patched = sequential[:1000] + b"patched" + sequential[1007:]
+    (fs.point / "again.bin").write_bytes(sequential)
+    for key, data in (("again.bin", sequential), ("seq.bin", patched)):
+        head = fs.s3.head_object(Bucket=fs.bucket, Key=key)
+        assert head["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+        assert body(fs.s3, fs.bucket, key) == data
