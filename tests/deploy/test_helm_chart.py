@@ -307,7 +307,7 @@ def test_fuse_mounts_the_source_under_the_propagated_host_path() -> None:
     assert mounts["fuse-mounts"]["mountPropagation"] == "Bidirectional"
     init = {c["name"]: c for c in spec["initContainers"]}
     assert init["fuse-mountpoint"]["command"] == ["mkdir", "-p", "/mnt/s3d/data"]
-    with pytest.raises(helm_python.HelmRenderError, match="fuse.source"):
+    with pytest.raises(helm_python.HelmRenderError, match=r"fuse\.source"):
         render({"fuse": {"enabled": True}})
 
 
