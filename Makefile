@@ -67,7 +67,7 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench bench-writeback bench-drs bench-telemetry
+.PHONY: bench bench-writeback bench-drs bench-telemetry bench-fuse
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
@@ -104,6 +104,14 @@ TELEMETRY_ARGS ?=
 
 bench-telemetry: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.telemetry $(TELEMETRY_ARGS)
+
+# --- The FUSE benchmark (bench/fuse.py, docs/fuse.md) ----------------------------------------
+# `make bench-fuse` starts its own moto and an s3d with a FUSE mount (needs /dev/fuse), reads a
+# 1 GiB object through the mount cold and warm, against s3d's S3 GET and a local cat of the
+# cached copy, random 4 KiB reads, a listing of 10,000 keys and a 1 GiB write with fsync.
+# Options in FUSE_ARGS, e.g. make bench-fuse FUSE_ARGS="--keys 100000 --size 256MiB".
+bench-fuse: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.fuse $(FUSE_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	deploy/install-system-packages deploy/system-packages.txt

@@ -124,18 +124,7 @@ async def start_rclone(
 ) -> Service:
     """``rclone serve s3`` with ``flags`` (the read cache's by default)."""
     port = free_port()
-    env = _clean_env()
-    # The "moto" remote, defined without a configuration file (RCLONE_CONFIG names none).
-    env.update(
-        RCLONE_CONFIG=str(cache_dir.parent / "rclone.conf"),
-        RCLONE_CONFIG_MOTO_TYPE="s3",
-        RCLONE_CONFIG_MOTO_PROVIDER="Other",
-        RCLONE_CONFIG_MOTO_ENDPOINT=remote,
-        RCLONE_CONFIG_MOTO_REGION=REGION,
-        RCLONE_CONFIG_MOTO_FORCE_PATH_STYLE="true",
-        RCLONE_CONFIG_MOTO_ACCESS_KEY_ID=REMOTE_KEY,
-        RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY=REMOTE_KEY,
-    )
+    env = rclone_env(remote, cache_dir)
     argv = [
         *(str(binary), "serve", "s3", *flags, "--cache-dir", str(cache_dir)),
         *("--addr", f"127.0.0.1:{port}", "--auth-key", f"{ACCESS_KEY_ID},{SECRET_ACCESS_KEY}"),
@@ -146,6 +135,23 @@ async def start_rclone(
     url = f"http://127.0.0.1:{port}"
     await wait_for_http(child, url + "/")
     return Service("rclone", url, child.process.pid)
+
+
+def rclone_env(remote: str, cache_dir: Path) -> dict[str, str]:
+    """rclone's environment: the "moto" remote, defined without a configuration file
+    (RCLONE_CONFIG names none)."""
+    env = _clean_env()
+    env.update(
+        RCLONE_CONFIG=str(cache_dir.parent / "rclone.conf"),
+        RCLONE_CONFIG_MOTO_TYPE="s3",
+        RCLONE_CONFIG_MOTO_PROVIDER="Other",
+        RCLONE_CONFIG_MOTO_ENDPOINT=remote,
+        RCLONE_CONFIG_MOTO_REGION=REGION,
+        RCLONE_CONFIG_MOTO_FORCE_PATH_STYLE="true",
+        RCLONE_CONFIG_MOTO_ACCESS_KEY_ID=REMOTE_KEY,
+        RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY=REMOTE_KEY,
+    )
+    return env
 
 
 @dataclass(frozen=True, slots=True)

@@ -710,6 +710,59 @@ class SnapshotSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MountSpec:
+    """One FUSE mount: ``source`` is ``BUCKET`` or ``BUCKET/PREFIX``, shown at ``mountpoint``."""
+
+    source: str
+    mountpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class FuseSettings:
+    """FUSE mounts served by the daemon (docs/fuse.md)."""
+
+    mounts: tuple[MountSpec, ...] = field(
+        default=(),
+        metadata={
+            "help": "mount BUCKET[/PREFIX] at MOUNTPOINT once the S3 listener is up "
+            "(pyfuse3 serves one mount per daemon)",
+            "flag": "--mount",
+            "metavar": "BUCKET[/PREFIX]:MOUNTPOINT",
+        },
+    )
+    read_only: bool = field(
+        default=False,
+        metadata={"help": "mount read-only: every change is refused with EROFS"},
+    )
+    metadata_ttl: float = field(
+        default=1.0,
+        metadata={
+            "help": "seconds the kernel and s3d keep a file's attributes and a name's lookup "
+            "before asking again (HEAD or listing)",
+            "min": 0,
+        },
+    )
+    allow_other: bool = field(
+        default=False,
+        metadata={"help": "let users other than the daemon's use the mount (FUSE allow_other)"},
+    )
+    uid: int = field(
+        default=-1, metadata={"help": "owner of every file; -1: the daemon's user", "min": -1}
+    )
+    gid: int = field(
+        default=-1, metadata={"help": "group of every file; -1: the daemon's group", "min": -1}
+    )
+    file_mode: int = field(
+        default=0o644,
+        metadata={"help": "permission bits of files (0o644 in TOML; 420 as a flag)", "min": 0},
+    )
+    dir_mode: int = field(
+        default=0o755,
+        metadata={"help": "permission bits of directories (0o755 in TOML)", "min": 0},
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = field(
         default=Path("s3d-data"),
@@ -729,3 +782,4 @@ class Settings:
     traces: TracesSettings = TracesSettings()
     sync: SyncSettings = SyncSettings()
     snapshots: SnapshotSettings = SnapshotSettings()
+    fuse: FuseSettings = FuseSettings()

@@ -25,6 +25,7 @@ from pathlib import Path
 from s3d.cli import drs_client
 from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.cli.journal_client import act_on_dead_letters, flush
+from s3d.cli.mount import add_mount_parser, mount_settings
 from s3d.cli.snapshots import run as run_snapshots
 from s3d.cli.snapshots import snapshot_parsers
 from s3d.cli.status_text import render_status
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(_settings(args, os.environ))
+        if args.command == "mount":
+            return _serve(mount_settings(args, _settings(args, os.environ)))
         if args.command == "check-config":
             return _check_config(_settings(args, os.environ))
         return _ask_daemon(args, _settings(args, os.environ))
@@ -80,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _daemon_options(status)
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
-    subs = (serve, check, status, _flush_parser(commands), *_journal_parsers(commands))
+    mount = add_mount_parser(commands, _HelpFormatter, _EPILOG)
+    _config_option(mount)
+    subs = (serve, mount, check, status, _flush_parser(commands), *_journal_parsers(commands))
     snapshots = snapshot_parsers(commands, _command, _daemon_options)
     for sub in (*subs, *_drs_parsers(commands), *snapshots):
         add_setting_flags(sub)

@@ -19,7 +19,7 @@ import ssl
 import sys
 import time
 from contextlib import AsyncExitStack
-from typing import Self
+from typing import Any, Self
 
 from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
@@ -29,6 +29,7 @@ from s3d.catalogue.transfer import Transfers
 from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
+from s3d.daemon.mounts_start import mounts_section, start_mounts
 from s3d.daemon.probes_start import health_of, probes_of
 from s3d.daemon.snapshots_start import snapshot_api
 from s3d.daemon.startup import check_buckets
@@ -85,6 +86,7 @@ class Daemon:
         self.metrics = Metrics(version()) if settings.metrics.enabled else None
         self.health: Health | None = None
         self._listener: Listener | None = None
+        self.mounts: list[Any] = []
 
     async def __aenter__(self) -> Self:
         try:
@@ -143,6 +145,8 @@ class Daemon:
             sections["catalogue"] = catalogue.status
         if sync is not None:
             sections.update(sync.sections())
+        if settings.fuse.mounts:
+            sections.update(mounts_section(lambda: self.mounts))
         routes = admin_routes(
             status=status_provider(self, cache), journal=self.journal, sections=sections
         )
@@ -167,6 +171,8 @@ class Daemon:
             probes_of(settings, self.health, self.metrics, parts),
             (snapshots,) if snapshots is not None else (),
         )
+        # Last in, first out: unmounted before the listener drains and the journal flushes.
+        self.mounts = await start_mounts(self._stack, gateway, settings)
 
     def _listening(self) -> bool:
         return self._listener is not None and self._listener.listening

@@ -36,7 +36,7 @@ MODES: dict[str, dict[str, Any]] = {
     "daemonset-hostnetwork": {"hostNetwork": True},
     "deployment": {"mode": "deployment", "replicas": 3, "serviceMonitor": {"enabled": True}},
     "sidecar": {"mode": "sidecar", **EVERY_SECRET},
-    "fuse": {"fuse": {"enabled": True}},
+    "fuse": {"fuse": {"enabled": True, "source": "my-bucket/team"}},
     "ephemeral": {"data": {"type": "emptyDir", "emptyDir": {"sizeLimit": "50Gi"}}},
 }
 
@@ -296,6 +296,19 @@ def test_security_context_is_unprivileged_unless_fuse() -> None:
     fuse = s3d_pod_spec(MODES["fuse"])
     assert container(fuse)["securityContext"]["privileged"] is True
     assert {"name": "fuse-device", "mountPath": "/dev/fuse"} in container(fuse)["volumeMounts"]
+
+
+def test_fuse_mounts_the_source_under_the_propagated_host_path() -> None:
+    spec = s3d_pod_spec(MODES["fuse"])
+    env = {e["name"]: e.get("value") for e in container(spec)["env"]}
+    assert env["S3D_FUSE_MOUNTS"] == "my-bucket/team:/mnt/s3d/data"
+    assert env["S3D_FUSE_ALLOW_OTHER"] == "true"
+    mounts = {m["name"]: m for m in container(spec)["volumeMounts"]}
+    assert mounts["fuse-mounts"]["mountPropagation"] == "Bidirectional"
+    init = {c["name"]: c for c in spec["initContainers"]}
+    assert init["fuse-mountpoint"]["command"] == ["mkdir", "-p", "/mnt/s3d/data"]
+    with pytest.raises(helm_python.HelmRenderError, match=r"fuse\.source"):
+        render({"fuse": {"enabled": True}})
 
 
 @pytest.mark.parametrize("case", MODES)

@@ -133,8 +133,23 @@ volumeMounts:
 {{- end }}
 {{- end -}}
 
-{{/* A hostPath directory is created owned by root; fsGroup does not apply to hostPath. */}}
+{{/* A hostPath directory is created owned by root; fsGroup does not apply to hostPath. The
+FUSE mount point must exist before s3d mounts on it. */}}
 {{- define "s3d.initContainers" -}}
+{{- if .Values.fuse.enabled }}
+- name: fuse-mountpoint
+  image: {{ include "s3d.image" . | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["mkdir", "-p", {{ printf "%s/%s" .Values.fuse.hostMountPath .Values.fuse.name | quote }}]
+  securityContext:
+    runAsNonRoot: false
+    runAsUser: 0
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+  volumeMounts:
+    - name: fuse-mounts
+      mountPath: {{ .Values.fuse.hostMountPath }}
+{{- end }}
 {{- if and (eq (include "s3d.dataType" .) "hostPath") .Values.data.hostPath.chownInit }}
 - name: data-owner
   image: {{ include "s3d.image" . | quote }}

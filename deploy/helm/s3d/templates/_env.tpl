@@ -53,6 +53,19 @@ references to existing Secrets, and the OTEL_* variables.
 - name: S3D_CACHE_MAX_SIZE
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.fuse }}
+{{- if .enabled }}
+{{- if not .source }}
+{{- fail "fuse.enabled needs fuse.source: the BUCKET or BUCKET/PREFIX to mount" }}
+{{- end }}
+- name: S3D_FUSE_MOUNTS
+  value: {{ printf "%s:%s/%s" .source .hostMountPath .name | quote }}
+- name: S3D_FUSE_ALLOW_OTHER
+  value: "true"
+- name: S3D_FUSE_READ_ONLY
+  value: {{ .readOnly | quote }}
+{{- end }}
+{{- end }}
 - name: S3D_LOG_FORMAT
   value: {{ $s3d.log.format | quote }}
 - name: S3D_LOG_LEVEL
