@@ -3,10 +3,12 @@
 Entry layer, over ``s3d.cli.admin_client`` (same endpoint and signing as ``s3d status``).
 ``flush`` asks ``POST /_s3d/flush`` without waiting (the daemon uploads every waiting change
 now, whatever its backoff), then reads ``GET /_s3d/status`` every ``POLL`` seconds until the
-journal's queue is empty, showing progress on stderr (``s3d.cli.flush_progress``). Its outcome: 0
-when the queue emptied and no change is dead-lettered; 1 when the remote refused changes (they
-are named), when ``timeout`` passed first, or when the daemon cannot be reached
-(``AdminClientError``, which the caller reports). A write-through daemon has nothing to flush: 0.
+journal's queue holds nothing it can upload (what waits behind a dead letter cannot be, until
+it is retried or discarded), showing progress on stderr (``s3d.cli.flush_progress``). Its
+outcome: 0 when the queue emptied and no change is dead-lettered; 1 when what remains are dead
+letters (they are named, with the changes they hold back), when ``timeout`` passed first (then
+the dead letters are named too), or when the daemon cannot be reached (``AdminClientError``,
+which the caller reports). A write-through daemon has nothing to flush: 0.
 Interrupting ``flush`` stops the following, not the flush: the daemon keeps uploading.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 from s3d.cli.admin_client import AdminEndpoint, fetch
 from s3d.cli.flush_progress import Progress, changes, number
@@ -43,10 +46,12 @@ def flush(
     journal = journal_of(fetch(endpoint, "flush", "POST"))
     progress = Progress(journal, err, clock)
     try:
-        while number(journal, "queue") > 0:
+        while flushable(journal) > 0:
             if deadline is not None and clock() >= deadline:
                 progress.close(journal)
-                err.write(f"s3d: {_pending(journal)} still pending after {timeout:g}s\n")
+                refused = refused_message(journal)
+                also = "" if refused is None else f"; {refused}"
+                err.write(f"s3d: {_pending(journal)} still pending after {timeout:g}s{also}\n")
                 return 1
             time.sleep(POLL if deadline is None else max(0.0, min(POLL, deadline - clock())))
             journal = journal_of(fetch(endpoint, "status"))
@@ -62,10 +67,15 @@ def journal_of(document: dict[str, Any]) -> dict[str, Any]:
     return journal if isinstance(journal, dict) else {}
 
 
+def flushable(journal: dict[str, Any]) -> float:
+    """The changes a flush can still upload: those queued, less those held behind a dead
+    letter."""
+    return number(journal, "queue") - number(journal, "held_by_dead_letters")
+
+
 def _pending(journal: dict[str, Any]) -> str:
     return (
-        f"{counted(number(journal, 'queue'), 'change')} "
-        f"({human_bytes(number(journal, 'pending_bytes'))})"
+        f"{counted(flushable(journal), 'change')} ({human_bytes(number(journal, 'pending_bytes'))})"
     )
 
 
@@ -91,20 +101,29 @@ def refused_message(journal: dict[str, Any]) -> str | None:
     named = [dead_letter(d) for d in listed]
     if dead > len(listed):
         named.append(f"and {dead - len(listed):,} more")
+    held = number(journal, "held_by_dead_letters")
+    behind = f"; {counted(held, 'later change')} of their keys wait behind them" if held else ""
     return (
-        f"the remote refused {counted(dead, 'change')}: {'; '.join(named)}; "
-        "see `s3d journal retry|discard`"
+        f"what remains are dead letters: the remote refused {counted(dead, 'change')}: "
+        f"{'; '.join(named)}{behind}; see `s3d journal retry|discard`"
     )
 
 
-def act_on_dead_letters(endpoint: AdminEndpoint, action: str, ids: list[int] | None) -> str:
-    """``POST /_s3d/journal/<action>`` (``retry`` or ``discard``) for the dead letters
-    ``ids`` (None: all of them); the line that says what happened. Raises AdminClientError."""
-    query = "" if ids is None else "?id=" + "%2C".join(str(i) for i in ids)  # "1,2" encoded
+_VERBS = {"retry": "retried", "discard": "discarded", "forget-uploads": "forgotten"}
+
+
+def act_on_dead_letters(
+    endpoint: AdminEndpoint, action: str, ids: list[int] | list[str] | None
+) -> str:
+    """``POST /_s3d/journal/<action>`` (``retry`` or ``discard`` for the dead letters
+    ``ids``, ``forget-uploads`` for the remote uploads ``ids``; None: all of them); the line
+    that says what happened. Raises AdminClientError."""
+    query = "" if ids is None else "?" + urlencode([("id", str(i)) for i in ids])
     document = fetch(endpoint, f"journal/{action}{query}", "POST")
-    done = int(number(document, "retried" if action == "retry" else "discarded"))
-    verb = "retried" if action == "retry" else "discarded"
-    line = f"{verb} {counted(done, 'dead letter')}"
+    verb = _VERBS[action]
+    done = int(number(document, verb))
+    noun = "remote upload" if action == "forget-uploads" else "dead letter"
+    line = f"{verb} {counted(done, noun)}"
     if ids is not None and done < len(set(ids)):
-        line += f" ({counted(len(set(ids)) - done, 'id')} named no dead letter)"
+        line += f" ({counted(len(set(ids)) - done, 'id')} named no {noun})"
     return line + "\n"

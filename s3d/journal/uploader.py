@@ -75,6 +75,22 @@ class Uploader:
     async def closed(self, upload_id: str) -> None:
         await self._core.store.write([close_remote_upload(upload_id)])
 
+    async def forget(self, upload_ids: list[str] | None = None) -> int:
+        """Stop trying to abort these remote uploads (all when None): for an upload the
+        remote will never let s3d abort (its bucket is gone), which would otherwise warn at
+        every start. What the remote still holds of it is left to the bucket's lifecycle
+        rules. Returns how many were forgotten."""
+        chosen = [o for o in self.orphans if upload_ids is None or o[0] in upload_ids]
+        if chosen:
+            await self._core.store.write([close_remote_upload(o[0]) for o in chosen])
+        for orphan in chosen:
+            self.orphans.remove(orphan)
+            log.warning(
+                "forgot multipart upload %s of %s/%s: s3d no longer tries to abort it",
+                *orphan,
+            )
+        return len(chosen)
+
     async def _abort_orphans(self) -> None:
         """Abort the remote multipart uploads a crash left open (their jobs, still pending,
         upload again from the start), retrying while the remote cannot be reached."""
