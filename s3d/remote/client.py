@@ -28,6 +28,7 @@ from s3d.remote.connect import (
 )
 from s3d.remote.credentials import (
     CONFIGURATION,
+    EMBEDDED_REMOTE,
     Audit,
     Resolution,
     assume_role,
@@ -44,7 +45,7 @@ from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
 from s3d.remote.objects import ObjectOperations
 from s3d.remote.sidecar import SIDECAR, Sidecar, credentials_for
-from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, RemoteSettings
+from s3d.settings import BucketRemote, RemoteSettings
 
 log = logging.getLogger("s3d.remote")
 
@@ -208,12 +209,14 @@ class RemoteS3:
         if credentials is None:
             log.warning("no remote credentials: %s", resolution.tried_text())
             return
-        if resolution.method == CONFIGURATION and settings.access_key_id != EMBEDDED_CREDENTIALS:
+        session._credentials = credentials  # what get_credentials() answers from now on
+        if resolution.method == EMBEDDED_REMOTE:
+            return  # nothing resolved, nothing to audit: moto takes any signature
+        if resolution.method == CONFIGURATION:
             log.warning(
                 "the remote credentials are written in s3d's configuration: prefer the "
                 "environment, a profile or a role, which keep secrets out of files"
             )
-        session._credentials = credentials  # what get_credentials() answers from now on
         audit = Audit(settings.credentials_audit_file)
         audit.record("resolved", resolution.method, key_id_of(credentials), expiry_of(credentials))
         audit_refreshes(credentials, resolution.method, audit)

@@ -36,6 +36,8 @@ class RequestInfo:
     action: str = "-"
     bucket: str | None = None
     key: str | None = None
+    client_closed: bool = False
+    """The client closed its connection before the answer was sent."""
 
 
 REQUEST_INFO = web.RequestKey("s3d", RequestInfo)
