@@ -390,6 +390,7 @@ def test_flush_waits_until_a_remote_back_from_an_outage_has_every_change(tmp_pat
     assert "dead letters: 0" in text
     assert flushed.returncode == 0, flushed.stderr
     assert flushed.stdout == "flushed: 3 changes (2.9 KiB)\n", json.dumps(after)
+    assert flushed.stderr.splitlines()[-1].startswith("flushing: 3 of 3 changes done")
     assert took < 12, "the flush waited for the backoff (at least 15s) instead of cutting it"
     assert stored == [b"%d" % i * 1000 for i in range(3)]
     assert (after["queue"], after["pending_bytes"], after["uploaded"]) == (0, 0, 3)
@@ -524,6 +525,7 @@ def test_flush_returns_when_only_dead_letters_remain_and_discard_all_clears_them
         wait_until(lambda: status_json(config)["dead_letters"] == 1)
         held = s3d("flush", "--config", str(config))
         timed = s3d("flush", "--config", str(config), "--timeout", "30")
+        scripted = s3d("flush", "--json", "--config", str(config))
         shown = s3d("status", "--config", str(config))
         discarded = s3d("journal", "discard", "--all", "--config", str(config))
         journal = status_json(config)
@@ -535,6 +537,13 @@ def test_flush_returns_when_only_dead_letters_remain_and_discard_all_clears_them
     )
     assert timed.returncode == 1
     assert timed.stderr.splitlines()[-1] == last
+    assert scripted.returncode == 1
+    outcome = json.loads(scripted.stdout)
+    assert (outcome["outcome"], outcome["pending"], outcome["dead_letters"]) == (
+        "dead-letters", 0, 1
+    )  # fmt: skip
+    assert outcome["held_by_dead_letters"] == 1
+    assert outcome["dead"][0]["key"] == "a.txt"
     lines = [" ".join(line.split()) for line in shown.stdout.splitlines()]
     assert "held back: 1 change behind the dead letters" in lines
     # One run gives up the dead letter and the put the remote then refuses as well.

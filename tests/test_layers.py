@@ -58,6 +58,8 @@ LIBRARIES = {
     "opentelemetry": ("telemetry.py", "tracing/"),
     "moto": ("remote/",),
     "prometheus_client": ("metrics/",),
+    # The terminal progress bar of the long commands (s3d/cli/progress.py).
+    "tqdm": ("cli/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -64,6 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The output's reader went away (``s3d drs ls | head``): end quietly, as ``ls`` does,
+    with the exit status of a process a SIGPIPE ended. Standard output is pointed at
+    /dev/null so that the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +156,7 @@ def _flush_parser(
         type=_seconds,
         help="give up (exit 1) when changes are still pending after this long (default: none)",
     )
+    flush.add_argument("--json", action="store_true", help="print the outcome as one JSON document")
     return flush
 
 
@@ -295,7 +308,7 @@ def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(text)
             return 0
         if args.command == "flush":
-            return flush(endpoint, args.timeout, sys.stdout, sys.stderr)
+            return flush(endpoint, args.timeout, sys.stdout, sys.stderr, as_json=args.json)
         if args.command == "drs":
             return _drs(endpoint, args)
         ids = None if args.all else args.ids
@@ -312,7 +325,7 @@ def _drs(endpoint: AdminEndpoint, args: argparse.Namespace) -> int:
     """``s3d drs …``. Raises AdminClientError."""
     action = args.drs_command
     if action == "ls":
-        drs_client.list_objects(endpoint, sys.stdout, as_json=args.json)
+        drs_client.list_objects(endpoint, sys.stdout, sys.stderr, as_json=args.json)
     elif action == "get":
         drs_client.get_object(endpoint, args.id, sys.stdout)
     else:

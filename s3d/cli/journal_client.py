@@ -14,6 +14,7 @@ Interrupting ``flush`` stops the following, not the flush: the daemon keeps uplo
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -35,12 +36,19 @@ def flush(
     out: TextIO,
     err: TextIO,
     clock: Callable[[], float] = time.monotonic,
+    *,
+    as_json: bool = False,
 ) -> int:
     """Flush the daemon's journal and follow it until its queue is empty (see the module
-    doc); returns the exit code. Raises AdminClientError."""
+    doc); returns the exit code. ``as_json``: the outcome as one JSON document on ``out``
+    (``outcome``: flushed, nothing, dead-letters, timeout or write-through) instead of a
+    sentence; messages still go to ``err``. Raises AdminClientError."""
     mode = journal_of(fetch(endpoint, "status")).get("mode")
     if mode != "write-back":
-        out.write(f"s3d runs {mode or 'without a journal'}: nothing to flush\n")
+        if as_json:
+            out.write(json.dumps({"outcome": "write-through", "mode": mode}) + "\n")
+        else:
+            out.write(f"s3d runs {mode or 'without a journal'}: nothing to flush\n")
         return 0
     deadline = None if timeout is None else clock() + timeout
     journal = journal_of(fetch(endpoint, "flush", "POST"))
@@ -52,13 +60,40 @@ def flush(
                 refused = refused_message(journal)
                 also = "" if refused is None else f"; {refused}"
                 err.write(f"s3d: {_pending(journal)} still pending after {timeout:g}s{also}\n")
+                if as_json:
+                    out.write(_summary("timeout", journal, progress))
                 return 1
             time.sleep(POLL if deadline is None else max(0.0, min(POLL, deadline - clock())))
             journal = journal_of(fetch(endpoint, "status"))
             progress.show(journal)
     finally:
         progress.close(journal)
-    return _outcome(journal, progress, out, err)
+    if not as_json:
+        return _outcome(journal, progress, out, err)
+    refused = refused_message(journal)
+    if refused is not None:
+        err.write(f"s3d: {refused}\n")
+    done = changes(journal) - progress.start_changes
+    outcome = (
+        "dead-letters" if refused else "flushed" if done or progress.start_queue else "nothing"
+    )
+    out.write(_summary(outcome, journal, progress))
+    return 1 if refused else 0
+
+
+def _summary(outcome: str, journal: dict[str, Any], progress: Progress) -> str:
+    """``s3d flush --json``: what became of the flush, one JSON document."""
+    document = {
+        "outcome": outcome,
+        "changes": int(changes(journal) - progress.start_changes),
+        "bytes": int(progress.bytes_done),
+        "pending": int(flushable(journal)),
+        "pending_bytes": int(number(journal, "pending_bytes")),
+        "dead_letters": int(number(journal, "dead_letters")),
+        "held_by_dead_letters": int(number(journal, "held_by_dead_letters")),
+        "dead": journal.get("dead") or [],
+    }
+    return json.dumps(document) + "\n"
 
 
 def journal_of(document: dict[str, Any]) -> dict[str, Any]:
