@@ -6,19 +6,7 @@ from __future__ import annotations
 import io
 
 from s3d.cli.progress import REPORT_EVERY, Meter
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.test_flush_progress import Clock, Terminal
 
 
 def test_elsewhere_plain_lines_with_rate_and_time_left_then_the_final_count() -> None:
