@@ -592,3 +592,35 @@ def test_serve_usage_errors_are_short() -> None:
     assert wrong.returncode == 2
     assert len(wrong.stderr.splitlines()) < 5, wrong.stderr
     assert "--cache-max-size" not in wrong.stderr
+
+
+def test_serve_without_moto_says_what_to_install(tmp_path: Path) -> None:
+    # moto made unimportable in this process only: as in an image built without the extra.
+    code = (
+        "import sys; sys.modules['moto'] = sys.modules['moto.server'] = None; "
+        "from s3d.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code, "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "s3d: no remote is configured (--remote URL), and the embedded remote used instead "
+        "needs moto, which is not installed: install it with `pip install 's3d[embedded]'` "
+        "(`make run` does), or give --remote"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_the_image_checks_its_own_liveness_and_leaves_moto_out() -> None:
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert "HEALTHCHECK" in dockerfile
+    assert "/_s3d/health/live" in dockerfile.partition("HEALTHCHECK")[2]
+    assert "pip install --no-cache-dir --disable-pip-version-check . " in dockerfile
+    assert not any(d.startswith("moto") for d in project["dependencies"])
+    assert project["optional-dependencies"]["embedded"] == ["moto[server]>=5.0"]
+    makefile = (REPO / "Makefile").read_text()
+    assert "-e '.[embedded]'" in makefile
