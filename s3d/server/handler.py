@@ -47,6 +47,20 @@ def request_headers(request: web.Request) -> Headers:
     return tuple((name.lower(), value) for name, value in request.headers.items())
 
 
+POST_OBJECT = "PostObject"
+
+
+def _form_upload(method: str, target: Target, headers: Headers) -> bool:
+    """A POST Object: an HTML form (``multipart/form-data``) posted to a bucket."""
+    content_type = (header(headers, "content-type") or "").lower()
+    return (
+        method == "POST"
+        and target.bucket is not None
+        and target.key is None
+        and content_type.startswith("multipart/form-data")
+    )
+
+
 def _has_body(headers: Headers) -> bool:
     length = header(headers, "content-length")
     return (
@@ -81,6 +95,11 @@ class S3Handler:
             info.action = PREFLIGHT
             op = build(PREFLIGHT, target, query, headers, method="OPTIONS")
             return await respond(request, op, await self._gateway.execute(op))
+        if _form_upload(request.method, target, headers):
+            # A browser form's POST policy is an authentication scheme of its own: say that
+            # s3d does not take it (501) before asking for a signature it cannot carry (403).
+            info.action = POST_OBJECT
+            check_served(POST_OBJECT)
         principal = self._auth.authenticate(
             SignedRequest(request.method, raw_path, raw_query, headers), target
         )
