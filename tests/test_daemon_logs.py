@@ -57,5 +57,6 @@ def test_the_embedded_remote_needs_no_credentials_and_says_none(tmp_path: Path) 
         assert daemon.wait(60) == 0
     assert "remote credentials" not in daemon.stderr, daemon.stderr
     assert status.returncode == 0, status.stderr
-    source = json.loads(status.stdout)["remote_credentials"]["source"]
-    assert source == "none needed (the embedded remote accepts any)"
+    credentials = json.loads(status.stdout)["remote_credentials"]
+    assert credentials["source"] == "none needed (the embedded remote accepts any)"
+    assert credentials["key_id_suffix"] is None

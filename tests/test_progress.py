@@ -11,7 +11,7 @@ from tests.test_flush_progress import Clock, Terminal
 
 def test_elsewhere_plain_lines_with_rate_and_time_left_then_the_final_count() -> None:
     out, clock = io.StringIO(), Clock()
-    meter = Meter(out, "importing", "record", clock)
+    meter = Meter(out, "importing", "record", clock, at_once=True)
     meter.update(0, 200_000)
     clock.now += 1
     meter.update(20_000, 200_000)  # too soon after the first line
@@ -29,13 +29,30 @@ def test_elsewhere_plain_lines_with_rate_and_time_left_then_the_final_count() ->
 
 def test_an_unknown_total_shows_the_count_and_the_rate() -> None:
     out, clock = io.StringIO(), Clock()
-    meter = Meter(out, "exporting", "record", clock)
+    meter = Meter(out, "exporting", "record", clock, at_once=True)
     meter.update(1)
     clock.now += 10
     meter.close(5_000, extra="12 MiB")
     assert out.getvalue().splitlines() == [
         "exporting: 1 record done",  # no time has passed: no rate yet
         "exporting: 5,000 records done, 12 MiB, 500.0 records/s",
+    ]
+
+
+def test_a_quick_command_says_nothing_off_a_terminal_a_slow_one_does() -> None:
+    quick, slow, clock = io.StringIO(), io.StringIO(), Clock()
+    meter = Meter(quick, "listing", "record", clock)
+    meter.update(2, 2)
+    meter.close(2, 2)
+    meter = Meter(slow, "listing", "record", clock)
+    meter.update(1_000, 3_000)
+    clock.now += REPORT_EVERY
+    meter.update(2_000, 3_000)
+    meter.close(3_000, 3_000)
+    assert quick.getvalue() == ""
+    assert slow.getvalue().splitlines() == [
+        "listing: 2,000 of 3,000 records done, 400.0 records/s, 2s left",
+        "listing: 3,000 of 3,000 records done, 600.0 records/s",
     ]
 
 

@@ -44,7 +44,9 @@ class Progress:
         self.start_changes = changes(journal)
         self.bytes_done = 0.0
         self._start_bytes = number(journal, "pending_bytes")
-        self._meter = Meter(stream, "flushing", "change", clock) if self.start_queue else None
+        self._meter = (
+            Meter(stream, "flushing", "change", clock, at_once=True) if self.start_queue else None
+        )
         self._closed = False
         if self._meter is not None:
             self._meter.update(*self._state(journal))

@@ -27,7 +27,8 @@ REPORT_EVERY = 5.0
 
 class Meter:
     """``done`` of ``total`` (None: not known) ``unit``s, shown on ``stream`` as ``label``
-    goes. ``close`` may be called more than once."""
+    goes. Off a terminal nothing is written by a command done within ``REPORT_EVERY``
+    (unless ``at_once``). ``close`` may be called more than once."""
 
     def __init__(
         self,
@@ -35,8 +36,14 @@ class Meter:
         label: str,
         unit: str,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        at_once: bool = False,
     ) -> None:
         self._stream, self._label, self._unit, self._clock = stream, label, unit, clock
+        self._at_once = at_once
+        """Off a terminal, the first line at once rather than after ``REPORT_EVERY``: a
+        command that may wait long (flush) says what it waits for; a quick one says
+        nothing."""
         self._started = self._last_line = clock()
         self._lines = 0
         self._closed = False
@@ -53,7 +60,7 @@ class Meter:
             return
         if self._bar is not None:
             self._draw(done, total, extra)
-        elif not self._lines or self._clock() - self._last_line >= REPORT_EVERY:
+        elif (self._at_once and not self._lines) or self._clock() - self._last_line >= REPORT_EVERY:
             self._line(done, total, extra)
 
     def close(self, done: float, total: float | None = None, extra: str = "") -> None:

@@ -187,9 +187,11 @@ class RemoteS3:
         characters and the expiry; never a secret."""
         credentials = self.resolution.credentials
         expiry = expiry_of(credentials) if credentials is not None else None
+        # The embedded remote's placeholder is no key of anyone's: none is shown.
+        real = credentials is not None and self.resolution.method != EMBEDDED_REMOTE
         return {
             "source": self.credential_source,
-            "key_id_suffix": key_id_of(credentials)[-4:] if credentials is not None else None,
+            "key_id_suffix": key_id_of(credentials)[-4:] if real else None,
             "expiry": expiry.isoformat(timespec="seconds") if expiry else None,
             "buckets": dict(self._sources),
         }

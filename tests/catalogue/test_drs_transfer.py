@@ -221,9 +221,10 @@ def test_drs_ls_into_head_ends_quietly_and_its_progress_agrees(
     assert piped.stderr.splitlines()[-1] == "141"  # as a SIGPIPE ends ls or cat
     assert whole.returncode == 0, whole.stderr
     assert whole.stdout.splitlines()[-1] == f"{total:,} DRS objects"
+    # Progress lines come every few seconds (none for a listing quicker than that); the last
+    # one agrees with the count.
     progress = [line for line in whole.stderr.splitlines() if line.startswith("listing: ")]
-    assert progress[0].startswith(f"listing: 1,000 of {total:,} records done")
-    assert progress[-1].startswith(f"listing: {total:,} of {total:,} records done")
+    assert not progress or progress[-1].startswith(f"listing: {total:,} of {total:,} records")
 
 
 @pytest.mark.parametrize(
