@@ -21,6 +21,7 @@ from s3d.protocol.routing import Target, check_served, locate, parse_query, rout
 from s3d.protocol.sigv4 import SignedRequest
 from s3d.server.auth import Authenticator, Principal
 from s3d.server.body import MAX_DOCUMENT, read_document, stage_body
+from s3d.server.post_object import post_object
 from s3d.server.respond import respond
 from s3d.staging import StagedBody
 
@@ -95,11 +96,15 @@ class S3Handler:
             info.action = PREFLIGHT
             op = build(PREFLIGHT, target, query, headers, method="OPTIONS")
             return await respond(request, op, await self._gateway.execute(op))
-        if _form_upload(request.method, target, headers):
-            # A browser form's POST policy is an authentication scheme of its own: say that
-            # s3d does not take it (501) before asking for a signature it cannot carry (403).
+        if _form_upload(request.method, target, headers) and target.bucket is not None:
+            # A browser form's POST policy is an authentication scheme of its own: the form's
+            # fields carry the signature, not the request's headers.
             info.action = POST_OBJECT
-            check_served(POST_OBJECT)
+            principal_name, answer = await post_object(
+                request, target.bucket, self._auth, self._gateway, self._body_timeout
+            )
+            info.principal = principal_name
+            return answer
         principal = self._auth.authenticate(
             SignedRequest(request.method, raw_path, raw_query, headers), target
         )
