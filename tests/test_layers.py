@@ -61,6 +61,8 @@ LIBRARIES = {
     "moto": ("remote/",),
     "prometheus_client": ("metrics/",),
     "asyncinotify": ("sync/",),
+    # The terminal progress bar of the long commands (s3d/cli/progress.py).
+    "tqdm": ("cli/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

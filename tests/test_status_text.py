@@ -58,14 +58,23 @@ def test_short_uptimes_and_a_disabled_cache() -> None:
     assert lines_of({"uptime_seconds": 3600})[2] == "uptime: 1h 0m 0s"
 
 
-def test_sections_it_does_not_know_are_shown_as_they_are() -> None:
+def test_sections_it_does_not_know_are_shown_for_people() -> None:
     document = {
         "version": 7,
-        "catalogue": {"pending": 3, "dead_letters": ["a"], "oldest": None},
+        "catalogue": {"pending": 3000, "dead_letters": ["a"], "oldest": None, "bytes": 2048},
+        "remote_credentials": {"source": "env", "expiry": None, "buckets": {}, "ok": True},
+        "more": {"nested": {"upload_bytes": 1536, "at": "x"}},
     }
     lines = lines_of(document)
     assert lines[:5] == ["daemon", "version: 7", "uptime: 0s", "endpoint: ?", "remote: ?"]
-    assert lines[5:] == ["catalogue", "pending: 3", 'dead_letters: ["a"]', "oldest: None"]
+    assert lines[5:] == [
+        "catalogue", "pending: 3,000", 'dead letters: ["a"]', "oldest: -", "bytes: 2 KiB",
+        "remote credentials", "source: env", "expiry: -", "buckets: -", "ok: yes",
+        "more", "nested:", "upload bytes: 1.5 KiB", "at: x",
+    ]  # fmt: skip
+    text = render_status(document)
+    assert "None" not in text
+    assert "{" not in text
 
 
 def test_odd_values_do_not_break_it() -> None:
@@ -116,7 +125,7 @@ def test_a_write_back_journal_with_dead_letters() -> None:
         "id 20: b/gone (delete, 2 attempts): AccessDenied: Access Denied",
         "… and 1 more",
         "since start: 5,000 uploaded, 12 retried, 3 dead-lettered, 1 superseded",
-        "added_later: [1, 2]",
+        "added later: [1, 2]",
     ]
     # The dead letters are indented under their row, as a list.
     assert "\n    id 17: b/dir/a.txt" in render_status({"journal": journal})

@@ -1,14 +1,17 @@
 """The command line: ``s3d serve``, ``s3d check-config``, ``s3d status``, ``s3d flush``,
-``s3d journal retry|discard``, ``s3d drs ls|get|import|export`` and ``s3d --version``.
+``s3d journal retry|discard|forget-uploads``, ``s3d drs ls|get|import|export``
+and ``s3d --version``.
 
 Every setting is a flag of each command, generated from ``s3d.config.options()``. Flags not
 given are absent from the parsed namespace (``argparse.SUPPRESS``) so that they never hide a
 value from the file or the environment; the dataclass default is shown in the help text instead.
-``status``, ``flush`` and ``journal`` read the same settings as ``serve`` to find the daemon and
-the key to sign with. Exit codes: 0 success, 1 the daemon could not start (port in use…) or, for
-the commands that ask a daemon, could not be reached or refused (for ``flush``: or changes were
-refused by the remote, or still pending at ``--timeout``), 2 bad configuration or usage, 130
-interrupted.
+Only ``serve`` lists them all in its help; ``status``, ``flush``, ``journal`` and ``drs`` read the
+same settings as ``serve`` to find the daemon and the key to sign with, and list only those
+(``CLIENT_SETTINGS``), the others being accepted but not shown, so that each command's help says
+what it takes and a usage error is a few lines. Exit codes: 0 success, 1 the daemon could not
+start (port in use…) or, for the commands that ask a daemon, could not be reached or refused
+(for ``flush``: or what remains are dead letters, or changes are still pending at
+``--timeout``), 2 bad configuration or usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -37,6 +41,15 @@ _EPILOG = """\
 Each setting comes from, in increasing order of precedence: its default, the TOML file
 (--config, or $S3D_CONFIG), its S3D_* environment variable, its flag. All of them are
 listed in docs/configuration.md."""
+_CLIENT_EPILOG = """\
+The daemon is found, and the request signed, from the settings `s3d serve` reads: give the
+same --config (or $S3D_CONFIG, or S3D_* variables). Every flag of `s3d serve --help` is
+accepted too. Exit codes: 0 done, 1 the daemon could not be reached or refused, 2 usage."""
+CLIENT_SETTINGS = frozenset(
+    {"data_dir", "server.host", "server.port", "server.access_keys", "server.tls_cert_file"}
+)
+"""The settings a command that asks a running daemon uses to find it and sign for it: the
+only ones its help lists."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The output's reader went away (``s3d drs ls | head``): end quietly, as ``ls`` does,
+    with the exit status of a process a SIGPIPE ended. Standard output is pointed at
+    /dev/null so that the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,10 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = _command(commands, "serve", "run the daemon until SIGTERM or SIGINT")
+    serve = _command(commands, "serve", "run the daemon until SIGTERM or SIGINT", _EPILOG)
+    serve.usage = "%(prog)s [--config FILE] [SETTING FLAGS …]"
     _config_option(serve)
     check = _command(
-        commands, "check-config", "print the effective configuration (secrets masked) and exit"
+        commands,
+        "check-config",
+        "print the effective configuration (secrets masked) and exit",
+        "Takes every setting flag of `s3d serve --help`.",
     )
     check.add_argument(
         "config",
@@ -85,10 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print the status document as JSON")
     mount = add_mount_parser(commands, _HelpFormatter, _EPILOG)
     _config_option(mount)
-    subs = (serve, mount, check, status, _flush_parser(commands), *_journal_parsers(commands))
+    add_setting_flags(serve)
+    add_setting_flags(mount)
+    add_setting_flags(check, shown=frozenset())
+    clients = (status, _flush_parser(commands), *_journal_parsers(commands))
     snapshots = snapshot_parsers(commands, _command, _daemon_options)
-    for sub in (*subs, *_drs_parsers(commands), *snapshots):
-        add_setting_flags(sub)
+    for sub in (*clients, *_drs_parsers(commands), *snapshots):
+        add_setting_flags(sub, shown=CLIENT_SETTINGS)
     return parser
 
 
@@ -134,6 +165,7 @@ def _flush_parser(
         type=_seconds,
         help="give up (exit 1) when changes are still pending after this long (default: none)",
     )
+    flush.add_argument("--json", action="store_true", help="print the outcome as one JSON document")
     return flush
 
 
@@ -142,19 +174,35 @@ def _journal_parsers(
 ) -> list[argparse.ArgumentParser]:
     journal = _command(commands, "journal", "act on the dead letters of a daemon's journal")
     actions = journal.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
+    dead = "a dead letter's id, as `s3d status` lists them"
     parsers = [
-        _command(actions, "retry", "put dead letters back in the upload queue"),
-        _command(actions, "discard", "give up dead letters: their changes never reach the remote"),
+        (_command(actions, "retry", "put dead letters back in the upload queue"), dead),
+        (
+            _command(
+                actions,
+                "discard",
+                "give up dead letters: their changes never reach the remote (with --all, the "
+                "later changes they held back that the remote refuses too go as well)",
+            ),
+            dead,
+        ),
+        (
+            _command(
+                actions,
+                "forget-uploads",
+                "stop trying to abort multipart uploads left open on the remote (one whose "
+                "bucket is gone can never be aborted)",
+            ),
+            "a remote upload id, as `s3d status` lists them",
+        ),
     ]
-    for parser in parsers:
+    for parser, what in parsers:
         _daemon_options(parser)
+        kind = str if what != dead else _dead_letter_id
         chosen = parser.add_mutually_exclusive_group(required=True)
-        chosen.add_argument(
-            "ids", nargs="*", default=[], metavar="ID", type=_dead_letter_id,
-            help="a dead letter's id, as `s3d status` lists them",
-        )  # fmt: skip
-        chosen.add_argument("--all", action="store_true", help="every dead letter")
-    return parsers
+        chosen.add_argument("ids", nargs="*", default=[], metavar="ID", type=kind, help=what)
+        chosen.add_argument("--all", action="store_true", help="every one of them")
+    return [parser for parser, _ in parsers]
 
 
 def _seconds(text: str) -> float:
@@ -192,13 +240,16 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    text: str,
+    epilog: str = _CLIENT_EPILOG,
 ) -> argparse.ArgumentParser:
     return commands.add_parser(
         name,
         help=text,
-        description=text[0].upper() + text[1:] + ".",
-        epilog=_EPILOG,
+        description=textwrap.fill(text[0].upper() + text[1:] + ".", 79),
+        epilog=epilog,
         formatter_class=_HelpFormatter,
     )
 
@@ -210,24 +261,29 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per setting, grouped by TOML section, storing text under the dotted key."""
+def add_setting_flags(parser: argparse.ArgumentParser, shown: frozenset[str] | None = None) -> None:
+    """One flag per setting, grouped by TOML section, storing text under the dotted key;
+    only those ``shown`` (default: all) appear in the help and the usage line."""
     groups: dict[str | None, argparse._ArgumentGroup] = {}
     for option in options():
-        if option.section not in groups:
-            title = f"[{option.section}] settings" if option.section else "settings"
-            groups[option.section] = parser.add_argument_group(title)
+        visible = shown is None or option.key in shown
+        group: argparse._ActionsContainer = parser
+        if visible:
+            if option.section not in groups:
+                title = f"[{option.section}] settings" if option.section else "settings"
+                groups[option.section] = parser.add_argument_group(title)
+            group = groups[option.section]
         kwargs: dict[str, object] = {}
         if option.kind.base == "boolean":
             kwargs = {"nargs": "?", "const": "true"}  # "--flag" alone means true
         elif option.kind.base == "records":
             kwargs = {"action": "append"}
-        groups[option.section].add_argument(
+        group.add_argument(
             option.flag,
             dest=option.key,
             metavar=option.metavar,
             default=argparse.SUPPRESS,
-            help=_help(option).replace("%", "%%"),
+            help=_help(option).replace("%", "%%") if visible else argparse.SUPPRESS,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -261,7 +317,7 @@ def _ask_daemon(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(text)
             return 0
         if args.command == "flush":
-            return flush(endpoint, args.timeout, sys.stdout, sys.stderr)
+            return flush(endpoint, args.timeout, sys.stdout, sys.stderr, as_json=args.json)
         if args.command == "drs":
             return _drs(endpoint, args)
         if args.command == "snapshots":
@@ -280,7 +336,7 @@ def _drs(endpoint: AdminEndpoint, args: argparse.Namespace) -> int:
     """``s3d drs …``. Raises AdminClientError."""
     action = args.drs_command
     if action == "ls":
-        drs_client.list_objects(endpoint, sys.stdout, as_json=args.json)
+        drs_client.list_objects(endpoint, sys.stdout, sys.stderr, as_json=args.json)
     elif action == "get":
         drs_client.get_object(endpoint, args.id, sys.stdout)
     else:

@@ -6,7 +6,8 @@ drs.index JSON; ``import`` and ``export`` run in the daemon, which reads and wri
 with its remote credentials, and show how many records are done so far: redrawn in place on a
 terminal, a line every few seconds elsewhere. ``import FILE`` passes the file's absolute path:
 the daemon reads it, so it must see the same file system (as it does when the command runs in
-the daemon's container).
+the daemon's container). Progress goes to stderr (``s3d.cli.progress``): records listed or done
+so far, their rate, and for ``ls`` the time left; its last line agrees with the final count.
 """
 
 from __future__ import annotations
@@ -19,26 +20,49 @@ from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
 from s3d.cli.admin_client import AdminEndpoint, fetch, fetch_streamed
+from s3d.cli.progress import Meter
 from s3d.cli.status_text import human_bytes
 
-REPORT_EVERY = 5.0
-"""Seconds between two progress lines when the output is not a terminal."""
+PAGE = 1000
+"""Records asked for at once by ``ls``: the daemon's largest page."""
 
 
-def list_objects(endpoint: AdminEndpoint, out: TextIO, *, as_json: bool = False) -> int:
-    """Print every record: a table, or one drs.index JSON line each. Returns how many."""
+def list_objects(
+    endpoint: AdminEndpoint,
+    out: TextIO,
+    err: TextIO,
+    *,
+    as_json: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Print every record: a table, or one drs.index JSON line each; progress on ``err``.
+    Returns how many. Raises AdminClientError, and BrokenPipeError when ``out`` is closed
+    (``| head``: the caller ends quietly)."""
+    catalogue = fetch(endpoint, "status").get("catalogue")
+    total = catalogue.get("objects") if isinstance(catalogue, dict) else None
+    meter = Meter(err, "listing", "record", clock)
     after, count = "", 0
-    while True:
-        page = fetch(endpoint, "drs/objects?" + urlencode({"after": after, "limit": 1000}))
-        for record in page.get("objects", []):
-            out.write(json.dumps(record) + "\n" if as_json else _row(record))
-            count += 1
-        after = page.get("next") or ""
-        if not after:
-            break
+    try:
+        while True:
+            page = fetch(endpoint, "drs/objects?" + urlencode({"after": after, "limit": PAGE}))
+            for record in page.get("objects", []):
+                out.write(json.dumps(record) + "\n" if as_json else _row(record))
+                count += 1
+            meter.update(count, _total(total, count))
+            after = page.get("next") or ""
+            if not after:
+                break
+    finally:
+        meter.close(count, count if not after else _total(total, count))
     if not as_json:
-        out.write(f"{count} DRS objects\n")
+        out.write(f"{count:,} DRS objects\n")
+    out.flush()
     return count
+
+
+def _total(total: object, count: int) -> float | None:
+    """The catalogue's size when listing began (records added since join as they come)."""
+    return max(float(total), count) if isinstance(total, int) else None
 
 
 def _row(record: dict[str, Any]) -> str:
@@ -67,43 +91,23 @@ def transfer(
     if action == "import" and not location.startswith("s3://"):
         location = str(Path(location).resolve())
     name = "source" if action == "import" else "target"
-    shown = Shown(err, clock)
+    verb = "imported" if action == "import" else "exported"
+    meter = Meter(err, "importing" if action == "import" else "exporting", "record", clock)
+    seen = [0]
+
+    def progress(document: dict[str, Any]) -> None:
+        seen[0] = int(document.get("records", 0))
+        meter.update(seen[0])
+
     try:
         result = fetch_streamed(
-            endpoint,
-            f"drs/{action}?" + urlencode({name: location}),
-            "POST",
-            lambda progress: shown.records(progress.get("records", 0)),
+            endpoint, f"drs/{action}?" + urlencode({name: location}), "POST", progress
         )
-    finally:
-        shown.close()
-    verb = "imported" if action == "import" else "exported"
+    except BaseException:
+        meter.close(seen[0])
+        raise
+    records = int(result.get("records", 0))
+    meter.close(records)
     size = f", {human_bytes(result['bytes'])}" if "bytes" in result else ""
-    out.write(f"{verb} {result.get('records', 0)} DRS records ({location}{size})\n")
+    out.write(f"{verb} {records:,} DRS records ({location}{size})\n")
     return result
-
-
-class Shown:
-    """Records done so far, on ``stream``: one line redrawn on a terminal, else a line every
-    ``REPORT_EVERY`` seconds."""
-
-    def __init__(self, stream: TextIO, clock: Callable[[], float]) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._clock = clock
-        self._last = clock()
-        self._drawn = False
-
-    def records(self, count: int) -> None:
-        if self._tty:
-            self._stream.write(f"\r{count:,} records")
-            self._drawn = True
-        elif self._clock() - self._last >= REPORT_EVERY:
-            self._last = self._clock()
-            self._stream.write(f"{count:,} records\n")
-        self._stream.flush()
-
-    def close(self) -> None:
-        if self._drawn:
-            self._stream.write("\n")
-            self._drawn = False

@@ -24,7 +24,8 @@ _JOURNAL_COUNTERS = {
 _JOURNAL_SHOWN = {
     "mode", "queue", "uploading", "pending_bytes", "oldest_pending_seconds",
     "uploads_in_progress", "upload_bytes", "oldest_upload_idle_seconds", "uploads_expired",
-    "uploads_reclaimed", "dead_letters", "dead", *_JOURNAL_COUNTERS,
+    "uploads_reclaimed", "dead_letters", "dead", "held_by_dead_letters",
+    "remote_uploads_to_abort", "remote_uploads", *_JOURNAL_COUNTERS,
 }  # fmt: skip
 _SECTIONS = ("cache", "journal")
 
@@ -47,8 +48,37 @@ def render_status(document: dict[str, Any]) -> str:
         lines += ["journal", *journal_rows(journal)]
     for name, section in document.items():
         if isinstance(section, dict) and name not in _SECTIONS:
-            lines += [name, *_rows(*((str(k), _plain(v)) for k, v in section.items()))]
+            lines += [_label(name), *section_rows(section)]
     return "\n".join(lines) + "\n"
+
+
+def section_rows(section: dict[str, Any], indent: int = 2) -> list[str]:
+    """A section the daemon adds (credentials, catalogue…) key by key, for people: names
+    with spaces, byte counts in units, numbers with separators, nothing as ``-``, a nested
+    section indented under its name."""
+    lines = []
+    width = max([14 - indent, *(len(str(name)) + 2 for name in section)])
+    for name, value in section.items():
+        if isinstance(value, dict) and value:
+            lines += [f"{' ' * indent}{_label(str(name))}:", *section_rows(value, indent + 2)]
+        else:
+            shown = _value(str(name), value)
+            lines.append(f"{' ' * indent}{_label(str(name)) + ':':<{width}}{shown}")
+    return lines
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _value(name: str, value: object) -> str:
+    if value is None or value == {} or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return human_bytes(value) if name == "bytes" or name.endswith("_bytes") else f"{value:,}"
+    return _plain(value)
 
 
 def _cache_rows(cache: dict[str, Any]) -> list[str]:
@@ -83,8 +113,14 @@ def journal_rows(journal: dict[str, Any]) -> list[str]:
         ("dead letters", f"{_number(journal.get('dead_letters')):,.0f}"),
     ]
     lines = _rows(*rows) + dead_letter_lines(journal)
+    held = _number(journal.get("held_by_dead_letters"))
+    if held:
+        lines += _rows(("held back", f"{counted(held, 'change')} behind the dead letters"))
+    lines += remote_upload_lines(journal)
     counters = (f"{_number(journal.get(k)):,.0f} {name}" for k, name in _JOURNAL_COUNTERS.items())
-    others = ((str(k), _plain(v)) for k, v in journal.items() if k not in _JOURNAL_SHOWN)
+    others = (
+        (_label(str(k)), _value(str(k), v)) for k, v in journal.items() if k not in _JOURNAL_SHOWN
+    )
     return lines + _rows(("since start", ", ".join(counters)), *others)
 
 
@@ -111,6 +147,19 @@ def dead_letter_lines(journal: dict[str, Any]) -> list[str]:
     listed = [d for d in journal.get("dead") or () if isinstance(d, dict)]
     lines = [f"    {dead_letter(d)}" for d in listed]
     more = int(_number(journal.get("dead_letters"))) - len(listed)
+    return lines + ([f"    … and {more:,} more"] if more > 0 else [])
+
+
+def remote_upload_lines(journal: dict[str, Any]) -> list[str]:
+    """The multipart uploads left open on the remote that s3d keeps trying to abort, one a
+    line; nothing when there are none."""
+    count = _number(journal.get("remote_uploads_to_abort"))
+    if not count:
+        return []
+    listed = [u for u in journal.get("remote_uploads") or () if isinstance(u, dict)]
+    lines = _rows(("to abort", f"{counted(count, 'remote upload')} (`s3d journal forget-uploads`)"))
+    lines += [f"    {u.get('upload_id')}: {u.get('bucket')}/{u.get('key')}" for u in listed]
+    more = int(count) - len(listed)
     return lines + ([f"    … and {more:,} more"] if more > 0 else [])
 
 

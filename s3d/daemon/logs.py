@@ -2,6 +2,9 @@
 
 Access-log records carry their fields as ``extra``; the JSON formatter emits them as keys.
 Nothing here formats a header value or a credential: records only hold what callers put in.
+The embedded remote (moto, in this process) logs a traceback of ~55 lines for every request it
+fails with a 500, once per retry: its records keep one line (``OneLineFromRemote``), the
+exception's type and first line, since s3d says itself what became of the request.
 """
 
 from __future__ import annotations
@@ -32,8 +35,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, default=str)
 
 
+_REMOTE_LOGGERS = ("moto", "werkzeug", "flask")
+
+
+class OneLineFromRemote(logging.Filter):
+    """Records of the embedded remote's loggers lose their traceback: its type and first line
+    join the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.startswith(_REMOTE_LOGGERS):
+            _, exc, _ = record.exc_info
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            record.msg = f"embedded remote: {record.getMessage()} ({type(exc).__name__}: {first})"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure_logging(settings: LogSettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(OneLineFromRemote())
     if settings.format == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -368,29 +368,38 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
     return status
 
 
-def banner(daemon: Daemon) -> str:
-    """What ``s3d serve`` prints on start: where to point clients and a command to try."""
+def banner(daemon: Daemon, terminal: bool = True) -> str:
+    """What ``s3d serve`` prints on start: where to point clients and commands to try. A
+    generated secret is printed only on a ``terminal``: elsewhere (``make run > log``) the
+    banner points at the file that holds it, which a log must not copy."""
     key = daemon.access_key
     assert key is not None
-    url = daemon.endpoint_url
-    stored = daemon.settings.data_dir / local_keys.FILE_NAME
-    secret = (
-        key.secret_access_key
-        if not daemon.settings.server.access_keys
-        else "(the secret configured for this key)"
-    )
+    url, region = daemon.endpoint_url, daemon.settings.server.region
+    stored = (daemon.settings.data_dir / local_keys.FILE_NAME).absolute()
+    generated = not daemon.settings.server.access_keys
+    if not generated:
+        secret, export = "(the secret configured for this key)", "<its secret>"
+    elif terminal:
+        secret = export = key.secret_access_key
+    else:
+        secret = f"(in {stored}; shown only on a terminal)"
+        export = (
+            "\"$(python3 -c 'import json, sys; "
+            f'print(json.load(open(sys.argv[1]))["secret_access_key"])\' {stored})"'
+        )
     lines = [
         f"s3d is serving S3 at {url}",
         f"  remote:            {daemon.remote_url}",
         f"  access key id:     {key.access_key_id}",
         f"  secret access key: {secret}",
     ]
-    if not daemon.settings.server.access_keys:
+    if generated and terminal:
         lines.append(f"  (generated once, kept in {stored})")
     lines += [
         "",
         "Try it:",
-        f"  export AWS_ACCESS_KEY_ID={key.access_key_id} AWS_SECRET_ACCESS_KEY={secret}",
+        f"  export AWS_ACCESS_KEY_ID={key.access_key_id} AWS_DEFAULT_REGION={region}",
+        f"  export AWS_SECRET_ACCESS_KEY={export}",
         f"  aws --endpoint-url {url} s3 mb s3://demo",
         f"  aws --endpoint-url {url} s3 cp README.md s3://demo/README.md",
         f"  aws --endpoint-url {url} s3 ls s3://demo/",
@@ -411,7 +420,7 @@ async def serve(settings: Settings) -> None:
         # a full collection walks only what requests create (a million-record import made
         # 60-90 ms pauses every half second without this, 1-4 ms with it).
         gc.freeze()
-        sys.stdout.write(banner(daemon))
+        sys.stdout.write(banner(daemon, sys.stdout.isatty()))
         sys.stdout.flush()
         await stop.wait()
         log.info("stopping: draining requests for up to %ss", settings.server.shutdown_grace)

@@ -31,6 +31,21 @@ from s3d.staging import StagedBody
 log = logging.getLogger("s3d.journal")
 
 
+class StoredBytesDiffer(InternalError):
+    """The remote's ETag after an upload is not the MD5 s3d acknowledged, where the remote
+    computes it from the bytes (no SSE-C or SSE-KMS): it stored other bytes than those
+    acknowledged — corruption on the way, or a remote that altered the body. Passing (500):
+    the upload is tried again; the uploader dead-letters it if it persists."""
+
+
+class UploadCorrupted(S3Error):
+    """A ``StoredBytesDiffer`` that persisted: given up as a dead letter, never a success."""
+
+    code = "BadDigest"
+    status = 400
+    default_message = "The remote kept storing other bytes than those acknowledged."
+
+
 @dataclass(frozen=True, slots=True)
 class PartSource:
     path: Path
@@ -63,8 +78,9 @@ async def apply(
     """Carry ``job`` out on the remote; the ETag the remote gave the object (puts and
     multipart uploads), None for other jobs. ``opaque_etags``: the remote encrypts with
     s3d's SSE-C key, so its ETags are not MD5s and are not compared with them. Raises S3Error
-    as the remote answers (the caller retries or dead-letters); cancellation abandons it (a
-    multipart upload is aborted)."""
+    as the remote answers (the caller retries or dead-letters), ``StoredBytesDiffer`` when the
+    remote's ETag shows it stored other bytes; cancellation abandons it (a multipart upload is
+    aborted)."""
     change = job.change
     if isinstance(change, Delete):
         await remote.delete_object(ops.DeleteObject(job.bucket, job.key))
@@ -77,7 +93,13 @@ async def apply(
     if isinstance(change, Put) and not change.parts:
         body = _body(files.path(change.files[0]), change, job.size)
         result = await remote.put_object(ops.PutObject(job.bucket, job.key, headers=headers), body)
-        return header(result.headers, "etag")
+        etag = header(result.headers, "etag")
+        if etag and not opaque and bare_etag(etag) != change.md5:
+            raise StoredBytesDiffer(
+                f"the remote stored {job.bucket}/{job.key} with ETag {bare_etag(etag)}, "
+                f"not the MD5 acknowledged ({change.md5})"
+            )
+        return etag
     sources = _sources(change, files)
     return await _multipart(job, change, remote, sources, concurrency, uploads, opaque)
 
@@ -163,7 +185,7 @@ async def _upload_parts(
             )
         etag = bare_etag(header(result.headers, "etag") or "")
         if etag != source.md5.hex() and not opaque:
-            raise InternalError(f"part {number} came back with ETag {etag}, not its MD5")
+            raise StoredBytesDiffer(f"part {number} came back with ETag {etag}, not its MD5")
         return f'"{etag}"'
 
     try:
@@ -194,7 +216,7 @@ async def _complete(
             return expected
         raise
     if bare_etag(result.etag) != bare_etag(expected) and not opaque:
-        raise InternalError(f"the remote answered ETag {result.etag}, not {expected}")
+        raise StoredBytesDiffer(f"the remote answered ETag {result.etag}, not {expected}")
     return result.etag
 
 

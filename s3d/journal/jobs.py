@@ -153,3 +153,24 @@ def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float
     (between half and all of the exponential step, so retries spread but never spin)."""
     step = min(cap, base * 2.0 ** max(0, attempts - 1))
     return float(step * rng.uniform(0.5, 1.0))
+
+
+def held_back(queue: Queue) -> list[Job]:
+    """The jobs waiting behind a dead letter of their key: none can run until it is retried
+    or discarded, so a flush that waits for them would wait forever."""
+    held = []
+    for jobs in queue.by_key.values():
+        dead = next((i for i, job in enumerate(jobs) if job.dead), None)
+        if dead is not None:
+            held += [job for job in jobs[dead + 1 :] if not job.dead]
+    return held
+
+
+def tried(queue: Queue, keys: Iterable[tuple[str, str]]) -> bool:
+    """Whether each of ``keys`` has had its oldest job tried since it was released: gone
+    (uploaded), dead-lettered, or failed at least once (retrying)."""
+    for where in keys:
+        jobs = queue.by_key.get(where)
+        if jobs and not (jobs[0].dead or (jobs[0].attempts and not jobs[0].running)):
+            return False
+    return True

@@ -25,7 +25,7 @@ from s3d.journal.acks import Acknowledgements
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.copies import Copies
 from s3d.journal.core import JournalCore, job_files
-from s3d.journal.jobs import Job, Queue
+from s3d.journal.jobs import Job, Queue, held_back, tried
 from s3d.journal.reads import Reads
 from s3d.journal.uploader import RemoteEtag, Uploader
 from s3d.journal.uploads import LocalMultipart
@@ -34,6 +34,10 @@ from s3d.settings import JournalSettings
 from s3d.staging import StagingArea
 
 log = logging.getLogger("s3d.journal")
+
+DISCARD_SETTLE = 5.0
+"""Seconds ``discard`` (of every dead letter) waits for the changes they held back to be
+tried once, so that those the remote refuses the same way go in the same command."""
 
 
 class Journal:
@@ -126,12 +130,12 @@ class Journal:
         if not self._open:
             return
         self._open = False
-        if flush > 0 and self.waiting():
+        if flush > 0 and self.flushable():
             self.flush_now()
             if not await self.wait_idle(flush):
                 log.warning(
                     "stopping with %d changes still pending; they resume at the next start",
-                    len(self.waiting()),
+                    len(self.flushable()),
                 )
         await self.abandoned.aclose()
         await self.uploader.aclose()
@@ -156,6 +160,11 @@ class Journal:
 
     def waiting(self) -> list[Job]:
         return self.core.waiting()
+
+    def flushable(self) -> list[Job]:
+        """The waiting changes a flush can upload: not those held behind a dead letter."""
+        held = {id(job) for job in held_back(self.core.queue)}
+        return [job for job in self.core.waiting() if id(job) not in held]
 
     # -- writes that go to the remote directly ------------------------------------------------
 
@@ -190,11 +199,12 @@ class Journal:
         self.core.wake.set()
 
     async def wait_idle(self, seconds: float | None = None) -> bool:
-        """Wait until no change waits for upload (dead letters aside); False when
-        ``seconds`` passed first. Cancellation just stops the waiting."""
+        """Wait until no change waits for upload (dead letters, and the changes they hold
+        back, aside); False when ``seconds`` passed first. Cancellation just stops the
+        waiting."""
         try:
             async with asyncio.timeout(seconds):
-                while self.waiting():
+                while self.flushable():
                     await self.core.changed.wait()
         except TimeoutError:
             return False
@@ -205,10 +215,30 @@ class Journal:
         return await self.core.revive(self._dead(seqs))
 
     async def discard(self, seqs: list[int] | None = None) -> int:
-        """Give up dead-lettered jobs (all, or these), with their files; how many."""
+        """Give up dead-lettered jobs (all, or these), with their files; how many. For all
+        of them, the changes they held back are then tried at once (for up to
+        ``DISCARD_SETTLE`` seconds), and those the remote refuses too (a bucket gone) are
+        given up in the same call. Cancellation stops the waiting; what was dropped stays
+        dropped."""
         chosen = [job for job in self._dead(seqs) if not job.held]
         await self.core.drop(chosen)
-        return len(chosen)
+        total = len(chosen)
+        deadline = asyncio.get_running_loop().time() + DISCARD_SETTLE
+        while seqs is None and chosen:
+            released = {job.where for job in chosen}
+            self.flush_now()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(deadline):
+                    while not tried(self.core.queue, released):
+                        await self.core.changed.wait()
+            chosen = [j for j in self._dead(None) if j.where in released and not j.held]
+            await self.core.drop(chosen)
+            total += len(chosen)
+        return total
+
+    async def forget_remote_uploads(self, upload_ids: list[str] | None = None) -> int:
+        """Stop aborting these remote multipart uploads (all when None); how many."""
+        return await self.uploader.forget(upload_ids)
 
     def _dead(self, seqs: list[int] | None) -> list[Job]:
         return [j for j in self.core.queue.all() if j.dead and (seqs is None or j.seq in seqs)]
@@ -220,15 +250,21 @@ class Journal:
         return {
             "mode": self.settings.mode,
             "queue": len(waiting),
+            "held_by_dead_letters": len(held_back(self.core.queue)),
             "uploading": len(self.uploader.running),
             "pending_bytes": self.pending_bytes,
             "oldest_pending_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
             **self.abandoned.status(),
             "remote_uploads_to_abort": len(self.uploader.orphans),
+            "remote_uploads": [_orphan(*orphan) for orphan in self.uploader.orphans[:50]],
             "dead_letters": len(dead),
             "dead": [_dead_letter(job) for job in dead[:50]],
             **self.core.counters,
         }
+
+
+def _orphan(upload_id: str, bucket: str, key: str) -> dict[str, object]:
+    return {"upload_id": upload_id, "bucket": bucket, "key": key}
 
 
 def _dead_letter(job: Job) -> dict[str, object]:

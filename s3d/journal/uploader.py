@@ -27,6 +27,10 @@ from s3d.telemetry import Attributes, failed, object_attributes, trace, tracing
 
 log = logging.getLogger("s3d.journal")
 
+INTEGRITY_ATTEMPTS = 3
+"""Attempts (failures of any kind included) after which an upload whose stored bytes still
+differ from those acknowledged is dead-lettered rather than tried again."""
+
 RemoteEtag = Callable[[str, str, str, str], None]
 """Told (bucket, key, acknowledged ETag, remote ETag) when an upload got another ETag than the
 one acknowledged: the mapping contract 4 asks to be recorded."""
@@ -74,6 +78,22 @@ class Uploader:
 
     async def closed(self, upload_id: str) -> None:
         await self._core.store.write([close_remote_upload(upload_id)])
+
+    async def forget(self, upload_ids: list[str] | None = None) -> int:
+        """Stop trying to abort these remote uploads (all when None): for an upload the
+        remote will never let s3d abort (its bucket is gone), which would otherwise warn at
+        every start. What the remote still holds of it is left to the bucket's lifecycle
+        rules. Returns how many were forgotten."""
+        chosen = [o for o in self.orphans if upload_ids is None or o[0] in upload_ids]
+        if chosen:
+            await self._core.store.write([close_remote_upload(o[0]) for o in chosen])
+        for orphan in chosen:
+            self.orphans.remove(orphan)
+            log.warning(
+                "forgot multipart upload %s of %s/%s: s3d no longer tries to abort it",
+                *orphan,
+            )
+        return len(chosen)
 
     async def _abort_orphans(self) -> None:
         """Abort the remote multipart uploads a crash left open (their jobs, still pending,
@@ -141,6 +161,10 @@ class Uploader:
         except asyncio.CancelledError:
             job.running = False
             raise
+        except apply.StoredBytesDiffer as exc:
+            job.running = False
+            await core.failed(job, self._corrupted(job, exc))
+            return "dead-letter" if job.dead else "retry"
         except Exception as exc:  # the outcome of the job: retried or dead-lettered
             job.running = False
             await core.failed(job, exc)
@@ -157,6 +181,17 @@ class Uploader:
         if not await self._handed_to_cache(job, remote_etag):
             await core.files.remove(job_files(job))
         return "uploaded"
+
+    def _corrupted(self, job: Job, exc: apply.StoredBytesDiffer) -> Exception:
+        """Said loudly: what the remote holds is not what was acknowledged. Tried again (the
+        error as it is) until ``INTEGRITY_ATTEMPTS``, then given up (``UploadCorrupted``)."""
+        final = job.attempts + 1 >= INTEGRITY_ATTEMPTS
+        log.error(
+            "upload of %s/%s stored other bytes than acknowledged: %s (attempt %d of %d%s)",
+            job.bucket, job.key, exc.message, job.attempts + 1, INTEGRITY_ATTEMPTS,
+            ", giving up" if final else ", trying again",
+        )  # fmt: skip
+        return apply.UploadCorrupted(exc.message) if final else exc
 
     def _remote_etag(self, job: Job, remote_etag: str | None) -> str | None:
         """The remote's ETag when it differs from the one acknowledged (told on), else None."""

@@ -52,8 +52,8 @@ def is_auth_parameter(name: str) -> bool:
 
 
 NOT_SERVED = frozenset({"PostObject", "RenameObject", "CreateSession", "WriteGetObjectResponse"})
-"""Operations s3d answers with 501: browser-form uploads (their POST policy is another
-authentication scheme) and S3 Express directory-bucket operations."""
+"""Operations s3d answers with 501: S3 Express directory-bucket operations, and a POST to a
+bucket that is not a form upload (``multipart/form-data``: s3d/server/post_object.py)."""
 
 Query = tuple[tuple[str, str], ...]
 

@@ -28,6 +28,7 @@ from s3d.remote.connect import (
 )
 from s3d.remote.credentials import (
     CONFIGURATION,
+    EMBEDDED_REMOTE,
     Audit,
     Resolution,
     assume_role,
@@ -44,7 +45,7 @@ from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
 from s3d.remote.objects import ObjectOperations
 from s3d.remote.sidecar import SIDECAR, Sidecar, credentials_for
-from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, RemoteSettings
+from s3d.settings import BucketRemote, RemoteSettings
 
 log = logging.getLogger("s3d.remote")
 
@@ -186,9 +187,11 @@ class RemoteS3:
         characters and the expiry; never a secret."""
         credentials = self.resolution.credentials
         expiry = expiry_of(credentials) if credentials is not None else None
+        # The embedded remote's placeholder is no key of anyone's: none is shown.
+        real = credentials is not None and self.resolution.method != EMBEDDED_REMOTE
         return {
             "source": self.credential_source,
-            "key_id_suffix": key_id_of(credentials)[-4:] if credentials is not None else None,
+            "key_id_suffix": key_id_of(credentials)[-4:] if real else None,
             "expiry": expiry.isoformat(timespec="seconds") if expiry else None,
             "buckets": dict(self._sources),
         }
@@ -208,12 +211,14 @@ class RemoteS3:
         if credentials is None:
             log.warning("no remote credentials: %s", resolution.tried_text())
             return
-        if resolution.method == CONFIGURATION and settings.access_key_id != EMBEDDED_CREDENTIALS:
+        session._credentials = credentials  # what get_credentials() answers from now on
+        if resolution.method == EMBEDDED_REMOTE:
+            return  # nothing resolved, nothing to audit: moto takes any signature
+        if resolution.method == CONFIGURATION:
             log.warning(
                 "the remote credentials are written in s3d's configuration: prefer the "
                 "environment, a profile or a role, which keep secrets out of files"
             )
-        session._credentials = credentials  # what get_credentials() answers from now on
         audit = Audit(settings.credentials_audit_file)
         audit.record("resolved", resolution.method, key_id_of(credentials), expiry_of(credentials))
         audit_refreshes(credentials, resolution.method, audit)

@@ -43,14 +43,16 @@ from aiobotocore.credentials import (
 )
 from aiobotocore.session import AioSession
 
-from s3d.settings import BucketRemote, ConfigError, RemoteSettings
+from s3d.settings import EMBEDDED_CREDENTIALS, BucketRemote, ConfigError, RemoteSettings
 
 log = logging.getLogger("s3d.credentials")
 
 CONFIGURATION = "s3d-configuration"
 PROMPT = "prompt"
+EMBEDDED_REMOTE = "embedded"
 SOURCES = {
     CONFIGURATION: "s3d's configuration (remote.access_key_id)",
+    EMBEDDED_REMOTE: "none needed (the embedded remote accepts any)",
     "env": "environment variables (AWS_ACCESS_KEY_ID)",
     "assume-role": "a role to assume, from the shared config profile",
     "assume-role-with-web-identity": "web identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE)",
@@ -139,7 +141,10 @@ async def resolve(
         credentials = AioCredentials(
             settings.access_key_id, settings.secret_access_key, settings.session_token
         )
-        return Resolution(credentials, CONFIGURATION, [(CONFIGURATION, "chosen")])
+        # The embedded remote's placeholders are no credentials anyone configured.
+        embedded = settings.access_key_id == EMBEDDED_CREDENTIALS
+        method = EMBEDDED_REMOTE if embedded else CONFIGURATION
+        return Resolution(credentials, method, [(method, "chosen")])
     resolution = Resolution(None)
     resolver = create_credential_resolver(session, region_name=settings.region)
     for provider in resolver.providers:

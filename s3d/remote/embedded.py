@@ -4,13 +4,28 @@ Owns one ``ThreadedMotoServer`` on 127.0.0.1 and a free port, serving from its o
 its buckets live in this process's memory and vanish when it stops. Moto accepts any
 credentials. Starting and stopping run in a worker thread, never on the event loop. moto is
 imported only when one starts: a daemon with a real remote does not carry its ~60,000 objects
-(every full garbage collection would walk them).
+(every full garbage collection would walk them). It is an optional dependency (the
+``embedded`` extra): without it, starting one raises ``EmbeddedRemoteMissing`` saying what to
+install.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, Self
+
+from s3d.settings import ConfigError
+
+
+class EmbeddedRemoteMissing(ConfigError):
+    """No remote is configured and moto, the embedded one, is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no remote is configured (--remote URL), and the embedded remote used instead "
+            "needs moto, which is not installed: install it with "
+            "`pip install 's3d[embedded]'` (`make run` does), or give --remote"
+        )
 
 
 class EmbeddedRemote:
@@ -20,8 +35,12 @@ class EmbeddedRemote:
         self.endpoint_url = ""
 
     async def __aenter__(self) -> Self:
-        """Start the server and wait until it listens. Cancellation stops it again."""
-        from moto.server import ThreadedMotoServer
+        """Start the server and wait until it listens. Cancellation stops it again. Raises
+        EmbeddedRemoteMissing when moto is not installed."""
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:
+            raise EmbeddedRemoteMissing() from None
 
         server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server = server

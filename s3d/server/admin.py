@@ -14,7 +14,8 @@ JSON document. Refusals are ``S3Error``s: the app's middleware renders them as S
 stamps the request id and writes the access-log line, for admin requests as for S3 ones.
 Admin commands take no body; one sent is not read (the connection is closed after the answer).
 
-The journal's commands (``POST flush``, ``POST journal/retry``, ``POST journal/discard``)
+The journal's commands (``POST flush``, ``POST journal/retry``, ``POST journal/discard``,
+``POST journal/forget-uploads``)
 exist in write-back mode only, when the daemon passes its journal as a ``JournalControl``.
 In write-through mode their paths answer 404 ``NoSuchAdminCommand`` to any method, saying why.
 """
@@ -34,7 +35,7 @@ from s3d.protocol.errors import MethodNotAllowed, S3Error
 from s3d.protocol.model import Headers
 from s3d.protocol.routing import Query, Target, locate, parse_query
 from s3d.protocol.sigv4 import SignedRequest
-from s3d.server.admin_query import dead_letter_ids, wait_seconds
+from s3d.server.admin_query import dead_letter_ids, upload_ids, wait_seconds
 from s3d.server.auth import Authenticator
 from s3d.server.handler import REQUEST_INFO, request_headers
 
@@ -90,6 +91,9 @@ class JournalControl(Protocol):
     async def discard(self, seqs: list[int] | None) -> int:
         """Give up dead letters (all, or those with these ids); how many."""
 
+    async def forget_remote_uploads(self, upload_ids: list[str] | None) -> int:
+        """Stop aborting remote multipart uploads (all, or these upload ids); how many."""
+
     def status(self) -> dict[str, object]:
         """The journal's section of the status document."""
 
@@ -98,6 +102,7 @@ _JOURNAL_ACTIONS = {
     "flush": "s3d:FlushJournal",
     "journal/retry": "s3d:RetryDeadLetters",
     "journal/discard": "s3d:DiscardDeadLetters",
+    "journal/forget-uploads": "s3d:ForgetRemoteUploads",
 }
 """The journal's commands and the actions the access log shows for them."""
 
@@ -141,7 +146,8 @@ def _write_through(command: str) -> AdminAction:
 def journal_routes(journal: JournalControl) -> tuple[AdminRoute, ...]:
     """``POST flush[?wait=SECONDS]``: run every waiting change now, then wait up to SECONDS
     for the queue to empty; ``POST journal/retry[?id=1,2]`` and ``POST journal/discard``:
-    the dead letters named, or all of them."""
+    the dead letters named, or all of them; ``POST journal/forget-uploads[?id=UPLOAD_ID]``:
+    stop aborting the remote multipart uploads named (or all)."""
 
     async def flush(query: Query) -> Mapping[str, object]:
         wait = wait_seconds(query)
@@ -156,7 +162,15 @@ def journal_routes(journal: JournalControl) -> tuple[AdminRoute, ...]:
     async def discard(query: Query) -> Mapping[str, object]:
         return {"discarded": await journal.discard(dead_letter_ids(query))}
 
-    runs = {"flush": flush, "journal/retry": retry, "journal/discard": discard}
+    async def forget(query: Query) -> Mapping[str, object]:
+        return {"forgotten": await journal.forget_remote_uploads(upload_ids(query))}
+
+    runs = {
+        "flush": flush,
+        "journal/retry": retry,
+        "journal/discard": discard,
+        "journal/forget-uploads": forget,
+    }
     return tuple(
         AdminRoute("POST", command, _JOURNAL_ACTIONS[command], run) for command, run in runs.items()
     )

@@ -68,6 +68,15 @@ def dead_letter_ids(query: Query) -> list[int] | None:
     return sorted({i for i in ids if i is not None})
 
 
+def upload_ids(query: Query) -> list[str] | None:
+    """``id=UPLOAD_ID`` (repeated): the remote multipart uploads named; None (all) without
+    ``id``. Raises InvalidArgument for an empty id."""
+    values = _parameters(query, "id").get("id")
+    if values is not None and not all(values):
+        raise InvalidArgument("id must name a remote upload id.", ArgumentName="id")
+    return values
+
+
 def _id(text: str) -> int | None:
     text = text.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= len(str(_MAX_ID))):

@@ -6,9 +6,12 @@ paths they claim; all go through the same middleware.
 
 Every response carries ``x-amz-request-id`` and ``x-amz-id-2``. ``S3Error`` becomes S3 error
 XML here; any other exception is logged with its traceback and answered ``500 InternalError``
-(the daemon keeps serving). One access-log line per request: method, path, status, bytes,
-duration, request id, principal — never a header value, so never a secret. Beside it, the
-request observer (metrics) is told the operation, status, duration and bytes.
+(the daemon keeps serving). A client that closes its connection before the answer is sent is
+no error of s3d's: one INFO line, and status 499 in the access log (nginx's "client closed
+request"). One access-log line per request: method, path and query (authentication
+parameters left out: a presigned URL's signature and credential), the S3 operation, status,
+bytes, duration, request id, principal — never a header value, so never a secret. Beside it,
+the request observer (metrics) is told the operation, status, duration and bytes.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
+from urllib.parse import unquote
 
 from aiohttp import web
 
 from s3d.protocol.errors import InternalError, S3Error
+from s3d.protocol.routing import is_auth_parameter
 from s3d.server.admin import AdminHandler
 from s3d.server.drain import IN_FLIGHT, InFlight
 from s3d.server.drs import DrsApi
@@ -28,7 +33,7 @@ from s3d.server.handler import REQUEST_INFO, RequestInfo, S3Handler
 from s3d.server.overload import check_admitted, overload_error, refused_connection
 from s3d.server.probes import Probes
 from s3d.server.respond import error_response, new_request_id, stamp_ids
-from s3d.server.sendfile import BODY_SENT
+from s3d.server.sendfile import BODY_SENT, CLIENT_GONE, client_gone
 from s3d.server.spans import finish_request_span, request_span
 
 log = logging.getLogger("s3d.server")
@@ -81,6 +86,16 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
         )
     except web.HTTPException:
         raise
+    except ConnectionError as exc:
+        if not client_gone(request):
+            raise
+        log.info(
+            "client closed the connection during %s %s (request %s): %s",
+            request.method, request.path, info.request_id, exc,
+        )  # fmt: skip
+        info.client_closed = True
+        # Nothing can be sent any more: aiohttp's attempt to send this fails quietly.
+        return web.Response(status=CLIENT_CLOSED)
     except Exception as exc:
         response = error_response(
             _unexpected(request, info, exc),
@@ -95,6 +110,10 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
     if not response.prepared:
         stamp_ids(response, info.request_id)
     return response
+
+
+CLIENT_CLOSED = 499
+"""The access log's status of a request whose client went away before its answer."""
 
 
 def _unexpected(request: web.Request, info: RequestInfo, exc: Exception) -> S3Error:
@@ -131,17 +150,22 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
 def _log_access(
     request: web.Request, info: RequestInfo, response: web.StreamResponse | None, seconds: float
 ) -> None:
-    status = response.status if response is not None else 499
+    status = response.status if response is not None else CLIENT_CLOSED
+    if info.client_closed or (response is not None and response.get(CLIENT_GONE)):
+        status = CLIENT_CLOSED
     sent = _body_bytes(response)
-    # The raw path, without the query: percent-encoding keeps odd keys on one line, and
-    # presigned query strings carry credentials.
-    path = request.raw_path.partition("?")[0]
+    # The raw path and query: percent-encoding keeps odd keys on one line. Presigned query
+    # strings carry credentials: those parameters are left out.
+    path, _, raw_query = request.raw_path.partition("?")
+    query = logged_query(raw_query)
     received = request.content_length or 0
     request.app[OBSERVE](info.action, status, seconds, received, sent)
     access_log.info(
-        "%s %s %s %d %.1fms %s %s",
+        "%s %s%s %s %s %d %.1fms %s %s",
         request.method,
         path,
+        f"?{query}" if query else "",
+        info.action,
         status,
         sent,
         seconds * 1000,
@@ -150,6 +174,7 @@ def _log_access(
         extra={
             "method": request.method,
             "path": path,
+            "query": query,
             "status": status,
             "bytes": sent,
             "duration_ms": round(seconds * 1000, 3),
@@ -159,6 +184,17 @@ def _log_access(
             "received": received,
         },
     )
+
+
+def logged_query(raw_query: str) -> str:
+    """The query as sent, without its authentication parameters (``X-Amz-Signature``,
+    ``X-Amz-Credential``, ``X-Amz-Security-Token``…)."""
+    kept = [
+        part
+        for part in raw_query.split("&")
+        if part and not is_auth_parameter(unquote(part.partition("=")[0]))
+    ]
+    return "&".join(kept)
 
 
 def _body_bytes(response: web.StreamResponse | None) -> int:

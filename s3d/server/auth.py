@@ -52,18 +52,19 @@ class Authenticator:
         v2 = sigv2.parse_v2(req)
         if v2 is not None:
             sigv2.check_time_v2(req, v2, now)
-            secret = self._secret(v2.access_key_id)
+            secret = self.secret(v2.access_key_id)
             sigv2.verify_v2(req, v2, secret, target.bucket, target.virtual_host)
             return Principal(v2.access_key_id)
         auth = sigv4.parse_authorization(req)
         if auth is None:
             return self._anonymous_principal(req.method)
-        secret = self._secret(auth.scope.access_key_id)
+        secret = self.secret(auth.scope.access_key_id)
         sigv4.check_time(auth, now)
         signing = sigv4.verify(req, auth, secret)
         return Principal(auth.scope.access_key_id, auth, signing)
 
-    def _secret(self, access_key_id: str) -> str:
+    def secret(self, access_key_id: str) -> str:
+        """The secret of a local key. Raises InvalidAccessKeyId."""
         secret = self._keys.get(access_key_id)
         if secret is None:
             raise InvalidAccessKeyId(AWSAccessKeyId=access_key_id)

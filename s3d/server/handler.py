@@ -21,6 +21,7 @@ from s3d.protocol.routing import Target, check_served, locate, parse_query, rout
 from s3d.protocol.sigv4 import SignedRequest
 from s3d.server.auth import Authenticator, Principal
 from s3d.server.body import MAX_DOCUMENT, read_document, stage_body
+from s3d.server.post_object import post_object
 from s3d.server.respond import respond
 from s3d.staging import StagedBody
 
@@ -36,6 +37,8 @@ class RequestInfo:
     action: str = "-"
     bucket: str | None = None
     key: str | None = None
+    client_closed: bool = False
+    """The client closed its connection before the answer was sent."""
 
 
 REQUEST_INFO = web.RequestKey("s3d", RequestInfo)
@@ -43,6 +46,20 @@ REQUEST_INFO = web.RequestKey("s3d", RequestInfo)
 
 def request_headers(request: web.Request) -> Headers:
     return tuple((name.lower(), value) for name, value in request.headers.items())
+
+
+POST_OBJECT = "PostObject"
+
+
+def _form_upload(method: str, target: Target, headers: Headers) -> bool:
+    """A POST Object: an HTML form (``multipart/form-data``) posted to a bucket."""
+    content_type = (header(headers, "content-type") or "").lower()
+    return (
+        method == "POST"
+        and target.bucket is not None
+        and target.key is None
+        and content_type.startswith("multipart/form-data")
+    )
 
 
 def _has_body(headers: Headers) -> bool:
@@ -79,6 +96,15 @@ class S3Handler:
             info.action = PREFLIGHT
             op = build(PREFLIGHT, target, query, headers, method="OPTIONS")
             return await respond(request, op, await self._gateway.execute(op))
+        if _form_upload(request.method, target, headers) and target.bucket is not None:
+            # A browser form's POST policy is an authentication scheme of its own: the form's
+            # fields carry the signature, not the request's headers.
+            info.action = POST_OBJECT
+            principal_name, answer = await post_object(
+                request, target.bucket, self._auth, self._gateway, self._body_timeout
+            )
+            info.principal = principal_name
+            return answer
         principal = self._auth.authenticate(
             SignedRequest(request.method, raw_path, raw_query, headers), target
         )

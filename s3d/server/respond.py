@@ -37,7 +37,7 @@ from s3d.protocol.model import (
     TaggingResult,
     WriteResult,
 )
-from s3d.server.sendfile import BODY_SENT, send_local, without_length
+from s3d.server.sendfile import BODY_SENT, CLIENT_GONE, client_gone, send_local, without_length
 
 log = logging.getLogger("s3d.server")
 
@@ -156,8 +156,13 @@ async def _stream(
                 response[BODY_SENT] += len(chunk)
         except Exception as exc:
             # The status line is gone already, so no error document can follow: close the
-            # connection so the client sees a body shorter than its Content-Length.
-            log.warning("response body cut short (%s: %s)", type(exc).__name__, exc)
+            # connection so the client sees a body shorter than its Content-Length. A client
+            # that went away is no fault of s3d's: said at INFO.
+            gone = client_gone(request)
+            response[CLIENT_GONE] = gone
+            (log.info if gone else log.warning)(
+                "response body cut short (%s: %s)", type(exc).__name__, exc
+            )
             response.force_close()
             if request.transport is not None:
                 request.transport.close()

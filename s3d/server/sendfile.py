@@ -18,6 +18,14 @@ log = logging.getLogger("s3d.server")
 
 BODY_SENT = web.ResponseKey("s3d.body_sent", int)
 """Bytes of body this response sent: what the access log reports."""
+CLIENT_GONE = web.ResponseKey("s3d.client_gone", bool)
+"""Set on a response whose client closed the connection before it was all sent."""
+
+
+def client_gone(request: web.Request) -> bool:
+    """Whether the client has closed its connection (or it is closing)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def without_length(headers: Headers) -> list[tuple[str, str]]:

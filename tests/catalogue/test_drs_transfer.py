@@ -183,7 +183,10 @@ def test_importing_100000_records_from_a_file_then_again_changes_nothing(
     before = _total(daemon)
     result = cli(daemon, "drs", "import", str(path))
     assert result.returncode == 0, result.stderr
-    assert "imported 100000 DRS records" in result.stdout
+    assert "imported 100,000 DRS records" in result.stdout
+    # The last progress line (if any was due) agrees with the count.
+    progress = [line for line in result.stderr.splitlines() if line.startswith("importing: ")]
+    assert not progress or progress[-1].startswith("importing: 100,000 records done")
     assert _total(daemon) == before + 100_000
     sha = hashlib.sha256(b"99999").hexdigest()
     status, found = drs_get(daemon, f"/objects/checksum/{sha}")
@@ -195,6 +198,33 @@ def test_importing_100000_records_from_a_file_then_again_changes_nothing(
     again = cli(daemon, "drs", "import", str(path))
     assert again.returncode == 0, again.stderr
     assert _total(daemon) == before + 100_000  # upsert by id: idempotent
+
+
+def test_drs_ls_into_head_ends_quietly_and_its_progress_agrees(
+    daemon: DaemonThread, tmp_path: Path
+) -> None:
+    cli(daemon, "drs", "import", str(_index(tmp_path / "drs.index", 3000, "listed")))
+    total = _total(daemon)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S3D_")}
+    command = [
+        sys.executable, "-m", "s3d", "drs", "ls", "--endpoint", daemon.endpoint_url,
+        "--access-key", f"{ACCESS_KEY}:{SECRET_KEY}",
+    ]  # fmt: skip
+    shell = " ".join(f"'{part}'" for part in command) + " | head -n 3; echo ${PIPESTATUS[0]} >&2"
+    piped = subprocess.run(
+        ["bash", "-c", shell], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    whole = cli(daemon, "drs", "ls")
+    assert len(piped.stdout.splitlines()) == 3
+    assert "Traceback" not in piped.stderr
+    assert "BrokenPipeError" not in piped.stderr
+    assert piped.stderr.splitlines()[-1] == "141"  # as a SIGPIPE ends ls or cat
+    assert whole.returncode == 0, whole.stderr
+    assert whole.stdout.splitlines()[-1] == f"{total:,} DRS objects"
+    # Progress lines come every few seconds (none for a listing quicker than that); the last
+    # one agrees with the count.
+    progress = [line for line in whole.stderr.splitlines() if line.startswith("listing: ")]
+    assert not progress or progress[-1].startswith(f"listing: {total:,} of {total:,} records")
 
 
 @pytest.mark.parametrize(

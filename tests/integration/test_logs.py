@@ -28,7 +28,9 @@ SSE_C_KEY = b"SSECustomerKey-never-printed-32b"
 assert len(SSE_C_KEY) == 32
 
 
-def start(tmp_path: Path, remote_url: str, log_format: str, level: str = "info") -> DaemonProcess:
+def start(
+    tmp_path: Path, remote_url: str, log_format: str, level: str = "info", *more: str
+) -> DaemonProcess:
     config = write_config(
         tmp_path / "s3d.toml",
         {
@@ -49,7 +51,7 @@ def start(tmp_path: Path, remote_url: str, log_format: str, level: str = "info")
         },
     )
     return DaemonProcess(
-        ["--config", str(config), "--log-format", log_format, "--log-level", level]
+        ["--config", str(config), "--log-format", log_format, "--log-level", level, *more]
     )
 
 
@@ -156,7 +158,8 @@ def test_json_access_log_one_line_per_request(tmp_path, remote_url, bucket_name)
             assert record["bytes"] > 0, record
     anonymous = by_id[refused_id]
     assert (anonymous["status"], anonymous["principal"]) == (403, "-")
-    assert anonymous["path"] == f"/{bucket_name}", "the query string is never logged"
+    assert anonymous["path"] == f"/{bucket_name}"
+    assert anonymous["query"] == "list-type=2"
     assert anonymous["bytes"] > 0
     assert LOCAL_SECRET not in s3d.stderr
 
@@ -171,7 +174,15 @@ def test_text_access_log_one_line_per_request(tmp_path, remote_url, bucket_name)
         matching = [line for line in lines if f" {rid} " in line]
         assert len(matching) == 1, (rid, lines)
         message = matching[0].split(" s3d.access: ", 1)[1]
-        assert message.startswith(f"{method} {path} {status} ")
+        # The path (and query), then the S3 operation, then the status.
+        assert message.startswith(f"{method} {path}")
+        assert f" {status} " in message
+        action = {"PUT": "PutObject", "HEAD": "HeadObject"}.get(method, "GetObject")
+        if "?" in message.split()[1]:
+            assert message.split()[1:3] == [f"{path}?list-type=2&encoding-type=url",
+                                            "ListObjectsV2"]  # fmt: skip
+        else:
+            assert message.split()[1:4] == [path, action, str(status)]
         assert message.endswith(f" {rid} {LOCAL_KEY}")
     with pytest.raises(json.JSONDecodeError):
         json.loads(lines[0])
@@ -301,3 +312,60 @@ def test_no_secret_in_output_or_errors(sweep, remote) -> None:
     assert (status, s3_error_code(body)) == (400, "XAmzContentSHA256Mismatch"), body
     bodies.append(body)
     assert errors.bodies, "error answers were captured"
+
+
+# --- What the log says of operations, presigned URLs and clients that go away --------------
+
+
+def test_access_log_names_the_operation_and_its_query_without_credentials(
+    tmp_path, remote_url, bucket_name
+) -> None:
+    with start(tmp_path, remote_url, "json") as s3d:
+        s3 = local_client(s3d.endpoint_url)
+        upload = s3.create_multipart_upload(Bucket=bucket_name, Key="big")["UploadId"]
+        s3.upload_part(Bucket=bucket_name, Key="big", UploadId=upload, PartNumber=1, Body=b"x")
+        s3.abort_multipart_upload(Bucket=bucket_name, Key="big", UploadId=upload)
+        url = s3.generate_presigned_url("get_object", {"Bucket": bucket_name, "Key": "nothing"})
+        assert send("GET", url, {})[0] == 404
+        stop(s3d)
+    records = [json.loads(line) for line in s3d.stderr.splitlines() if line.strip()]
+    access = {r["action"]: r for r in records if r["logger"] == "s3d.access"}
+    part = access["UploadPart"]
+    assert (part["method"], part["path"]) == ("PUT", f"/{bucket_name}/big")
+    assert part["query"] == f"uploadId={upload}&partNumber=1"
+    assert access["CreateMultipartUpload"]["query"] == "uploads"
+    presigned = access["GetObject"]
+    assert (presigned["status"], presigned["query"]) == (404, "")
+    assert "Signature" not in s3d.stderr
+    assert "Credential" not in s3d.stderr
+
+
+def test_a_client_closing_mid_answer_is_no_error(tmp_path, remote_url, bucket_name) -> None:
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    size = 48 * 1024 * 1024
+    with start(tmp_path, remote_url, "text") as s3d:
+        s3 = local_client(s3d.endpoint_url)
+        s3.put_object(Bucket=bucket_name, Key="large", Body=b"L" * size)
+        # Read once whole: the next answer comes from the cache.
+        assert len(s3.get_object(Bucket=bucket_name, Key="large")["Body"].read()) == size
+        url, headers = sign("GET", f"{s3d.endpoint_url}/{bucket_name}/large",
+                            key=LOCAL_KEY, secret=LOCAL_SECRET)  # fmt: skip
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as sock:
+            lines = [f"GET {parts.path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+            sock.sendall(("\r\n".join([*lines, f"Host: {parts.netloc}", "", ""])).encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            # Reset rather than close: the daemon's next write fails at once.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s3d.wait_for_output(" 499 ")
+        assert s3.head_object(Bucket=bucket_name, Key="large")["ContentLength"] == size
+        stop(s3d)
+    assert " ERROR " not in s3d.stderr, s3d.stderr
+    assert "Traceback" not in s3d.stderr
+    first, cut = [x for x in s3d.stderr.splitlines() if f"GET /{bucket_name}/large " in x]
+    assert f" GetObject 200 {size} " in first
+    assert " GetObject 499 " in cut
+    assert " WARNING s3d.server" not in s3d.stderr

@@ -236,6 +236,10 @@ class FakeJournal:
         self.calls.append(("discard", seqs))
         return self._take(seqs)
 
+    async def forget_remote_uploads(self, upload_ids: list[str] | None) -> int:
+        self.calls.append(("forget", upload_ids))
+        return 1
+
     def status(self) -> dict[str, object]:
         return {"mode": "write-back", "queue": self.queue, "dead_letters": len(self.dead)}
 
