@@ -530,6 +530,30 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RulesSettings:
+    """Filter rules (docs/rules.md): which writes wait in the journal, go straight to the
+    remote or are refused; which reads are cached, bypass the cache or are pinned."""
+
+    files: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "filter rule files, read in order (each feature's rules keep that order); "
+            "a bad file refuses the start, and a reload (SIGHUP) keeps the old rules "
+            "(comma-separated)",
+            "metavar": "FILE,...",
+        },
+    )
+    tag_overrides: bool = field(
+        default=False,
+        metadata={
+            "help": "on reads, look up each object's tags (one GetObjectTagging per key and "
+            "cache.freshness) so that s3d.cache=pin|bypass|cache tags set outside s3d take "
+            "effect; writes through s3d always honour s3d.upload and s3d.cache"
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
         default="text", metadata={"help": "log format: text or json", "flag": "--log-format"}
@@ -630,3 +654,4 @@ class Settings:
     metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     traces: TracesSettings = TracesSettings()
+    rules: RulesSettings = RulesSettings()

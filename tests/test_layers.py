@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("catalogue/", "services"),
     ("folders/", "services"),
     ("gateway.py", "services"),
+    ("decisions/", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
     ("fuse/", "adapters"),

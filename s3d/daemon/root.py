@@ -30,7 +30,9 @@ from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
 from s3d.daemon.probes_start import health_of, probes_of
+from s3d.daemon.rules_start import reload_rules, start_steering
 from s3d.daemon.startup import check_buckets
+from s3d.decisions.service import Steering
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
 from s3d.metrics.exposition import Metrics
@@ -75,6 +77,7 @@ class Daemon:
         self.remote: RemoteS3 | None = None
         self.metrics = Metrics(version()) if settings.metrics.enabled else None
         self.health: Health | None = None
+        self.steering: Steering | None = None
         self._listener: Listener | None = None
 
     async def __aenter__(self) -> Self:
@@ -105,12 +108,16 @@ class Daemon:
         observe = self.metrics.remote_calls.observe if self.metrics is not None else None
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings, observe))
         self.remote = remote
+        self.steering = steering = await start_steering(settings, remote)
         cache = await self._stack.enter_async_context(
             # Pending writes share the cache's volume; the journal, started after the cache
             # (it hands uploads over to it), tells how many bytes they hold.
-            ReadCache(settings.data_dir / "cache", settings.cache, remote, self._pending_bytes)
+            ReadCache(
+                settings.data_dir / "cache", settings.cache, remote, self._pending_bytes, steering
+            )
         )
         self.cache = cache
+        steering.pin = cache.pin if settings.cache.enabled else None
         remote_config = settings.remote
         configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
         await check_buckets(remote, configured, remote_config.allow_offline_start)
@@ -122,7 +129,13 @@ class Daemon:
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
         gateway = Gateway(
-            remote, staging, cache, journal, volume=settings.cache.max_size, catalogue=catalogue
+            remote,
+            staging,
+            cache,
+            journal,
+            volume=settings.cache.max_size,
+            catalogue=catalogue,
+            steering=steering,
         )
         self.gateway = gateway
         handler = S3Handler(
@@ -148,6 +161,12 @@ class Daemon:
         await self._listen(
             handler, admin, drs, probes_of(settings, self.health, self.metrics, parts)
         )
+
+    async def reload_rules(self) -> str | None:
+        """Read the rule files again (SIGHUP); None when in force, else why not."""
+        if self.steering is None:
+            return "not started"
+        return await reload_rules(self.steering, self.settings.rules.files)
 
     def _listening(self) -> bool:
         return self._listener is not None and self._listener.listening
@@ -322,6 +341,7 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
             "remote_credentials": daemon.remote.credentials_status() if daemon.remote else None,
             "cache": stats.as_dict(),
             "journal": journal.status() if journal is not None else {"mode": "write-through"},
+            "rules": daemon.steering.status() if daemon.steering is not None else None,
         }
 
     return status
@@ -370,8 +390,20 @@ async def serve(settings: Settings) -> None:
         # a full collection walks only what requests create (a million-record import made
         # 60-90 ms pauses every half second without this, 1-4 ms with it).
         gc.freeze()
+        reloads: set[asyncio.Task[str | None]] = set()  # kept: a task needs an owner
+        loop.add_signal_handler(signal.SIGHUP, _reloading, daemon, reloads)
         sys.stdout.write(banner(daemon))
         sys.stdout.flush()
         await stop.wait()
         log.info("stopping: draining requests for up to %ss", settings.server.shutdown_grace)
+        loop.remove_signal_handler(signal.SIGHUP)
+        for task in reloads:
+            task.cancel()
     log.info("stopped")
+
+
+def _reloading(daemon: Daemon, reloads: set[asyncio.Task[str | None]]) -> None:
+    """SIGHUP: reload the filter rules in the background, the task kept until it ends."""
+    task = asyncio.get_running_loop().create_task(daemon.reload_rules(), name="s3d-rules-reload")
+    reloads.add(task)
+    task.add_done_callback(reloads.discard)
