@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from s3d.cli import drs_client
+from s3d.cli import rules as rules_cli
 from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.cli.journal_client import act_on_dead_letters, flush
 from s3d.cli.status_text import render_status
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(_settings(args, os.environ))
         if args.command == "check-config":
             return _check_config(_settings(args, os.environ))
+        if args.command == "rules":
+            return rules_cli.run(args, lambda: _settings(args, os.environ))
         return _ask_daemon(args, _settings(args, os.environ))
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     subs = (serve, check, status, _flush_parser(commands), *_journal_parsers(commands))
     for sub in (*subs, *_drs_parsers(commands)):
         add_setting_flags(sub)
+    rules_cli.add_parsers(commands, _command)
     return parser
 
 

@@ -18,19 +18,15 @@ from s3d.journal.service import Journal
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import AccessDenied
+from s3d.rules import overrides
 from s3d.rules.decide import EMPTY, Decision, RuleSet
-from s3d.rules.features import BYPASS, CACHE, PIN, REFUSE, WRITE_BACK, WRITE_THROUGH
+from s3d.rules.features import REFUSE, WRITE_THROUGH
 from s3d.rules.match import Facts
 from s3d.rules.syntax import Action
 from s3d.rules.writes import WriteFacts, write_facts
 from s3d.staging import StagedBody
 
 log = logging.getLogger("s3d.rules")
-
-UPLOAD_TAG = "s3d.upload"
-CACHE_TAG = "s3d.cache"
-_UPLOAD_OVERRIDES = {"now": WRITE_THROUGH, "true": WRITE_BACK, "later": WRITE_BACK}
-_CACHE_OVERRIDES = {"pin": PIN, "bypass": BYPASS, "cache": CACHE}
 
 Pin = Callable[[str, str, bool], Awaitable[None]]
 
@@ -85,10 +81,7 @@ class Steering:
                 bucket_tags.bucket_tags,
                 facts.size,
             )
-        decision = rules.decide(facts)
-        override = _UPLOAD_OVERRIDES.get(facts.tags.get(UPLOAD_TAG, "").lower())
-        if override is not None and decision.action != REFUSE:
-            decision = Decision("write-queue", override)
+        decision = overrides.on_write(rules.decide(facts), facts.tags)
         self._count(decision)
         return decision
 
@@ -96,7 +89,7 @@ class Steering:
         if self.pin is None or not found.tagged:
             return
         for facts in found.each:
-            await self.pin(facts.bucket, facts.key, facts.tags.get(CACHE_TAG) == "pin")
+            await self.pin(facts.bucket, facts.key, overrides.pins(facts.tags))
 
     async def read(self, op: ops.GetObject) -> Action | None:
         """How the read cache treats this read: None for its configured behaviour. Looks up
@@ -112,11 +105,8 @@ class Steering:
             await self.finder.facts(op.bucket, op.key, needs) if needs else Facts(op.bucket, op.key)
         )
         decision = rules.decide(facts)
-        override = (
-            _CACHE_OVERRIDES.get(facts.tags.get(CACHE_TAG, "")) if self.tag_overrides else None
-        )
-        if override is not None:
-            decision = Decision("read-cache", override)
+        if self.tag_overrides:
+            decision = overrides.on_read(decision, facts.tags)
         self._count(decision)
         return decision.action
 

@@ -23,6 +23,8 @@ class Decision:
     action: Action | None
     """None: no rule matched; the feature's configured behaviour applies."""
     rule: Rule | None = None
+    reason: str = ""
+    """What decided when no rule did (a tag override)."""
 
     @property
     def verb(self) -> str | None:
@@ -30,6 +32,8 @@ class Decision:
 
     def explain(self) -> str:
         if self.rule is None:
+            if self.reason:
+                return f"{self.feature}: {self.verb} by {self.reason}"
             return f"{self.feature}: default (no rule matched)"
         rule = self.rule
         return f"{self.feature}: {self.verb} by {rule.where} {rule.render()}"

@@ -18,25 +18,38 @@ from s3d.rules.syntax import SPACE, Location, Rule, RuleError
 Sections = dict[Feature, list[Rule]]
 
 
-def parse_rules(text: str, source: str = "<rules>") -> Sections:
-    """Each feature's rules in ``text``, in order; RuleError at the first bad line."""
+def parse_rules(
+    text: str, source: str = "<rules>", errors: list[RuleError] | None = None
+) -> Sections:
+    """Each feature's rules in ``text``, in order. Raises RuleError at the first bad line,
+    or, given ``errors``, appends each bad line's error there and reads on."""
     sections: Sections = {}
     current: Feature | None = None
+    skipping = False  # after a bad section header, until the next one
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.removesuffix("\r")
         body = line.lstrip(SPACE)
         column = len(line) - len(body) + 1
         if not body or body.startswith("#"):
             continue
-        if body.startswith("["):
-            current = _section(body.rstrip(SPACE), source, number, column)
-            sections.setdefault(current, [])
-            continue
-        if current is None:
-            names = ", ".join(f"[{f}]" for f in FEATURES)
-            message = f"a rule before any section: start with {names}"
-            raise RuleError(message, number, column, source)
-        sections[current].append(_rule(current, body, source, number, column))
+        try:
+            if body.startswith("["):
+                skipping = True
+                current = _section(body.rstrip(SPACE), source, number, column)
+                skipping = False
+                sections.setdefault(current, [])
+            elif skipping:
+                continue
+            elif current is None:
+                names = ", ".join(f"[{f}]" for f in FEATURES)
+                message = f"a rule before any section: start with {names}"
+                raise RuleError(message, number, column, source)
+            else:
+                sections[current].append(_rule(current, body, source, number, column))
+        except RuleError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
     return sections
 
 
