@@ -529,6 +529,9 @@ class MetricsSettings:
     )
 
 
+PolicyFailure = Literal["closed", "open"]
+
+
 @dataclass(frozen=True, slots=True)
 class RulesSettings:
     """Filter rules (docs/rules.md): which writes wait in the journal, go straight to the
@@ -549,6 +552,25 @@ class RulesSettings:
             "help": "on reads, look up each object's tags (one GetObjectTagging per key and "
             "cache.freshness) so that s3d.cache=pin|bypass|cache tags set outside s3d take "
             "effect; writes through s3d always honour s3d.upload and s3d.cache"
+        },
+    )
+    policy_files: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Rego policy files deciding whether each request of each local key is "
+            "allowed (package rules.policy_package; its 'allow' rule); a denied request gets "
+            "403 AccessDenied, its 'reason' is logged, never sent (comma-separated)",
+            "metavar": "FILE,...",
+        },
+    )
+    policy_package: str = field(
+        default="s3d.authz", metadata={"help": "the Rego package whose 'allow' decides"}
+    )
+    policy_failure: PolicyFailure = field(
+        default="closed",
+        metadata={
+            "help": "when a policy fails to evaluate for a request: closed denies it (403), "
+            "open allows it; either way the failure is logged with the policy's files"
         },
     )
 

@@ -30,8 +30,9 @@ from s3d.daemon import local_keys
 from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, use_sidecars
 from s3d.daemon.logs import configure_logging
 from s3d.daemon.probes_start import health_of, probes_of
-from s3d.daemon.rules_start import reload_rules, start_steering
+from s3d.daemon.rules_start import reload_rules, start_rules
 from s3d.daemon.startup import check_buckets
+from s3d.decisions.authorise import Authorisation
 from s3d.decisions.service import Steering
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
@@ -78,6 +79,7 @@ class Daemon:
         self.metrics = Metrics(version()) if settings.metrics.enabled else None
         self.health: Health | None = None
         self.steering: Steering | None = None
+        self.authorisation: Authorisation | None = None
         self._listener: Listener | None = None
 
     async def __aenter__(self) -> Self:
@@ -108,7 +110,10 @@ class Daemon:
         observe = self.metrics.remote_calls.observe if self.metrics is not None else None
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings, observe))
         self.remote = remote
-        self.steering = steering = await start_steering(settings, remote)
+        steering, self.authorisation = await start_rules(settings, remote)
+        # The policy engine may only be freed on the thread that made it: the loop's.
+        self._stack.callback(self.authorisation.use, None)
+        self.steering = steering
         cache = await self._stack.enter_async_context(
             # Pending writes share the cache's volume; the journal, started after the cache
             # (it hands uploads over to it), tells how many bytes they hold.
@@ -139,7 +144,11 @@ class Daemon:
         )
         self.gateway = gateway
         handler = S3Handler(
-            gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
+            gateway,
+            authenticator,
+            settings.server.base_domains,
+            settings.server.body_timeout,
+            self.authorisation,
         )
         sections = {"catalogue": catalogue.status} if catalogue is not None else None
         routes = admin_routes(
@@ -164,9 +173,9 @@ class Daemon:
 
     async def reload_rules(self) -> str | None:
         """Read the rule files again (SIGHUP); None when in force, else why not."""
-        if self.steering is None:
+        if self.steering is None or self.authorisation is None:
             return "not started"
-        return await reload_rules(self.steering, self.settings.rules.files)
+        return await reload_rules(self.steering, self.authorisation, self.settings.rules)
 
     def _listening(self) -> bool:
         return self._listener is not None and self._listener.listening
@@ -342,6 +351,7 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
             "cache": stats.as_dict(),
             "journal": journal.status() if journal is not None else {"mode": "write-through"},
             "rules": daemon.steering.status() if daemon.steering is not None else None,
+            "policies": daemon.authorisation.status() if daemon.authorisation else None,
         }
 
     return status

@@ -98,4 +98,4 @@ def test_a_bad_rule_file_refuses_the_start(tmp_path: Path, remote_url: str) -> N
         "--remote", remote_url, "--rules-files", str(bad),
     )  # fmt: skip
     assert result.returncode == 2
-    assert f"rules.files: {bad}:2:25: expected '='" in result.stderr
+    assert f"rules: {bad}:2:25: expected '='" in result.stderr
