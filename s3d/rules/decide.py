@@ -44,28 +44,48 @@ class RuleList:
     feature: Feature
     rules: tuple[Rule, ...] = ()
     _compiled: tuple[Matcher, ...] = field(default=(), compare=False, repr=False)
+    _by_bucket: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """Bucket name → the rules whose bucket pattern it matches: a decision runs only those
+    (a bucket's rules are found once, not at every request)."""
 
     @staticmethod
     def of(feature: Feature, rules: Iterable[Rule]) -> RuleList:
         kept = tuple(rules)
         return RuleList(feature, kept, tuple(compile_selector(r.selector) for r in kept))
 
+    def _candidates(self, bucket: str) -> tuple[int, ...]:
+        found = self._by_bucket.get(bucket)
+        if found is None:
+            if len(self._by_bucket) >= BUCKETS_REMEMBERED:
+                self._by_bucket.clear()
+            found = tuple(n for n, m in enumerate(self._compiled) if m.bucket(bucket))
+            self._by_bucket[bucket] = found
+        return found
+
     def needs(self, bucket: str, key: str) -> frozenset[Need]:
         """What the rules that may match ``bucket``/``key`` test, up to the first one that
         matches on names alone."""
         found: set[Need] = set()
-        for matcher in self._compiled:
-            if matcher.where(bucket, key):
+        for n in self._candidates(bucket):
+            matcher = self._compiled[n]
+            if matcher.key is None or matcher.key(key):
                 found |= matcher.needs
                 if not matcher.needs:
                     break
         return frozenset(found)
 
     def decide(self, facts: Facts) -> Decision:
-        for rule, matcher in zip(self.rules, self._compiled, strict=True):
-            if matcher.test(facts):
+        compiled = self._compiled
+        for n in self._candidates(facts.bucket):
+            matcher = compiled[n]
+            if (matcher.key is None or matcher.key(facts.key)) and matcher.predicates(facts):
+                rule = self.rules[n]
                 return Decision(self.feature, rule.action, rule)
         return Decision(self.feature, None)
+
+
+BUCKETS_REMEMBERED = 4096
+"""Buckets whose candidate rules a list keeps (all forgotten at once beyond it)."""
 
 
 @dataclass(frozen=True, slots=True)

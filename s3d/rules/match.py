@@ -44,31 +44,35 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
 
 @dataclass(frozen=True, slots=True)
 class Matcher:
-    """A compiled selector. ``where`` tests bucket and key only; ``test`` everything."""
+    """A compiled selector: its bucket and key patterns, and its predicates all at once."""
 
     selector: Selector
-    where: Callable[[str, str], bool]
-    test: Test
+    bucket: Callable[[str], bool]
+    key: Callable[[str], bool] | None
+    """None: every key."""
+    predicates: Test
     needs: frozenset[Need]
+
+    def where(self, bucket: str, key: str) -> bool:
+        """Bucket and key match (predicates aside)."""
+        return self.bucket(bucket) and (self.key is None or self.key(key))
+
+    def test(self, facts: Facts) -> bool:
+        return self.where(facts.bucket, facts.key) and self.predicates(facts)
 
 
 def compile_selector(selector: Selector) -> Matcher:
-    bucket = _glob(selector.bucket)
-    key = _glob(selector.key) if selector.key is not None else None
-
-    def where(bucket_name: str, key_name: str) -> bool:
-        return bucket(bucket_name) and (key is None or key(key_name))
-
     tests = [_compile(p, bucket_level=True) for p in selector.bucket_predicates]
     tests += [_compile(p, bucket_level=False) for p in selector.key_predicates]
 
-    def test(facts: Facts) -> bool:
-        return where(facts.bucket, facts.key) and all(t(facts) for t in tests)
+    def predicates(facts: Facts) -> bool:
+        return all(t(facts) for t in tests)
 
     needs = {"bucket_tags" for _ in selector.bucket_predicates}
     for p in selector.key_predicates:
         needs.add("tags" if p.namespace == "tag" else "headers")
-    return Matcher(selector, where, test, frozenset(needs))
+    key = _glob(selector.key) if selector.key is not None else None
+    return Matcher(selector, _glob(selector.bucket), key, predicates, frozenset(needs))
 
 
 def _glob(glob: Glob) -> Callable[[str], bool]:

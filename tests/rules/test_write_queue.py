@@ -3,11 +3,13 @@ write-back, write-through or refused (403 AccessDenied), per rule and per tag ov
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.rules.daemons import header, new_bucket, with_rules
-from tests.support import client
+from tests.support import client, send, sign
 
 RULES = """\
 [write-queue]
@@ -52,8 +54,14 @@ def test_write_back_write_through_or_refused_per_rule(remote_url, remote, tmp_pa
         with pytest.raises(ClientError) as deleted:
             s3.delete_object(Bucket=b, Key="locked/a")
         assert deleted.value.response["Error"]["Code"] == "AccessDenied"
-        status = daemon.daemon.steering.status()  # type: ignore[union-attr]
-        decisions = status["decisions"]["write-queue"]  # type: ignore[index]
+        # What `s3d status` shows: the rule files in force and the decisions made.
+        url, headers = sign("GET", f"{daemon.endpoint_url}/_s3d/status")
+        code, _, body = send("GET", url, headers)
+        assert code == 200
+        status = json.loads(body)["rules"]
+        assert status["files"] == [str(tmp_path / "d.rules")]
+        assert status["rules"] == {"write-queue": 6}
+        decisions = status["decisions"]["write-queue"]
         assert decisions["refuse"] == 2
         assert decisions["write-through"] == 4
         assert decisions["write-back"] == 1
