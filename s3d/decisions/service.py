@@ -86,10 +86,13 @@ class Steering:
         return decision
 
     async def _pin_from_tags(self, found: WriteFacts) -> None:
+        """``s3d.cache=pin`` pins the key; any other value of that tag unpins it (a write
+        without the tag leaves the pin as it is: no index write for every tagged PUT)."""
         if self.pin is None or not found.tagged:
             return
         for facts in found.each:
-            await self.pin(facts.bucket, facts.key, overrides.pins(facts.tags))
+            if overrides.CACHE_TAG in facts.tags:
+                await self.pin(facts.bucket, facts.key, overrides.pins(facts.tags))
 
     async def read(self, op: ops.GetObject) -> Action | None:
         """How the read cache treats this read: None for its configured behaviour. Looks up
