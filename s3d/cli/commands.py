@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     subs = (serve, check, status, _flush_parser(commands), *_journal_parsers(commands))
     for sub in (*subs, *_drs_parsers(commands)):
         add_setting_flags(sub)
-    rules_cli.add_parsers(commands, _command)
+    for sub in rules_cli.add_parsers(commands, _command)[1:]:  # explain, reload
+        add_setting_flags(sub)
     return parser
 
 

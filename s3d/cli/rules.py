@@ -1,5 +1,5 @@
 """``s3d rules check FILE…`` and ``s3d rules explain s3://BUCKET/KEY``: the filter rules
-without a daemon (docs/rules.md).
+without a daemon (docs/rules.md); ``s3d rules reload``: a running daemon's.
 
 ``check`` reads every file through, printing each bad line as ``file:line:column: message``
 on stderr; exit 0 when all are good, 2 otherwise. ``explain`` decides one object with the
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.rules import overrides
 from s3d.rules.decide import Decision, RuleSet, load_texts
 from s3d.rules.features import FEATURES
@@ -29,7 +30,8 @@ def add_parsers(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     command: Callable[..., argparse.ArgumentParser],
 ) -> list[argparse.ArgumentParser]:
-    """``rules check`` and ``rules explain``; ``command`` makes a subcommand's parser."""
+    """``rules check``, ``rules explain`` and ``rules reload``; ``command`` makes a
+    subcommand's parser."""
     rules = command(commands, "rules", "check filter rule files, or explain their decisions")
     actions = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     check = command(actions, "check", "read rule files and report every bad line (exit 2)")
@@ -57,13 +59,17 @@ def add_parsers(
             help=f"{text}; repeatable",
         )
     explain.add_argument("--size", type=_size, metavar="SIZE", help="the object's size")
-    explain.add_argument(
-        "--config",
-        metavar="FILE",
-        type=Path,
-        help="TOML configuration file (default: $S3D_CONFIG, else none)",
-    )
-    return [check, explain]  # fmt: skip
+    reload = command(actions, "reload", "make a running daemon read its rule files again")
+    reload.add_argument("--endpoint", metavar="URL", help="the daemon's URL (default: from "
+                        "server.host, server.port and server.tls_cert_file)")  # fmt: skip
+    for parser in (explain, reload):
+        parser.add_argument(
+            "--config",
+            metavar="FILE",
+            type=Path,
+            help="TOML configuration file (default: $S3D_CONFIG, else none)",
+        )
+    return [check, explain, reload]
 
 
 def run(
@@ -72,6 +78,8 @@ def run(
     """The exit code of ``s3d rules …``. Raises ConfigError (from ``settings``)."""
     if args.rules_command == "check":
         return check(args.files, out, sys.stderr)
+    if args.rules_command == "reload":
+        return reload(endpoint_for(settings(), args.endpoint), out)
     files = tuple(str(f) for f in args.rules) if args.rules else settings().rules.files
     try:
         rules = load_texts((name, Path(name).read_text(encoding="utf-8")) for name in files)
@@ -86,6 +94,21 @@ def run(
     facts = Facts(bucket, key, headers, dict(args.tag), dict(args.bucket_tag), args.size)
     for decision in explain(rules, facts):
         out.write(decision.explain() + "\n")
+    return 0
+
+
+def reload(endpoint: AdminEndpoint, out: TextIO) -> int:
+    """0 once the daemon has its files in force; 1 when it refused them (it says why and
+    keeps its rules) or could not be reached."""
+    try:
+        document = fetch(endpoint, "rules/reload", "POST")
+    except AdminClientError as exc:
+        print(f"s3d: {exc}", file=sys.stderr)
+        return 1
+    rules = document.get("rules", {})
+    count = sum(rules.values()) if isinstance(rules, dict) else 0
+    files = ", ".join(document.get("files", [])) or "no files"
+    out.write(f"rules reloaded: {count} from {files}\n")
     return 0
 
 

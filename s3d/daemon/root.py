@@ -44,6 +44,7 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
+from s3d.server.admin_rules import rules_routes
 from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
@@ -164,6 +165,7 @@ class Daemon:
             drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
+        routes += rules_routes(self.reload_rules, steering.status)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
         self.health = health_of(settings, cache, journal, self._listening)
         parts = (cache, journal, catalogue, remote)

@@ -104,3 +104,31 @@ def test_sighup_reloads_a_serving_daemon(tmp_path: Path, remote_url: str, remote
         daemon.wait_for_output(f"the rules in force stay: {rules}:2:")
         assert not refused(s3, b, "x2")
         assert daemon.process.poll() is None
+
+
+def test_s3d_rules_reload_asks_a_serving_daemon(tmp_path: Path, remote_url: str, remote) -> None:  # type: ignore[no-untyped-def]
+    from tests.rules.test_cli import s3d
+
+    b = new_bucket(remote)
+    rules = tmp_path / "s.rules"
+    rules.write_text(REFUSE.format(b=b))
+    port = str(free_port())
+    args = ["--port", port, "--data-dir", str(tmp_path / "data"), "--remote", remote_url,
+            "--remote-access-key-id", "k", "--remote-secret-access-key", "s",
+            "--rules-files", str(rules), "--mode", "write-through"]  # fmt: skip
+    with DaemonProcess(args) as daemon:
+        key = f"{daemon.access_key_id}:{daemon.secret_access_key}"
+        ask = ["rules", "reload", "--endpoint", daemon.endpoint_url, "--access-key", key]
+        s3 = client(daemon.endpoint_url, key=daemon.access_key_id, secret=daemon.secret_access_key)
+        assert refused(s3, b, "x1")
+        rules.write_text(ALLOW.format(b=b))
+        done = s3d(*ask)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"rules reloaded: 2 from {rules}\n"
+        assert not refused(s3, b, "x1")
+        rules.write_text(BROKEN.format(b=b))
+        bad = s3d(*ask)
+        assert bad.returncode == 1
+        assert "InvalidRules" in bad.stderr
+        assert f"{rules}:2:" in bad.stderr
+        assert not refused(s3, b, "x2")
