@@ -75,7 +75,7 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench bench-writeback bench-drs bench-telemetry bench-fuse
+.PHONY: bench bench-writeback bench-drs bench-telemetry bench-fuse bench-rules
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
@@ -120,6 +120,16 @@ bench-telemetry: $(VENV)/.installed-bench
 # Options in FUSE_ARGS, e.g. make bench-fuse FUSE_ARGS="--keys 100000 --size 256MiB".
 bench-fuse: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.fuse $(FUSE_ARGS)
+
+# --- The filter-rules benchmark (bench/rules.py, docs/benchmarks.md) ------------------------
+# `make bench-rules` starts its own moto and two s3d in write-back (no rules; 100 filter rules
+# and a Rego policy); measures warm 4 KiB GETs per second and write-back PUT p50 through each,
+# round by round, and each kind of decision in-process; writes bench/results/rules-<time>.json.
+# Options in RULES_ARGS, e.g. make bench-rules RULES_ARGS="--repeat 9".
+RULES_ARGS ?=
+
+bench-rules: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.rules $(RULES_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	$(INSTALLING)

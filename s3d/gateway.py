@@ -14,6 +14,7 @@ from __future__ import annotations
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
+from s3d.decisions.service import Steering
 from s3d.journal.merged_listing import PendingListings
 from s3d.journal.service import Journal
 from s3d.journal.uploads import is_local
@@ -40,8 +41,10 @@ class Gateway:
         journal: Journal | None = None,
         volume: int | None = None,
         catalogue: Catalogue | None = None,
+        steering: Steering | None = None,
     ) -> None:
         self._remote = remote
+        self._steering = steering
         self.staging = staging
         self.cache = cache
         self.journal = journal
@@ -122,6 +125,8 @@ class Gateway:
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         journal = self.journal
+        if self._steering is not None and await self._steering.write_through(op, body, journal):
+            journal = None  # a filter rule sends it to the remote now (a refusal raised)
         if journal is not None and not await self._journaled(op, journal):
             journal = None  # the operation goes to the remote, in order with pending changes
         match op:

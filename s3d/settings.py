@@ -529,6 +529,52 @@ class MetricsSettings:
     )
 
 
+PolicyFailure = Literal["closed", "open"]
+
+
+@dataclass(frozen=True, slots=True)
+class RulesSettings:
+    """Filter rules (docs/rules.md): which writes wait in the journal, go straight to the
+    remote or are refused; which reads are cached, bypass the cache or are pinned."""
+
+    files: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "filter rule files, read in order (each feature's rules keep that order); "
+            "a bad file refuses the start, and a reload (SIGHUP) keeps the old rules "
+            "(comma-separated)",
+            "metavar": "FILE,...",
+        },
+    )
+    tag_overrides: bool = field(
+        default=False,
+        metadata={
+            "help": "on reads, look up each object's tags (one GetObjectTagging per key and "
+            "cache.freshness) so that s3d.cache=pin|bypass|cache tags set outside s3d take "
+            "effect; writes through s3d always honour s3d.upload and s3d.cache"
+        },
+    )
+    policy_files: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Rego policy files deciding whether each request of each local key is "
+            "allowed (package rules.policy_package; its 'allow' rule); a denied request gets "
+            "403 AccessDenied, its 'reason' is logged, never sent (comma-separated)",
+            "metavar": "FILE,...",
+        },
+    )
+    policy_package: str = field(
+        default="s3d.authz", metadata={"help": "the Rego package whose 'allow' decides"}
+    )
+    policy_failure: PolicyFailure = field(
+        default="closed",
+        metadata={
+            "help": "when a policy fails to evaluate for a request: closed denies it (403), "
+            "open allows it; either way the failure is logged with the policy's files"
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LogSettings:
     format: LogFormat = field(
@@ -783,3 +829,4 @@ class Settings:
     sync: SyncSettings = SyncSettings()
     snapshots: SnapshotSettings = SnapshotSettings()
     fuse: FuseSettings = FuseSettings()
+    rules: RulesSettings = RulesSettings()

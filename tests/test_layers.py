@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("sync/", "services"),
     ("snapshots/", "services"),
     ("gateway.py", "services"),
+    ("decisions/", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
     ("fuse/", "adapters"),
@@ -63,6 +64,8 @@ LIBRARIES = {
     "asyncinotify": ("sync/",),
     # The terminal progress bar of the long commands (s3d/cli/progress.py).
     "tqdm": ("cli/",),
+    # The Rego interpreter: pure evaluation, no I/O, wrapped by the rules core.
+    "regorus": ("rules/",),
 }
 
 # Known violations in code being reshaped elsewhere (s3d/journal/, s3d/gateway.py), as

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from s3d.cache import lookup
 from s3d.cache.datafile import DataFiles
@@ -56,12 +56,21 @@ from s3d.protocol.model import (
     header,
     quote_etag,
 )
+from s3d.rules.syntax import Action
 from s3d.settings import CacheSettings
 from s3d.telemetry import deferred, tracing
 
 log = logging.getLogger("s3d.cache")
 
 _BYPASS_HEADERS = ("x-amz-server-side-encryption-customer-", "x-amz-expected-bucket-owner")
+
+
+class ReadRules(Protocol):
+    """The filter rules' say on reads (``s3d.decisions``): cache, bypass, pin, freshness."""
+
+    async def read(self, op: ops.GetObject) -> Action | None: ...
+
+    def forget(self, bucket: str, key: str) -> None: ...
 
 
 class ReadCache:
@@ -73,8 +82,12 @@ class ReadCache:
         settings: CacheSettings,
         remote: Remote,
         reserved: Callable[[], int] = lambda: 0,
+        rules: ReadRules | None = None,
     ) -> None:
         self.settings = settings
+        self._rules = rules
+        self._pinned: set[tuple[str, str]] = set()
+        """Keys pinned by a rule during this run: pinned once, not at every read."""
         self._remote = remote
         self._index = CacheIndex(root / "index.sqlite")
         self._files = DataFiles(root / "data")
@@ -161,8 +174,19 @@ class ReadCache:
             self.stats.bypass += 1
             return _marked(await self._remote.get_object(op), "bypass")
         key = (op.bucket, op.key)
+        freshness = self.settings.freshness
+        if self._rules is not None:
+            choice = await self._rules.read(op)
+            if choice is not None and choice.verb == "bypass":
+                self.stats.bypass += 1
+                return _marked(await self._remote.get_object(op), "bypass")
+            if choice is not None and choice.freshness is not None:
+                freshness = choice.freshness
+            if choice is not None and choice.verb == "pin" and key not in self._pinned:
+                await self.pin(op.bucket, op.key)
+                self._pinned.add(key)
         generation = self._filling.generation[key]
-        found = await self._lookups.current(op.bucket, op.key, self.settings.freshness)
+        found = await self._lookups.current(op.bucket, op.key, freshness)
         if found is None:
             if not op.conditions.empty:
                 self.stats.bypass += 1
@@ -287,6 +311,8 @@ class ReadCache:
     async def invalidate(self, bucket: str, key: str) -> None:
         """Forget the key at once: its entry, its data, and any fill of it still running."""
         self._filling.invalidate(bucket, key)
+        if self._rules is not None:
+            self._rules.forget(bucket, key)
         await self._space.drop_key(bucket, key)
 
     async def adopt(
@@ -355,6 +381,8 @@ class ReadCache:
 
     async def pin(self, bucket: str, key: str, pinned: bool = True) -> None:
         """Pinned keys are never evicted (filter rules use this)."""
+        if not pinned:
+            self._pinned.discard((bucket, key))
         await self._index.pin(bucket, key, pinned)
         self.stats.pinned = (await self._index.totals())[2]
 

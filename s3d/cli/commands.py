@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from s3d.cli import drs_client
+from s3d.cli import rules as rules_cli
 from s3d.cli.admin_client import AdminClientError, AdminEndpoint, endpoint_for, fetch
 from s3d.cli.journal_client import act_on_dead_letters, flush
 from s3d.cli.mount import add_mount_parser, mount_settings
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(mount_settings(args, _settings(args, os.environ)))
         if args.command == "check-config":
             return _check_config(_settings(args, os.environ))
+        if args.command == "rules":
+            return rules_cli.run(args, lambda: _settings(args, os.environ))
         return _ask_daemon(args, _settings(args, os.environ))
     except ConfigError as exc:
         print(f"s3d: {exc}", file=sys.stderr)
@@ -118,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_setting_flags(check, shown=frozenset())
     clients = (status, _flush_parser(commands), *_journal_parsers(commands))
     snapshots = snapshot_parsers(commands, _command, _daemon_options)
-    for sub in (*clients, *_drs_parsers(commands), *snapshots):
+    rules = rules_cli.add_parsers(commands, _command)[1:]  # explain, reload
+    for sub in (*clients, *_drs_parsers(commands), *snapshots, *rules):
         add_setting_flags(sub, shown=CLIENT_SETTINGS)
     return parser
 

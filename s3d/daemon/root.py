@@ -32,7 +32,10 @@ from s3d.daemon.logs import configure_logging
 from s3d.daemon.mounts_start import mounts_section, start_mounts
 from s3d.daemon.probes_start import health_of, probes_of
 from s3d.daemon.snapshots_start import snapshot_api
+from s3d.daemon.rules_start import reload_rules, start_rules
 from s3d.daemon.startup import check_buckets
+from s3d.decisions.authorise import Authorisation
+from s3d.decisions.service import Steering
 from s3d.gateway import Gateway
 from s3d.journal.service import Journal
 from s3d.metrics.exposition import Metrics
@@ -44,6 +47,8 @@ from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
 from s3d.server.app import Api, build_app
+from s3d.server.admin_rules import rules_routes
+from s3d.server.app import build_app
 from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
@@ -85,6 +90,8 @@ class Daemon:
         self.remote: RemoteS3 | None = None
         self.metrics = Metrics(version()) if settings.metrics.enabled else None
         self.health: Health | None = None
+        self.steering: Steering | None = None
+        self.authorisation: Authorisation | None = None
         self._listener: Listener | None = None
         self.mounts: list[Any] = []
 
@@ -116,12 +123,19 @@ class Daemon:
         observe = self.metrics.remote_calls.observe if self.metrics is not None else None
         remote = await self._stack.enter_async_context(RemoteS3(remote_settings, observe))
         self.remote = remote
+        steering, self.authorisation = await start_rules(settings, remote)
+        # The policy engine may only be freed on the thread that made it: the loop's.
+        self._stack.callback(self.authorisation.use, None)
+        self.steering = steering
         cache = await self._stack.enter_async_context(
             # Pending writes share the cache's volume; the journal, started after the cache
             # (it hands uploads over to it), tells how many bytes they hold.
-            ReadCache(settings.data_dir / "cache", settings.cache, remote, self._pending_bytes)
+            ReadCache(
+                settings.data_dir / "cache", settings.cache, remote, self._pending_bytes, steering
+            )
         )
         self.cache = cache
+        steering.pin = cache.pin if settings.cache.enabled else None
         remote_config = settings.remote
         configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
         await check_buckets(remote, configured, remote_config.allow_offline_start)
@@ -134,11 +148,21 @@ class Daemon:
             {k.access_key_id: k.secret_access_key for k in keys}, settings.server.anonymous
         )
         gateway = Gateway(
-            remote, staging, cache, journal, volume=settings.cache.max_size, catalogue=catalogue
+            remote,
+            staging,
+            cache,
+            journal,
+            volume=settings.cache.max_size,
+            catalogue=catalogue,
+            steering=steering,
         )
         self.gateway = gateway
         handler = S3Handler(
-            gateway, authenticator, settings.server.base_domains, settings.server.body_timeout
+            gateway,
+            authenticator,
+            settings.server.base_domains,
+            settings.server.body_timeout,
+            self.authorisation,
         )
         sections: dict[str, StatusSection] = {}
         if catalogue is not None:
@@ -160,6 +184,7 @@ class Daemon:
             drs = self._drs_api(catalogue, gateway, remote, authenticator, keys)
             if settings.drs.export_interval > 0:
                 self._periodic_export(transfers)
+        routes += rules_routes(self.reload_rules, steering.status)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
         snapshots = snapshot_api(settings, gateway, authenticator, keys)
         self.health = health_of(settings, cache, journal, self._listening)
@@ -173,6 +198,12 @@ class Daemon:
         )
         # Last in, first out: unmounted before the listener drains and the journal flushes.
         self.mounts = await start_mounts(self._stack, gateway, settings)
+
+    async def reload_rules(self) -> str | None:
+        """Read the rule files again (SIGHUP); None when in force, else why not."""
+        if self.steering is None or self.authorisation is None:
+            return "not started"
+        return await reload_rules(self.steering, self.authorisation, self.settings.rules)
 
     def _listening(self) -> bool:
         return self._listener is not None and self._listener.listening
@@ -363,6 +394,8 @@ def status_provider(daemon: Daemon, cache: ReadCache | None = None) -> StatusPro
             "remote_credentials": daemon.remote.credentials_status() if daemon.remote else None,
             "cache": stats.as_dict(),
             "journal": journal.status() if journal is not None else {"mode": "write-through"},
+            "rules": daemon.steering.status() if daemon.steering is not None else None,
+            "policies": daemon.authorisation.status() if daemon.authorisation else None,
         }
 
     return status
@@ -420,8 +453,20 @@ async def serve(settings: Settings) -> None:
         # a full collection walks only what requests create (a million-record import made
         # 60-90 ms pauses every half second without this, 1-4 ms with it).
         gc.freeze()
+        reloads: set[asyncio.Task[str | None]] = set()  # kept: a task needs an owner
+        loop.add_signal_handler(signal.SIGHUP, _reloading, daemon, reloads)
         sys.stdout.write(banner(daemon, sys.stdout.isatty()))
         sys.stdout.flush()
         await stop.wait()
         log.info("stopping: draining requests for up to %ss", settings.server.shutdown_grace)
+        loop.remove_signal_handler(signal.SIGHUP)
+        for task in reloads:
+            task.cancel()
     log.info("stopped")
+
+
+def _reloading(daemon: Daemon, reloads: set[asyncio.Task[str | None]]) -> None:
+    """SIGHUP: reload the filter rules in the background, the task kept until it ends."""
+    task = asyncio.get_running_loop().create_task(daemon.reload_rules(), name="s3d-rules-reload")
+    reloads.add(task)
+    task.add_done_callback(reloads.discard)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from s3d.decisions.authorise import Authorisation
 from s3d.gateway import Gateway
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import S3Error
@@ -78,8 +79,10 @@ class S3Handler:
         authenticator: Authenticator,
         base_domains: tuple[str, ...],
         body_timeout: float,
+        authorisation: Authorisation | None = None,
     ) -> None:
         self._gateway = gateway
+        self._authorisation = authorisation
         self._auth = authenticator
         self._base_domains = base_domains
         self._body_timeout = body_timeout
@@ -112,6 +115,10 @@ class S3Handler:
         action = route(request.method, target, query, headers)
         info.action = action
         check_served(action)
+        if self._authorisation is not None:  # before any body is read
+            self._authorisation.check(
+                principal.name, action, target.bucket, target.key, headers, request.remote
+            )
         require_digest(action, headers)
         if action in XML_BODY_ACTIONS:
             return await self._with_document(request, principal, action, target, query, headers)

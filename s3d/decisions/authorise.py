@@ -1,0 +1,73 @@
+"""Authorisation by Rego policy: every request of every local key is put to the policies
+before s3d acts on it (or reads its body).
+
+Owns the compiled policies in force (replaced whole on reload) and the verdict counters. A
+denial is ``403 AccessDenied`` with S3's own message; the policy's ``reason`` goes to the log
+only. A policy that fails to evaluate takes the configured answer (``rules.policy_failure``:
+closed denies, open allows), logged with the policy's files; s3d keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+
+from s3d.protocol.errors import AccessDenied
+from s3d.protocol.model import Headers
+from s3d.rules.policy_input import policy_input
+from s3d.rules.rego import Policies, PolicyError
+
+log = logging.getLogger("s3d.rules")
+
+
+class Authorisation:
+    def __init__(self, fail_open: bool = False) -> None:
+        self.policies: Policies | None = None
+        self.fail_open = fail_open
+        self.counts: Counter[str] = Counter()
+        """"allow", "deny", "error" → requests."""
+
+    def use(self, policies: Policies | None) -> None:
+        """Put ``policies`` in force; the ones replaced are closed (call on the thread that
+        made them)."""
+        old, self.policies = self.policies, policies
+        if old is not None and old is not policies:
+            old.close()
+
+    def check(
+        self,
+        account: str,
+        api: str,
+        bucket: str | None,
+        key: str | None,
+        headers: Headers,
+        source: str | None,
+    ) -> None:
+        """Raise AccessDenied unless the policies allow this request (or there are none)."""
+        policies = self.policies
+        if policies is None:
+            return
+        document = policy_input(account, api, bucket, key, headers, source, datetime.now(UTC))
+        try:
+            verdict = policies.decide(document)
+        except PolicyError as exc:
+            self.counts["error"] += 1
+            answer = "allowed" if self.fail_open else "denied"
+            log.error("policy %s failed, request %s: %s", ",".join(policies.sources), answer, exc)
+            if self.fail_open:
+                return
+            raise AccessDenied() from None
+        if verdict.allow:
+            self.counts["allow"] += 1
+            return
+        self.counts["deny"] += 1
+        log.info(
+            "policy denied %s of %s/%s to key %s: %s",
+            api, bucket or "", key or "", account, verdict.reason or "(no reason given)",
+        )  # fmt: skip
+        raise AccessDenied()
+
+    def status(self) -> dict[str, object]:
+        sources = list(self.policies.sources) if self.policies is not None else []
+        return {"files": sources, "verdicts": dict(self.counts)}

@@ -1,0 +1,90 @@
+"""The input document a policy decides on, in MinIO's OPA shape so that policies written for
+MinIO read it as they expect (``account``, ``groups``, ``action``, ``bucket``, ``object``,
+``conditions``), plus s3d's own fields under ``s3d``:
+
+    {"account": "AKIA…", "groups": [], "action": "s3:GetObject", "bucket": "b",
+     "object": "k", "owner": false,
+     "conditions": {"SourceIp": ["127.0.0.1"], "UserAgent": ["…"], "CurrentTime": ["…"],
+                    "SecureTransport": ["false"]},
+     "s3d": {"api": "HeadObject", "key": "AKIA…", "source": "127.0.0.1", "size": 123,
+             "tags": {"k": "v"}, "headers": {"content-type": "…"}}}
+
+``action`` is the IAM action the S3 API call needs (HeadObject needs s3:GetObject, a
+multipart upload's steps s3:PutObject…); ``s3d.api`` names the call itself. ``size`` is the
+request body's declared length (None without one); ``tags`` the ``x-amz-tagging`` header's.
+Header values that carry secrets (Authorization, SSE-C keys, security tokens) never enter it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from s3d.protocol.errors import S3Error
+from s3d.protocol.model import Headers, header
+from s3d.protocol.tagging import parse_tagging_header
+
+_IAM = {
+    "HeadObject": "s3:GetObject",
+    "ListObjects": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "CopyObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "ListParts": "s3:ListMultipartUploadParts",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "ListObjectVersions": "s3:ListBucketVersions",
+}
+_SECRET = ("authorization", "x-amz-security-token", "x-amz-server-side-encryption-customer-key",
+           "x-amz-copy-source-server-side-encryption-customer-key")  # fmt: skip
+
+
+def iam_action(api: str) -> str:
+    """The IAM action an S3 API call needs: ``s3:<api>`` unless it is one of the exceptions."""
+    return _IAM.get(api, f"s3:{api}")
+
+
+def policy_input(
+    account: str,
+    api: str,
+    bucket: str | None,
+    key: str | None,
+    headers: Headers,
+    source: str | None,
+    now: datetime,
+    secure: bool = False,
+) -> dict[str, object]:
+    """The input document for one request; ``now`` is passed in (no clock here)."""
+    length = header(headers, "x-amz-decoded-content-length") or header(headers, "content-length")
+    tagging = header(headers, "x-amz-tagging")
+    try:
+        tags = dict(parse_tagging_header(tagging)) if tagging is not None else {}
+    except S3Error:
+        tags = {}  # the request is refused for it later, as S3 does
+    kept = {n: v for n, v in headers if not n.startswith(_SECRET)}
+    return {
+        "account": account,
+        "groups": [],
+        "action": iam_action(api),
+        "bucket": bucket or "",
+        "object": key or "",
+        "owner": False,
+        "conditions": {
+            "SourceIp": [source or ""],
+            "UserAgent": [kept.get("user-agent", "")],
+            "CurrentTime": [now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "SecureTransport": ["true" if secure else "false"],
+        },
+        "s3d": {
+            "api": api,
+            "key": account,
+            "source": source or "",
+            "size": int(length) if length is not None and length.isdigit() else None,
+            "tags": tags,
+            "headers": kept,
+        },
+    }
