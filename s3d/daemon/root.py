@@ -31,8 +31,8 @@ from s3d.daemon.drs_start import bootstrap, catalogue_transfers, read_tokens, us
 from s3d.daemon.logs import configure_logging
 from s3d.daemon.mounts_start import mounts_section, start_mounts
 from s3d.daemon.probes_start import health_of, probes_of
-from s3d.daemon.snapshots_start import snapshot_api
 from s3d.daemon.rules_start import reload_rules, start_rules
+from s3d.daemon.snapshots_start import snapshot_api
 from s3d.daemon.startup import check_buckets
 from s3d.decisions.authorise import Authorisation
 from s3d.decisions.service import Steering
@@ -46,9 +46,8 @@ from s3d.remote.client import RemoteS3
 from s3d.remote.embedded import EmbeddedRemote
 from s3d.server.admin import AdminHandler, StatusProvider, admin_routes
 from s3d.server.admin_drs import drs_routes
-from s3d.server.app import Api, build_app
 from s3d.server.admin_rules import rules_routes
-from s3d.server.app import build_app
+from s3d.server.app import Api, build_app
 from s3d.server.auth import Authenticator
 from s3d.server.connection import EdgeLimits
 from s3d.server.drs import DrsApi, DrsConfig
