@@ -18,6 +18,7 @@ from typing import Self
 import aiosqlite
 
 from s3d.cache.entry import Entry, decode_headers, encode_headers
+from s3d.cache.keyfilter import KeyFilter
 from s3d.cache.memo import EntryMemo
 from s3d.database import Database
 
@@ -70,10 +71,21 @@ class CacheIndex:
             pragmas=(f"wal_autocheckpoint={WAL_KEEP // 4096}", f"journal_size_limit={WAL_KEEP}"),
         )
         self._memo = EntryMemo()
+        self._keys = KeyFilter()
+        """Which keys may have a row: most writes drop a key never cached, with no hop."""
         self._put_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         await self._database.open(_SCHEMA)
+        try:
+            rows = await self._database.call(
+                lambda conn: conn.execute("SELECT bucket, key FROM entries").fetchall()
+            )
+        except BaseException:
+            await self.aclose()
+            raise
+        for bucket, key in rows:
+            self._keys.add(bucket, key)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -114,8 +126,11 @@ class CacheIndex:
 
     async def _put(self, entry: Entry, now: float) -> tuple[str, int] | None:
         # One hop: the previous entry's removal, the insert and the commit.
+        self._keys.add(entry.bucket, entry.key)
         old = await self._database.call(lambda conn: _replace_entry(conn, entry, now))
         self._memo.drop_key(entry.bucket, entry.key)
+        if old is not None:
+            self._keys.remove(entry.bucket, entry.key)
         return old
 
     async def add_block(
@@ -158,20 +173,29 @@ class CacheIndex:
 
     async def delete(self, entry_ids: list[str]) -> int:
         """Drop entries; returns how many were still there."""
-        removed = 0
+        gone: list[tuple[str, str]] = []
         for entry_id in entry_ids:
             self._memo.drop(entry_id)
-            cursor = await self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
-            removed += cursor.rowcount
+            async with self.db.execute(
+                "DELETE FROM entries WHERE id = ? RETURNING bucket, key", (entry_id,)
+            ) as cursor:
+                gone += [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
         await self.db.commit()
-        return removed
+        for bucket, key in gone:  # only once the rows are gone for good
+            self._keys.remove(bucket, key)
+        return len(gone)
 
     async def delete_key(self, bucket: str, key: str) -> tuple[str, int] | None:
         """Drop the key's entry; its id and stored bytes, for the caller to delete the data
-        file. One hop (every write through s3d asks this of a key usually not cached)."""
+        file. No hop for a key the filter knows has no row (every write through s3d asks
+        this, mostly of keys never cached), one otherwise."""
+        self._memo.drop_key(bucket, key)
+        if not self._keys.may_hold(bucket, key):
+            return None
         old = await self._database.call(lambda conn: _delete_key(conn, bucket, key))
         if old is not None:
             self._memo.drop(old[0])
+            self._keys.remove(bucket, key)
         self._memo.drop_key(bucket, key)
         return old
 
@@ -273,7 +297,7 @@ def _replace_entry(conn: sqlite3.Connection, entry: Entry, now: float) -> tuple[
         row = conn.execute(
             "DELETE FROM entries WHERE bucket = ? AND key = ? RETURNING id, stored",
             (entry.bucket, entry.key),
-        ).fetchone()
+        ).fetchall()  # every row read: a RETURNING statement not run to its end blocks COMMIT
         conn.execute(
             "INSERT INTO entries (id, bucket, key, etag, size, last_modified, headers,"
             " block_size, validated_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -294,7 +318,7 @@ def _replace_entry(conn: sqlite3.Connection, entry: Entry, now: float) -> tuple[
     except BaseException:
         conn.rollback()
         raise
-    return None if row is None else (str(row[0]), int(row[1]))
+    return (str(row[0][0]), int(row[0][1])) if row else None
 
 
 def _add_block(
@@ -324,9 +348,9 @@ def _delete_key(conn: sqlite3.Connection, bucket: str, key: str) -> tuple[str, i
         row = conn.execute(
             "DELETE FROM entries WHERE bucket = ? AND key = ? RETURNING id, stored",
             (bucket, key),
-        ).fetchone()
+        ).fetchall()
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
-    return None if row is None else (str(row[0]), int(row[1]))
+    return (str(row[0][0]), int(row[0][1])) if row else None
