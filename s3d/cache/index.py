@@ -173,14 +173,11 @@ class CacheIndex:
 
     async def delete(self, entry_ids: list[str]) -> int:
         """Drop entries; returns how many were still there."""
-        gone: list[tuple[str, str]] = []
         for entry_id in entry_ids:
             self._memo.drop(entry_id)
-            async with self.db.execute(
-                "DELETE FROM entries WHERE id = ? RETURNING bucket, key", (entry_id,)
-            ) as cursor:
-                gone += [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
-        await self.db.commit()
+        # One hop: a RETURNING statement spread over two hops would be "in progress" when
+        # another task's work commits in between.
+        gone = await self._database.call(lambda conn: _delete_entries(conn, entry_ids))
         for bucket, key in gone:  # only once the rows are gone for good
             self._keys.remove(bucket, key)
         return len(gone)
@@ -269,13 +266,14 @@ class CacheIndex:
 
 
 def _read_entry(conn: sqlite3.Connection, bucket: str, key: str) -> Stored | None:
-    row = conn.execute(
+    rows = conn.execute(
         "SELECT id, etag, size, last_modified, headers, block_size, validated_at, mtime_ns"
         " FROM entries WHERE bucket = ? AND key = ?",
         (bucket, key),
-    ).fetchone()
-    if row is None:
+    ).fetchall()  # to its end: a statement left mid-way would make a later COMMIT fail
+    if not rows:
         return None
+    row = rows[0]
     entry = Entry(
         id=row[0],
         bucket=bucket,
@@ -288,8 +286,8 @@ def _read_entry(conn: sqlite3.Connection, bucket: str, key: str) -> Stored | Non
         validated_at=row[6],
         mtime_ns=int(row[7]),
     )
-    rows = conn.execute("SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,))
-    return entry, {idx: crc for idx, crc in rows.fetchall()}
+    blocks = conn.execute("SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,))
+    return entry, {idx: crc for idx, crc in blocks.fetchall()}
 
 
 def _replace_entry(conn: sqlite3.Connection, entry: Entry, now: float) -> tuple[str, int] | None:
@@ -354,3 +352,18 @@ def _delete_key(conn: sqlite3.Connection, bucket: str, key: str) -> tuple[str, i
         conn.rollback()
         raise
     return (str(row[0][0]), int(row[0][1])) if row else None
+
+
+def _delete_entries(conn: sqlite3.Connection, entry_ids: list[str]) -> list[tuple[str, str]]:
+    gone: list[tuple[str, str]] = []
+    try:
+        for entry_id in entry_ids:
+            rows = conn.execute(
+                "DELETE FROM entries WHERE id = ? RETURNING bucket, key", (entry_id,)
+            ).fetchall()
+            gone += [(str(bucket), str(key)) for bucket, key in rows]
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return gone
