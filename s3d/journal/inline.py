@@ -29,6 +29,11 @@ log = logging.getLogger("s3d.journal")
 
 INLINE_MAX = 128 * 1024
 """Largest body committed inline: a batch of eight such PUTs is one WAL write of ~1 MiB."""
+SETTLE_AFTER = 0.5
+"""Seconds the settler gathers files before settling them together: settling after each
+PUT put a second commit and two fsyncs between one acknowledgement and the next."""
+SETTLE_BATCH = 256
+"""Files that start a settle at once (bounds the rows, ~32 MiB at most, between settles)."""
 
 
 class InlineBodies:
@@ -37,6 +42,7 @@ class InlineBodies:
         self._store = store
         self._unsettled: list[str] = []
         self._settler: asyncio.Task[None] | None = None
+        self._full = asyncio.Event()
 
     async def take(self, body: StagedBody) -> tuple[str, list[Statement]]:
         """Move ``body`` into the journal; its name and the statement to commit with its job.
@@ -49,9 +55,15 @@ class InlineBodies:
         self._unsettled += names
         if self._settler is None or self._settler.done():
             self._settler = asyncio.create_task(self._settle(), name="s3d-journal-settle")
+        elif len(self._unsettled) >= SETTLE_BATCH:
+            self._full.set()
 
     async def _settle(self) -> None:
         while self._unsettled:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SETTLE_AFTER):
+                    await self._full.wait()
+            self._full.clear()
             names, self._unsettled = self._unsettled, []
             try:
                 await self._files.settle(names)
