@@ -10,10 +10,7 @@ call it from a worker thread (``asyncio.to_thread``), never on the event loop;
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,34 +22,6 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _libc_syncfs() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function: Callable[[int], int] = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    return function
-
-
-_SYNCFS = _libc_syncfs() if sys.platform.startswith("linux") else None
-
-
-def syncfs(path: Path) -> bool:
-    """Flush every file of ``path``'s filesystem to disk (Linux ``syncfs``: one call for a
-    batch of files, where an ``fsync`` each costs a journal commit each). False where there
-    is no ``syncfs``: the caller fsyncs each file. Raises OSError (the disk failed)."""
-    if _SYNCFS is None:
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _SYNCFS(fd) != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, os.strerror(error), str(path))
-    finally:
-        os.close(fd)
-    return True
 
 
 class SharedDirSync:

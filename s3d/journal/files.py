@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from s3d.durable import SharedDirSync, fsync_dir, syncfs
+from s3d.durable import SharedDirSync, fsync_dir
 from s3d.staging import StagedBody
 
 
@@ -65,8 +65,9 @@ class JournalFiles:
     async def settle(self, names: list[str]) -> None:
         """Make files taken by ``take_small`` durable (bytes, then names); files gone since
         (uploaded, superseded) are skipped. Raises OSError."""
-        if not await asyncio.to_thread(syncfs, self.root):
-            await asyncio.to_thread(self._fsync_each, names)
+        # An fsync per file, not one syncfs: on a shared disk syncfs also flushes every other
+        # process's dirty data, and the acknowledgements' WAL fsyncs queue behind it.
+        await asyncio.to_thread(self._fsync_each, names)
         await self._dir_sync.sync()
 
     def _fsync_each(self, names: list[str]) -> None:

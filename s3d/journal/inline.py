@@ -30,8 +30,9 @@ log = logging.getLogger("s3d.journal")
 INLINE_MAX = 128 * 1024
 """Largest body committed inline: a batch of eight such PUTs is one WAL write of ~1 MiB."""
 SETTLE_AFTER = 0.5
-"""Seconds the settler gathers files before settling them together: settling after each
-PUT put a second commit and two fsyncs between one acknowledgement and the next."""
+"""Seconds the settler gathers files before settling them together (their fsyncs, one
+directory fsync, one commit): settling after each PUT put a second commit and two fsyncs
+between one acknowledgement and the next."""
 SETTLE_BATCH = 256
 """Files that start a settle at once (bounds the rows, ~32 MiB at most, between settles)."""
 
