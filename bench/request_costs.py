@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--out", type=Path, default=RESULTS, help=f"where results go ({RESULTS})")
     add("--work-dir", type=Path, help="where the objects and caches go ($TMPDIR)")
     add("--seed", type=int, default=1, help="seed of the objects' bytes (1)")
+    add("--baseline", type=Path, help="another s3d checkout, measured too (as s3d-baseline)")
     return parser
 
 
@@ -90,15 +91,19 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> Report:
         await uploads.put_all(client, puts, 16)
         s3d = await start_s3d(children, remote.url, work / "s3d", settings)
         say(f"s3d at {s3d.url} (write-back); {len(small)} small objects, large {data.large_size}")
-        targets = [
-            Target("direct", remote.url, remote.pid, Presigner(remote.url)),
-            Target("s3d", s3d.url, s3d.pid, Presigner(s3d.url)),
-        ]
+        targets = [Target("direct", remote.url, remote.pid, Presigner(remote.url))]
+        if args.baseline is not None:  # the same s3d command, its code from the other tree
+            old = await start_s3d(
+                children, remote.url, work / "base", settings, name="s3d-baseline",
+                tree=args.baseline.resolve(),
+            )  # fmt: skip
+            targets.append(Target(old.name, old.url, old.pid, Presigner(old.url), True))
+        targets.append(Target("s3d", s3d.url, s3d.pid, Presigner(s3d.url), True))
         rows = await measure(client, targets, small, knobs, rng, say)
     machine["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     config = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        **{k: v for k, v in vars(args).items() if k not in ("out", "work_dir")},
+        **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "s3d_environment": dict(settings.applied),
     }
     return Report(config, machine, rows)

@@ -35,42 +35,47 @@ def _mib(row: LargeRow) -> float | None:
     return row.spread.median if row.spread else None
 
 
-def _line(
-    label: str, direct: float | None, s3d: float | None, digits: int, better: str
-) -> list[str]:
-    ratio = "-" if not direct or s3d is None else f"{s3d / direct:.2f}x"
-    return [label, num(direct, digits), num(s3d, digits), ratio, better]
+def _line(label: str, values: list[float | None], digits: int, better: str) -> list[str]:
+    """The direct's value, then each s3d's value and its ratio to the direct."""
+    direct, cells = values[0], [label, num(values[0], digits)]
+    for value in values[1:]:
+        ratio = "-" if not direct or value is None else f"{value / direct:.2f}x"
+        cells += [num(value, digits), ratio]
+    return [*cells, better]
 
 
 def table(report: Report) -> Table:
     r, c = report.rows, report.config
-    cpu = {name: statistics.median(v) if v else None for name, v in r.bulk_cpu.items()}
+    names = list(r.put)  # the direct first, then each s3d
+    cpu = [statistics.median(r.bulk_cpu[n]) if r.bulk_cpu[n] else None for n in names]
     bulk = f"{c['bulk_count']} x {size_text(c['bulk_size'])} PUT, c{c['bulk_concurrency']}"
     cold = f"c{c['cold_concurrency']}"
     warm = f"c{c['warm_concurrency']}, {c['warm_keys']} keys"
     small, large = size_text(c["put_size"]), size_text(c["large_size"])
+
+    def of(rows: dict[str, Any], value: Any) -> list[float | None]:
+        return [value(rows[n]) for n in names]
+
     lines = [
-        _line(f"{small} PUT, sequential, p50 ms", *_pair(r.put, _p50), 2, "lower"),
-        _line(f"{bulk}, obj/s", *_pair(r.bulk, _rate), 0, "higher"),
-        _line("server CPU for that batch, cpu-s", cpu.get(DIRECT), cpu.get(S3D), 2, "lower"),
-        _line(f"{small} GET first read, {cold}, p50 ms", *_pair(r.cold, _p50), 2, "lower"),
-        _line(f"{small} GET warm, {warm}, req/s", *_pair(r.warm, _rate), 0, "higher"),
-        _line(f"{large} GET cold, MiB/s", *_pair(r.large_cold, _mib), 0, "higher"),
-        _line(f"{large} GET warm, MiB/s", *_pair(r.large_warm, _mib), 0, "higher"),
+        _line(f"{small} PUT, sequential, p50 ms", of(r.put, _p50), 2, "lower"),
+        _line(f"{bulk}, obj/s", of(r.bulk, _rate), 0, "higher"),
+        _line("server CPU for that batch, cpu-s", cpu, 2, "lower"),
+        _line(f"{small} GET first read, {cold}, p50 ms", of(r.cold, _p50), 2, "lower"),
+        _line(f"{small} GET warm, {warm}, req/s", of(r.warm, _rate), 0, "higher"),
+        _line(f"{large} GET cold, MiB/s", of(r.large_cold, _mib), 0, "higher"),
+        _line(f"{large} GET warm, MiB/s", of(r.large_warm, _mib), 0, "higher"),
     ]
-    header = ["workload", "remote direct", "s3d", "s3d / direct", "better"]
-    return Table(header, lines, frozenset({0, 4}))
-
-
-def _pair(rows: dict[str, Any], value: Any) -> tuple[float | None, float | None]:
-    return value(rows[DIRECT]), value(rows[S3D])
+    header = ["workload", "remote direct"]
+    for name in names[1:]:
+        header += [name, f"{name} / direct"]
+    return Table([*header, "better"], lines, frozenset({0, len(header)}))
 
 
 def notes(report: Report) -> list[str]:
     r = report.rows
     out = [
         f"medians of {report.config['repeat']} rounds (rates) or of every request (p50); "
-        "both targets measured round by round in the same run, so the ratios are the figure "
+        "every target measured round by round in the same run, so the ratios are the figure "
         "to compare across runs on a shared machine",
         f"s3d cache answers: first reads {dict(r.cold[S3D].cache)}, "
         f"warm {dict(r.warm[S3D].cache)}, warm large {dict(r.large_warm[S3D].cache)}",

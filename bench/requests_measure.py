@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench import clients, uploads
+from bench.control import S3dAdmin
 from bench.results import LargeRow, SmallRow
 from bench.signing import Presigner
 
@@ -34,6 +35,9 @@ class Target:
     url: str
     pid: int | None
     presigner: Presigner
+    journal: bool = False
+    """An s3d in write-back: its uploads are drained (untimed) after its PUTs, so that they
+    do not run during the next measurements, its own or another target's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,10 @@ async def measure(
         await _large(client, t.presigner.get(BUCKET, "large-0"), knobs.large_size)
         await _large(client, t.presigner.get(BUCKET, "large-0"), knobs.large_size)
     for round_ in range(knobs.repeat):
-        for t in targets:
+        # Each round in another order: whatever a target leaves behind (its uploads, its
+        # disk writes) weighs on a different next target each time.
+        turn = round_ % len(targets)
+        for t in targets[turn:] + targets[:turn]:
             await _round(client, t, round_, small, knobs, rng, rows)
         say(f"round {round_ + 1}/{knobs.repeat}: " + _summary(rows, targets))
     return rows
@@ -154,6 +161,8 @@ async def _round(
     done = await _puts(client, t, f"bulk-{t.name}-{round_}", bodies, knobs.bulk_concurrency)
     rows.bulk_cpu[t.name].append(cpu_seconds(t.pid) - cpu)
     rows.bulk[t.name].add(done.rate, done.latencies, done.cache)
+    if t.journal:
+        await S3dAdmin(client, t.url).flush()
     keys = [cold_key(round_, n) for n in range(knobs.cold_count)]
     done = await _reads(client, t, keys, small, knobs.cold_concurrency)
     rows.cold[t.name].add(done.rate, done.latencies, done.cache)

@@ -95,14 +95,19 @@ async def start_s3d(
     *,
     name: str = "s3d",
     log: Sequence[str] = ("--log-level", "warning"),
+    tree: Path | None = None,
 ) -> Service:
-    """s3d as ``name`` (its log is ``<name>.log``); ``log``: its logging flags."""
+    """s3d as ``name`` (its log is ``<name>.log``); ``log``: its logging flags; ``tree``:
+    another checkout to run s3d from (``python -m`` imports from the working directory)."""
     argv = [
         *(sys.executable, "-m", "s3d", "serve", "--port", "0", "--remote", remote),
         *("--data-dir", str(data_dir), *log),
         *("--access-key", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}"),
     ]
-    child = await children.start(name, argv, {**clean_env(), **settings.applied})
+    env = {**clean_env(), **settings.applied}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    child = await children.start(name, argv, env, cwd=tree)
     return Service(name, await wait_for_line(child, S3D_BANNER), child.process.pid)
 
 
