@@ -184,7 +184,7 @@ def _summary(rows: Rows, targets: list[Target]) -> str:
         cold = rows.cold[t.name].latency_ms(0.5) or 0.0
         warm = rows.warm[t.name].per_s[-1]
         parts.append(
-            f"{t.name} put p50 {put:.2f} ms, bulk {bulk:.0f}/s, "
-            f"cold p50 {cold:.2f} ms, warm {warm:.0f}/s"
+            f"{t.name} put p50 so far {put:.2f} ms, bulk {bulk:.0f}/s, "
+            f"cold p50 so far {cold:.2f} ms, warm {warm:.0f}/s"
         )
     return "; ".join(parts)
