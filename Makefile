@@ -75,7 +75,7 @@ $(VENV)/.installed-test: pyproject.toml deploy/system-packages.txt | $(BIN)/pyth
 # read cache's targets, writes them to bench/results/, and stops everything it started.
 # Extra arguments in BENCH_ARGS, e.g. make bench BENCH_ARGS="--repeat 3 --size 64MiB".
 BENCH_ARGS ?=
-.PHONY: bench bench-writeback bench-drs bench-telemetry bench-fuse bench-rules
+.PHONY: bench bench-writeback bench-drs bench-telemetry bench-fuse bench-rules bench-requests
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
@@ -130,6 +130,17 @@ RULES_ARGS ?=
 
 bench-rules: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.rules $(RULES_ARGS)
+
+# --- The request benchmark (bench/request_costs.py, docs/benchmarks.md) ---------------------
+# `make bench-requests` starts its own SeaweedFS (the remote direct) and s3d in write-back in
+# front of it; measures 4 KiB PUTs one at a time, 64 KiB PUTs at concurrency 8, first and warm
+# 4 KiB GETs and a large GET cold and warm through both, round by round; prints s3d's ratio to
+# the remote direct and writes bench/results/requests-<time>.json and .md. Options in
+# REQUESTS_ARGS, e.g. make bench-requests REQUESTS_ARGS="--large-size 64MiB --repeat 5".
+REQUESTS_ARGS ?=
+
+bench-requests: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.request_costs $(REQUESTS_ARGS)
 
 $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system-packages.txt | $(BIN)/python
 	$(INSTALLING)

@@ -68,9 +68,14 @@ class Children:
         await self.aclose()
 
     async def start(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Child:
-        """Spawn ``argv`` with its output in ``<logs>/<name>.log``; does not wait for it."""
+        """Spawn ``argv`` (in ``cwd``, by default ours) with its output in
+        ``<logs>/<name>.log``; does not wait for it."""
         log = self._logs / f"{name}.log"
         with log.open("wb") as out:  # the child keeps its own descriptor
             process = await asyncio.create_subprocess_exec(
@@ -79,6 +84,7 @@ class Children:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 env=dict(env) if env is not None else None,
+                cwd=cwd,
                 start_new_session=True,
             )
         _LIVE_GROUPS.add(process.pid)  # its own session: its group id is its pid

@@ -67,7 +67,7 @@ S3D_WANTED = {
 }
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """Our environment without S3D_*, AWS_* and RCLONE_* settings that would change a server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("S3D_", "AWS_", "RCLONE_"))}
     env.update(
@@ -81,7 +81,7 @@ def _clean_env() -> dict[str, str]:
 async def start_moto(children: Children) -> Service:
     port = free_port()
     argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    child = await children.start("moto", argv, _clean_env())
+    child = await children.start("moto", argv, clean_env())
     url = f"http://127.0.0.1:{port}"
     await wait_for_http(child, url + "/")
     return Service("moto", url)
@@ -95,14 +95,19 @@ async def start_s3d(
     *,
     name: str = "s3d",
     log: Sequence[str] = ("--log-level", "warning"),
+    tree: Path | None = None,
 ) -> Service:
-    """s3d as ``name`` (its log is ``<name>.log``); ``log``: its logging flags."""
+    """s3d as ``name`` (its log is ``<name>.log``); ``log``: its logging flags; ``tree``:
+    another checkout to run s3d from (``python -m`` imports from the working directory)."""
     argv = [
         *(sys.executable, "-m", "s3d", "serve", "--port", "0", "--remote", remote),
         *("--data-dir", str(data_dir), *log),
         *("--access-key", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}"),
     ]
-    child = await children.start(name, argv, {**_clean_env(), **settings.applied})
+    env = {**clean_env(), **settings.applied}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    child = await children.start(name, argv, env, cwd=tree)
     return Service(name, await wait_for_line(child, S3D_BANNER), child.process.pid)
 
 
@@ -140,7 +145,7 @@ async def start_rclone(
 def rclone_env(remote: str, cache_dir: Path) -> dict[str, str]:
     """rclone's environment: the "moto" remote, defined without a configuration file
     (RCLONE_CONFIG names none)."""
-    env = _clean_env()
+    env = clean_env()
     env.update(
         RCLONE_CONFIG=str(cache_dir.parent / "rclone.conf"),
         RCLONE_CONFIG_MOTO_TYPE="s3",
@@ -167,14 +172,14 @@ async def start_relay(children: Children, remote: str, delay_ms: float) -> Relay
     """The relay in front of ``remote`` (a loopback URL), adding ``delay_ms`` per round trip."""
     port = remote.rstrip("/").rsplit(":", 1)[1]
     argv = [sys.executable, relay.__file__, port, f"{delay_ms:g}"]
-    child = await children.start("relay", argv, _clean_env())
+    child = await children.start("relay", argv, clean_env())
     url, _, control = (await wait_for_line(child, relay.BANNER)).partition(relay.CONTROL)
     return Relay(url, control)
 
 
 async def start_fileserver(children: Children, root: Path) -> Service:
     argv = [sys.executable, fileserver.__file__, str(root)]
-    child = await children.start("fileserver", argv, _clean_env())
+    child = await children.start("fileserver", argv, clean_env())
     return Service("fileserver", await wait_for_line(child, fileserver.BANNER))
 
 

@@ -10,6 +10,7 @@ transactions in a power cut only forgets blocks, which are fetched again.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Self
@@ -17,6 +18,7 @@ from typing import Self
 import aiosqlite
 
 from s3d.cache.entry import Entry, decode_headers, encode_headers
+from s3d.cache.keyfilter import KeyFilter
 from s3d.cache.memo import EntryMemo
 from s3d.database import Database
 
@@ -69,10 +71,21 @@ class CacheIndex:
             pragmas=(f"wal_autocheckpoint={WAL_KEEP // 4096}", f"journal_size_limit={WAL_KEEP}"),
         )
         self._memo = EntryMemo()
+        self._keys = KeyFilter()
+        """Which keys may have a row: most writes drop a key never cached, with no hop."""
         self._put_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         await self._database.open(_SCHEMA)
+        try:
+            rows = await self._database.call(
+                lambda conn: conn.execute("SELECT bucket, key FROM entries").fetchall()
+            )
+        except BaseException:
+            await self.aclose()
+            raise
+        for bucket, key in rows:
+            self._keys.add(bucket, key)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -96,30 +109,10 @@ class CacheIndex:
         remembered = self._memo.get(bucket, key)
         if remembered is not None:
             return remembered
-        async with self.db.execute(
-            "SELECT id, etag, size, last_modified, headers, block_size, validated_at, mtime_ns"
-            " FROM entries WHERE bucket = ? AND key = ?",
-            (bucket, key),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        found = await self._database.call(lambda conn: _read_entry(conn, bucket, key))
+        if found is None:
             return None
-        entry = Entry(
-            id=row[0],
-            bucket=bucket,
-            key=key,
-            etag=row[1],
-            size=row[2],
-            last_modified=datetime.fromisoformat(row[3]),
-            headers=decode_headers(row[4]),
-            block_size=row[5],
-            validated_at=row[6],
-            mtime_ns=int(row[7]),
-        )
-        async with self.db.execute(
-            "SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,)
-        ) as cursor:
-            blocks = {idx: crc for idx, crc in await cursor.fetchall()}
+        entry, blocks = found
         self._memo.put(entry, blocks)
         return entry, dict(blocks)
 
@@ -132,52 +125,21 @@ class CacheIndex:
             return await self._put(entry, now)
 
     async def _put(self, entry: Entry, now: float) -> tuple[str, int] | None:
-        old = await self._id_of(entry.bucket, entry.key)
-        if old is not None:
-            await self.db.execute("DELETE FROM entries WHERE id = ?", (old[0],))
+        # One hop: the previous entry's removal, the insert and the commit.
+        self._keys.add(entry.bucket, entry.key)
+        old = await self._database.call(lambda conn: _replace_entry(conn, entry, now))
         self._memo.drop_key(entry.bucket, entry.key)
-        await self.db.execute(
-            "INSERT INTO entries (id, bucket, key, etag, size, last_modified, headers,"
-            " block_size, validated_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.id,
-                entry.bucket,
-                entry.key,
-                entry.etag,
-                entry.size,
-                entry.last_modified.isoformat(),
-                encode_headers(entry.headers),
-                entry.block_size,
-                entry.validated_at,
-                now,
-            ),
-        )
-        await self.db.commit()
+        if old is not None:
+            self._keys.remove(entry.bucket, entry.key)
         return old
-
-    async def _id_of(self, bucket: str, key: str) -> tuple[str, int] | None:
-        async with self.db.execute(
-            "SELECT id, stored FROM entries WHERE bucket = ? AND key = ?", (bucket, key)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else (str(row[0]), int(row[1]))
 
     async def add_block(
         self, entry_id: str, index: int, length: int, crc32c: str, mtime_ns: int
     ) -> bool:
         """Record a complete block; False when the entry is gone (replaced or dropped)."""
-        cursor = await self.db.execute(
-            "UPDATE entries SET stored = stored + ?, mtime_ns = ? WHERE id = ?",
-            (length, mtime_ns, entry_id),
-        )
-        if cursor.rowcount == 0:
-            await self.db.rollback()
+        row = (entry_id, index, length, crc32c, mtime_ns)
+        if not await self._database.call(lambda conn: _add_block(conn, *row)):
             return False
-        await self.db.execute(
-            "INSERT INTO blocks (entry_id, idx, length, crc32c) VALUES (?, ?, ?, ?)",
-            (entry_id, index, length, crc32c),
-        )
-        await self.db.commit()
         self._memo.block(entry_id, index, crc32c)
         self._memo.update(entry_id, mtime_ns=mtime_ns)
         return True
@@ -211,20 +173,27 @@ class CacheIndex:
 
     async def delete(self, entry_ids: list[str]) -> int:
         """Drop entries; returns how many were still there."""
-        removed = 0
         for entry_id in entry_ids:
             self._memo.drop(entry_id)
-            cursor = await self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
-            removed += cursor.rowcount
-        await self.db.commit()
-        return removed
+        # One hop: a RETURNING statement spread over two hops would be "in progress" when
+        # another task's work commits in between.
+        gone = await self._database.call(lambda conn: _delete_entries(conn, entry_ids))
+        for bucket, key in gone:  # only once the rows are gone for good
+            self._keys.remove(bucket, key)
+        return len(gone)
 
     async def delete_key(self, bucket: str, key: str) -> tuple[str, int] | None:
         """Drop the key's entry; its id and stored bytes, for the caller to delete the data
-        file."""
-        old = await self._id_of(bucket, key)
+        file. No hop for a key the filter knows has no row (every write through s3d asks
+        this, mostly of keys never cached), one otherwise."""
+        self._memo.drop_key(bucket, key)
+        if not self._keys.may_hold(bucket, key):
+            return None
+        old = await self._database.call(lambda conn: _delete_key(conn, bucket, key))
         if old is not None:
-            await self.delete([old[0]])
+            self._memo.drop(old[0])
+            self._keys.remove(bucket, key)
+        self._memo.drop_key(bucket, key)
         return old
 
     async def touch(self, accesses: dict[str, float]) -> None:
@@ -291,3 +260,110 @@ class CacheIndex:
         """Every entry's (size, block_size), for reconciling files at start."""
         async with self.db.execute("SELECT id, size, block_size FROM entries") as cursor:
             return {str(r[0]): (int(r[1]), int(r[2])) for r in await cursor.fetchall()}
+
+
+# -- work run on the connection's thread (``Database.call``): one hop each ------------------
+
+
+def _read_entry(conn: sqlite3.Connection, bucket: str, key: str) -> Stored | None:
+    rows = conn.execute(
+        "SELECT id, etag, size, last_modified, headers, block_size, validated_at, mtime_ns"
+        " FROM entries WHERE bucket = ? AND key = ?",
+        (bucket, key),
+    ).fetchall()  # to its end: a statement left mid-way would make a later COMMIT fail
+    if not rows:
+        return None
+    row = rows[0]
+    entry = Entry(
+        id=row[0],
+        bucket=bucket,
+        key=key,
+        etag=row[1],
+        size=row[2],
+        last_modified=datetime.fromisoformat(row[3]),
+        headers=decode_headers(row[4]),
+        block_size=row[5],
+        validated_at=row[6],
+        mtime_ns=int(row[7]),
+    )
+    blocks = conn.execute("SELECT idx, crc32c FROM blocks WHERE entry_id = ?", (entry.id,))
+    return entry, {idx: crc for idx, crc in blocks.fetchall()}
+
+
+def _replace_entry(conn: sqlite3.Connection, entry: Entry, now: float) -> tuple[str, int] | None:
+    try:
+        row = conn.execute(
+            "DELETE FROM entries WHERE bucket = ? AND key = ? RETURNING id, stored",
+            (entry.bucket, entry.key),
+        ).fetchall()  # every row read: a RETURNING statement not run to its end blocks COMMIT
+        conn.execute(
+            "INSERT INTO entries (id, bucket, key, etag, size, last_modified, headers,"
+            " block_size, validated_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                entry.bucket,
+                entry.key,
+                entry.etag,
+                entry.size,
+                entry.last_modified.isoformat(),
+                encode_headers(entry.headers),
+                entry.block_size,
+                entry.validated_at,
+                now,
+            ),
+        )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return (str(row[0][0]), int(row[0][1])) if row else None
+
+
+def _add_block(
+    conn: sqlite3.Connection, entry_id: str, index: int, length: int, crc: str, mtime_ns: int
+) -> bool:
+    try:
+        cursor = conn.execute(
+            "UPDATE entries SET stored = stored + ?, mtime_ns = ? WHERE id = ?",
+            (length, mtime_ns, entry_id),
+        )
+        if cursor.rowcount == 0:
+            conn.rollback()
+            return False
+        conn.execute(
+            "INSERT INTO blocks (entry_id, idx, length, crc32c) VALUES (?, ?, ?, ?)",
+            (entry_id, index, length, crc),
+        )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return True
+
+
+def _delete_key(conn: sqlite3.Connection, bucket: str, key: str) -> tuple[str, int] | None:
+    try:
+        row = conn.execute(
+            "DELETE FROM entries WHERE bucket = ? AND key = ? RETURNING id, stored",
+            (bucket, key),
+        ).fetchall()
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return (str(row[0][0]), int(row[0][1])) if row else None
+
+
+def _delete_entries(conn: sqlite3.Connection, entry_ids: list[str]) -> list[tuple[str, str]]:
+    gone: list[tuple[str, str]] = []
+    try:
+        for entry_id in entry_ids:
+            rows = conn.execute(
+                "DELETE FROM entries WHERE id = ? RETURNING bucket, key", (entry_id,)
+            ).fetchall()
+            gone += [(str(bucket), str(key)) for bucket, key in rows]
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return gone

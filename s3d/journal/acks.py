@@ -16,11 +16,12 @@ from pathlib import Path
 
 from s3d.journal.buckets import KnownBuckets
 from s3d.journal.core import JournalCore, NewChange
+from s3d.journal.inline import INLINE_MAX
 from s3d.journal.jobs import Job
 from s3d.journal.objects import multipart_etag, now, stored_request_headers
 from s3d.journal.reads import Reads
 from s3d.journal.records import Delete, Multipart, Part, Put, Tagging, Tags
-from s3d.journal.store import update_change
+from s3d.journal.store import Statement, update_change
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, S3Error
@@ -57,17 +58,38 @@ class Acknowledgements:
         await self._buckets.check(op.bucket)
         async with self._core.locked([(op.bucket, op.key)]):
             await self._reads.check_write(op.bucket, op.key, op.conditions)
-            change = await self.new_object(body, op.headers)
-            await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
+            change, _job = await self.record_object(op.bucket, op.key, body, op.headers)
         return WriteResult(ack_headers(change), provenance=PENDING)
+
+    async def record_object(
+        self,
+        bucket: str,
+        key: str,
+        body: StagedBody,
+        headers: Headers,
+        parts: tuple[Part, ...] | None = None,
+    ) -> tuple[Put, Job]:
+        """Journal ``body`` as the new state of the key (its lock held); the put recorded and
+        its job. ``parts``: the multipart layout, computed already by a caller that read the
+        body anyway (sync folders)."""
+        change, extra = await self.new_object(body, headers, parts)
+        [job] = await self._core.record([NewChange(bucket, key, change, body.size)], extra)
+        if extra:
+            self._core.inline.committed(list(change.files))
+        return change, job
 
     async def new_object(
         self, body: StagedBody, headers: Headers, parts: tuple[Part, ...] | None = None
-    ) -> Put:
-        """Move ``body`` into the journal; the put that names it. A body above the multipart
+    ) -> tuple[Put, list[Statement]]:
+        """Move ``body`` into the journal; the put that names it and the statements to commit
+        with it (a small body's bytes: ``journal/inline.py``). A body above the multipart
         threshold gets the part layout it will be uploaded in, and that layout's ETag
-        (``parts``: that layout computed already, by a caller that read the body anyway)."""
-        name = await self._core.files.adopt(body)
+        (``parts``: that layout computed already)."""
+        extra: list[Statement] = []
+        if body.size <= INLINE_MAX:
+            name, extra = await self._core.inline.take(body)
+        else:
+            name = await self._core.files.adopt(body)
         put = Put(
             files=(name,),
             headers=stored_request_headers(headers),
@@ -78,13 +100,14 @@ class Acknowledgements:
             checksums=body.checksums,
         )
         if body.size <= self._settings.multipart_threshold:
-            return put
+            return put, extra
         if parts is None:
             path = self._core.files.path(name)
             parts = await asyncio.to_thread(_part_md5s, path, body.size, self._settings.part_size)
         etag = multipart_etag([bytes.fromhex(part.md5) for part in parts])
         # A whole-object checksum is not sent with parts.
-        return Put(put.files, put.headers, etag, put.acknowledged, put.md5, put.sha256, (), parts)
+        layout = (put.files, put.headers, etag, put.acknowledged, put.md5, put.sha256, (), parts)
+        return Put(*layout), extra
 
     async def delete(self, op: ops.DeleteObject) -> WriteResult:
         await self._buckets.check(op.bucket)

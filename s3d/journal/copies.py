@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from s3d.journal.acks import Acknowledgements
 from s3d.journal.buckets import KnownBuckets
-from s3d.journal.core import JournalCore, NewChange
+from s3d.journal.core import JournalCore
 from s3d.journal.objects import object_headers
 from s3d.journal.reads import Reads
 from s3d.journal.records import Stored
@@ -114,8 +114,7 @@ class Copies:
         body = await stage_from(stream, self._staging)
         headers = await self._destination_headers(op, source_headers)
         async with self._core.locked([(op.bucket, op.key)]):
-            change = await self._acks.new_object(body, headers)
-            await self._core.record([NewChange(op.bucket, op.key, change, body.size)])
+            change, _job = await self._acks.record_object(op.bucket, op.key, body, headers)
         return CopyResult(change.etag, change.acknowledged, provenance=PENDING)
 
     async def _destination_headers(self, op: ops.CopyObject, source: Headers) -> Headers:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from s3d.journal.files import JournalFiles
+from s3d.journal.inline import InlineBodies
 from s3d.journal.jobs import Job, Queue, backoff, retryable, superseded
 from s3d.journal.records import Change, Stored
 from s3d.journal.store import JournalStore, Statement, delete_jobs, insert_job, mark
@@ -58,6 +59,8 @@ class JournalCore:
         self.settings = settings
         self.store = JournalStore(root / "journal.sqlite")
         self.files = JournalFiles(root / "files")
+        self.inline = InlineBodies(self.files, self.store)
+        """Small bodies committed with their jobs (one fsync), settled afterwards."""
         self.queue = Queue()
         self.rng = random.Random()
         self.wake = asyncio.Event()
@@ -77,11 +80,14 @@ class JournalCore:
             await self.files.open()
             for job in await self.store.jobs():
                 self.queue.add(job)
+            named = {name for job in self.queue.all() for name in job_files(job)}
+            await self.inline.restore(named)  # before anything reads the journal's files
         except BaseException:
             await self.store.aclose()
             raise
 
     async def aclose(self) -> None:
+        await self.inline.aclose()
         await self.store.aclose()
 
     # -- acknowledgement ------------------------------------------------------------------

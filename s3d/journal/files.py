@@ -15,13 +15,14 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from s3d.durable import fsync_dir
+from s3d.durable import SharedDirSync, fsync_dir
 from s3d.staging import StagedBody
 
 
 class JournalFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._dir_sync = SharedDirSync(root)
 
     async def open(self) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
@@ -30,8 +31,11 @@ class JournalFiles:
         return self.root / name
 
     async def adopt(self, body: StagedBody) -> str:
-        """Move a staged (complete, fsynced) body into the journal; its new name."""
-        return await asyncio.to_thread(self._adopt, body.path)
+        """Move a staged body into the journal, durably (its bytes, then its name); its new
+        name. Concurrent adoptions share their directory fsyncs. Raises OSError."""
+        name = await asyncio.to_thread(self._adopt, body.path)
+        await self._dir_sync.sync()
+        return name
 
     def _adopt(self, source: Path) -> str:
         fd = os.open(source, os.O_RDONLY)
@@ -41,8 +45,55 @@ class JournalFiles:
             os.close(fd)
         name = uuid.uuid4().hex
         os.replace(source, self.root / name)
-        fsync_dir(self.root)
         return name
+
+    async def take_small(self, body: StagedBody) -> tuple[str, bytes]:
+        """Move a small staged body into the journal *without* making it durable; its new
+        name and its bytes, which the caller commits with the job (``journal/inline.py``).
+        One hop: the bytes are in the page cache, the rename is a metadata change."""
+        return await asyncio.to_thread(self._take_small, body.path, body.size)
+
+    def _take_small(self, source: Path, size: int) -> tuple[str, bytes]:
+        with open(source, "rb") as file:
+            data = file.read(size + 1)
+        if len(data) != size:
+            raise OSError(f"staged body {source.name}: {len(data)} bytes, expected {size}")
+        name = uuid.uuid4().hex
+        os.replace(source, self.root / name)
+        return name, data
+
+    async def settle(self, names: list[str]) -> None:
+        """Make files taken by ``take_small`` durable (bytes, then names); files gone since
+        (uploaded, superseded) are skipped. Raises OSError."""
+        # An fsync per file, not one syncfs: on a shared disk syncfs also flushes every other
+        # process's dirty data, and the acknowledgements' WAL fsyncs queue behind it.
+        await asyncio.to_thread(self._fsync_each, names)
+        await self._dir_sync.sync()
+
+    def _fsync_each(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                fd = os.open(self.root / name, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    async def restore(self, bodies: list[tuple[str, bytes]]) -> None:
+        """Write each (name, bytes) back as a durable journal file (after a crash, a file
+        taken by ``take_small`` may be short or missing; its bytes were committed)."""
+        await asyncio.to_thread(self._restore, bodies)
+
+    def _restore(self, bodies: list[tuple[str, bytes]]) -> None:
+        for name, data in bodies:
+            with open(self.root / name, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+        if bodies:
+            fsync_dir(self.root)
 
     async def remove(self, names: Iterable[str]) -> None:
         await asyncio.to_thread(self._remove, list(names))

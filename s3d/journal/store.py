@@ -7,7 +7,9 @@ acknowledgement order (``seq``), with its kind (put, multipart, delete, tagging)
 its row with ``dead = 1``. ``uploads`` and ``parts``: multipart uploads being assembled locally.
 ``remote_uploads``: multipart uploads the uploader opened on the remote and has not yet
 completed or aborted; one left by a crash is aborted at the next start, so that a killed
-daemon does not leave parts the remote keeps (and bills) forever.
+daemon does not leave parts the remote keeps (and bills) forever. ``inline_bodies``: the bytes
+of small bodies whose journal file is not yet known to be durable (see ``journal/inline.py``):
+committed with their job, so one fsync of the WAL makes both durable.
 
 Invariant: a change is acknowledged only after the transaction recording it has committed
 (fsync'ed, synchronous FULL), and its body files were fsynced before that. Concurrent
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +69,10 @@ CREATE TABLE IF NOT EXISTS parts (
     part_number INTEGER NOT NULL,
     payload TEXT NOT NULL,
     PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE IF NOT EXISTS inline_bodies (
+    name TEXT PRIMARY KEY,
+    body BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS remote_uploads (
     upload_id TEXT PRIMARY KEY,
@@ -139,21 +146,13 @@ class JournalStore:
                     future.set_result(rowids)
 
     async def _run_batch(self, batch: list[list[Statement]]) -> list[list[int]]:
-        db = self.db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            results = []
-            for statements in batch:
-                rowids = []
-                for sql, params in statements:
-                    cursor = await db.execute(sql, params)
-                    rowids.append(cursor.lastrowid or 0)
-                results.append(rowids)
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        return results
+        # The whole transaction is one hop to the connection's thread (not one per statement).
+        return await self._database.call(lambda conn: _run_batch(conn, batch))
+
+    async def inline_bodies(self) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of every small body kept in the journal itself."""
+        async with self.db.execute("SELECT name, body FROM inline_bodies") as cursor:
+            return [(str(r[0]), bytes(r[1])) for r in await cursor.fetchall()]
 
     async def jobs(self) -> list[Job]:
         """Every job, in acknowledgement order."""
@@ -190,7 +189,28 @@ class JournalStore:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _run_batch(conn: sqlite3.Connection, batch: list[list[Statement]]) -> list[list[int]]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results = []
+        for statements in batch:
+            results.append([conn.execute(sql, params).lastrowid or 0 for sql, params in statements])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return results
+
+
 # -- statements: the one place records become rows -------------------------------------------
+
+
+def insert_inline(name: str, body: bytes) -> Statement:
+    return ("INSERT INTO inline_bodies (name, body) VALUES (?, ?)", (name, body))
+
+
+def delete_inline(names: Sequence[str]) -> list[Statement]:
+    return [("DELETE FROM inline_bodies WHERE name = ?", (name,)) for name in names]
 
 
 def insert_job(bucket: str, key: str, change: Change, size: int, created: float) -> Statement:

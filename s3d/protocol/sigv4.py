@@ -70,12 +70,12 @@ def check_time(auth: Authorization, now: datetime) -> None:
     15 minutes ahead -> AccessDenied "Request is not valid yet".
     """
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    server_time = now.strftime(_ISO8601)
+    # The server time is formatted only for an error: strftime was 5% of a warm hit's CPU.
     if not auth.presigned:
         if abs(now - auth.timestamp) > MAX_SKEW:
             raise RequestTimeTooSkewed(
                 RequestTime=auth.amz_date,
-                ServerTime=server_time,
+                ServerTime=now.strftime(_ISO8601),
                 MaxAllowedSkewMilliseconds=str(int(MAX_SKEW.total_seconds() * 1000)),
             )
         return
@@ -90,7 +90,7 @@ def check_time(auth: Authorization, now: datetime) -> None:
             {
                 "X-Amz-Expires": str(expires),
                 "Expires": deadline.strftime(_ISO8601),
-                "ServerTime": server_time,
+                "ServerTime": now.strftime(_ISO8601),
             }
         )
         raise expired

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s3d.durable import fsync_dir
-from s3d.journal.core import NewChange
 from s3d.journal.records import Part
 from s3d.journal.service import Journal
 from s3d.protocol.model import Headers
@@ -79,8 +78,7 @@ async def ingest(
     try:
         await journal.buckets.check(bucket)
         async with journal.core.locked([(bucket, key)]):
-            change = await journal.acks.new_object(body, headers, parts)
-            [job] = await journal.core.record([NewChange(bucket, key, change, body.size)])
+            _change, job = await journal.acks.record_object(bucket, key, body, headers, parts)
     except BaseException:
         await asyncio.to_thread(body.path.unlink, True)
         raise
