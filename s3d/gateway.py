@@ -20,6 +20,7 @@ from s3d.journal.uploads import is_local
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
+from s3d.protocol.customer_keys import OWN_PREFIX, SOURCE_PREFIX, source_key_for_read
 from s3d.protocol.errors import BucketNotEmpty, InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
@@ -168,10 +169,16 @@ class Gateway:
         a write goes to the remote now, after the key's pending changes (kept in order).
         Forwarded writes (ACLs, retention, legal holds…) act on the remote object: it gets
         there first."""
+        if isinstance(op, ops.UploadPartCopy) and is_local(op.upload_id):
+            # A local upload holds no SSE-C key of its own: a source's key only serves to read
+            # the source, which the journal does with it.
+            return True
         if customer_keyed(op):
             await journal.settle(*_where(op))
             return False
-        if isinstance(op, ops.Forwarded) and op.method in _WRITE_METHODS:
+        if isinstance(op, ops.Forwarded):
+            # Sub-resources (ACLs, retention…) live at the remote: a pending object gets
+            # there before they are read or written.
             await journal.uploaded(op.bucket, op.key)
             return False
         return True
@@ -189,6 +196,7 @@ class Gateway:
         remote = self._remote
         match op:
             case ops.PutObject():
+                op.conditions.check_write_supported()
                 return await remote.put_object(op, _required(body))
             case ops.UploadPart():
                 return await remote.upload_part(op, _required(body))
@@ -207,6 +215,7 @@ class Gateway:
                 await self._check_copy_source(op.source, op.headers)
                 return await remote.upload_part_copy(op)
             case ops.CompleteMultipartUpload():
+                op.conditions.check_write_supported()
                 return await remote.complete_multipart_upload(op)
             case ops.AbortMultipartUpload():
                 return await remote.abort_multipart_upload(op)
@@ -245,12 +254,7 @@ class Gateway:
         """
         if source.conditions.empty:
             return
-        prefix = "x-amz-copy-source-server-side-encryption-customer-"
-        sse_c = tuple(
-            ("x-amz-server-side-encryption-customer-" + name[len(prefix) :], value)
-            for name, value in headers
-            if name.startswith(prefix)
-        )
+        sse_c = source_key_for_read(headers)
         head = await self._remote.get_object(
             ops.GetObject(
                 source.bucket, source.key, head=True, version_id=source.version_id, headers=sse_c
@@ -321,10 +325,7 @@ _KEYED_WRITES = (
 )
 
 
-_CUSTOMER_KEY_HEADERS = (
-    "x-amz-server-side-encryption-customer-",
-    "x-amz-copy-source-server-side-encryption-customer-",
-)
+_CUSTOMER_KEY_HEADERS = (OWN_PREFIX, SOURCE_PREFIX)
 
 
 def _required(body: StagedBody | None) -> StagedBody:

@@ -172,7 +172,7 @@ class Journal:
 
     async def uploaded(self, bucket: str | None, key: str | None, seconds: float = 60.0) -> None:
         """Wait (up to ``seconds``) until the key's pending changes reached the remote."""
-        if bucket is None or key is None:
+        if bucket is None or key is None or not self.core.queue.of(bucket, key):
             return
         self.flush_now()
         with contextlib.suppress(TimeoutError):
