@@ -11,6 +11,7 @@ journal attaches here too, which is why the server never calls the remote itself
 
 from __future__ import annotations
 
+from s3d.bucket_facts import BucketFactsService
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
@@ -26,6 +27,7 @@ from s3d.protocol.listing import cap_page
 from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
 from s3d.staging import StagedBody, StagingArea
 from s3d.telemetry import Attributes, object_attributes, trace, tracing
+from s3d.write_decision import WriteDecider, with_headers
 
 
 class Gateway:
@@ -53,6 +55,16 @@ class Gateway:
             else None
         )
         self._volume = volume
+        self.facts = (
+            BucketFactsService(remote, journal.settings.bucket_facts_for)
+            if journal is not None
+            else None
+        )
+        self._decider = (
+            WriteDecider(journal, self.facts, journal.settings.guarded_buckets == "write-back")
+            if journal is not None and self.facts is not None
+            else None
+        )
         self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
 
     async def admit(self, size: int) -> None:
@@ -94,6 +106,8 @@ class Gateway:
         try:
             result = await self._dispatch(op, body)
         finally:
+            if self.facts is not None:
+                self.facts.observe(op)
             if body is not None:
                 await self.staging.discard(body)
             if self.cache is not None:
@@ -123,8 +137,19 @@ class Gateway:
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         journal = self.journal
-        if journal is not None and not await self._journaled(op, journal):
-            journal = None  # the operation goes to the remote, in order with pending changes
+        if journal is None or not await self._journaled(op, journal):
+            # The operation goes to the remote, in order with pending changes.
+            return await self._answer(op, body, None)
+        assert self._decider is not None
+        decided = await self._decider.decide(op)
+        if decided is None:
+            return await self._answer(op, body, None)
+        result = await self._answer(decided.op, body, journal)
+        return with_headers(result, decided.answer) if decided.answer else result
+
+    async def _answer(
+        self, op: ops.Operation, body: StagedBody | None, journal: Journal | None
+    ) -> Result:
         match op:
             case ops.GetObject():
                 return await self._get(op, journal)

@@ -38,6 +38,8 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("catalogue/", "services"),
     ("folders/", "services"),
     ("gateway.py", "services"),
+    ("bucket_facts.py", "services"),
+    ("write_decision.py", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
     ("fuse/", "adapters"),
