@@ -15,6 +15,7 @@ from s3d.bucket_facts import BucketFactsService
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
+from s3d.journal.jobs import Job
 from s3d.journal.merged_listing import PendingListings
 from s3d.journal.service import Journal
 from s3d.journal.uploads import is_local
@@ -185,8 +186,8 @@ class Gateway:
                 return await journal.abort(op)
             case ops.ListParts() if journal is not None and is_local(op.upload_id):
                 return journal.list_parts(op)
-            case ops.DeleteBucket() if journal is not None and journal.overlay(op.bucket).puts:
-                raise BucketNotEmpty(BucketName=op.bucket)
+            case ops.DeleteBucket() if journal is not None:
+                await _bucket_settled(op.bucket, journal)
         return await self._remotely(op, body)
 
     async def _journaled(self, op: ops.Operation, journal: Journal) -> bool:
@@ -316,6 +317,34 @@ def written_keys(op: ops.Operation) -> list[tuple[str, str]]:
         assert op.bucket is not None
         return [(op.bucket, op.key)]
     return []
+
+
+async def _bucket_settled(bucket: str, journal: Journal) -> None:
+    """Before DeleteBucket reaches the remote: the bucket's pending changes are uploaded, so
+    the remote answers as it will once they are (a pending delete of the last object does
+    not leave it BucketNotEmpty). A pending object answers BucketNotEmpty at once; a dead
+    letter is named in the answer (``s3d journal`` retries or discards it)."""
+    _refuse_dead_letters(bucket, list(journal.core.queue.all()))
+    if journal.overlay(bucket).puts:
+        raise BucketNotEmpty(BucketName=bucket)
+    left = await journal.bucket_uploaded(bucket)
+    _refuse_dead_letters(bucket, left)
+    if left:
+        raise SlowDown(
+            "Changes of this bucket are still being uploaded; retry once they are.",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+
+
+def _refuse_dead_letters(bucket: str, jobs: list[Job]) -> None:
+    dead = [job for job in jobs if job.bucket == bucket and job.dead]
+    if dead:
+        raise BucketNotEmpty(
+            f"s3d holds {len(dead)} dead-lettered change(s) of this bucket (ids "
+            f"{', '.join(str(job.seq) for job in dead[:10])}): retry or discard them with "
+            "`s3d journal` first.",
+            BucketName=bucket,
+        )
 
 
 def _unversioned(op: ops.DeleteObjects) -> bool:
