@@ -28,6 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TARGETS = ("moto", "write-through", "write-back")
+KINDS = ("passed", "failed", "skipped")
 
 # Features moto does not implement (or that need more than one daemon, a KMS, an IAM or STS
 # service, a notification sink, a web site endpoint): deselected for every target alike.
@@ -198,18 +199,28 @@ def outcomes(report: Path) -> dict[str, str]:
     return result
 
 
+def counted(got: dict[str, str]) -> dict[str, int]:
+    return {kind: sum(1 for v in got.values() if v == kind) for kind in KINDS}
+
+
 def summary(results: dict[str, dict[str, str]]) -> str:
-    lines = ["| target | passed | failed | skipped | moto's passes lost | gained |", "|---|--:|--:|--:|--:|--:|"]  # fmt: skip
+    """A table of counts per target, then the tests moto passes that each s3d target fails."""
+    lines = [
+        "| target | passed | failed | skipped | moto's passes lost | gained |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
     moto = results.get("moto")
     lost_by: dict[str, list[str]] = {}
     for target, got in results.items():
-        count = {kind: sum(1 for v in got.values() if v == kind) for kind in ("passed", "failed", "skipped")}  # fmt: skip
-        lost = gained = "–"
+        count = counted(got)
+        lost = gained = "-"
         if moto is not None and target != "moto":
-            lost_by[target] = sorted(t for t, v in moto.items() if v == "passed" and got.get(t) != "passed")  # fmt: skip
-            lost = str(len(lost_by[target]))
-            gained = str(sum(1 for t, v in got.items() if v == "passed" and moto.get(t) != "passed"))  # fmt: skip
-        lines.append(f"| {target} | {count['passed']} | {count['failed']} | {count['skipped']} | {lost} | {gained} |")  # fmt: skip
+            passes = {t for t, v in got.items() if v == "passed"}
+            moto_passes = {t for t, v in moto.items() if v == "passed"}
+            lost_by[target] = sorted(moto_passes - passes)
+            lost, gained = str(len(moto_passes - passes)), str(len(passes - moto_passes))
+        cells = [target, *(str(count[kind]) for kind in KINDS), lost, gained]
+        lines.append("| " + " | ".join(cells) + " |")
     for target, lost_tests in lost_by.items():
         lines.append(f"\nmoto passes, {target} fails ({len(lost_tests)}):")
         lines += [f"  {name}" for name in lost_tests]
@@ -221,6 +232,13 @@ def main() -> int:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("-k", dest="select", default=None, help="pytest -k expression")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        action="append",
+        default=[],
+        help="a directory of earlier reports: a target whose <target>.xml is there is not run",
+    )
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, str]] = {}
@@ -228,6 +246,10 @@ def main() -> int:
         for target in options.targets.split(","):
             if target not in TARGETS:
                 parser.error(f"unknown target {target!r}; one of {', '.join(TARGETS)}")
+            earlier = [d / f"{target}.xml" for d in options.reuse if (d / f"{target}.xml").exists()]
+            if earlier:
+                results[target] = outcomes(earlier[-1])
+                continue
             started_at = time.monotonic()
             results[target] = run_target(target, Path(work), options.out, options.select)
             print(f"{target}: {time.monotonic() - started_at:.0f} s", file=sys.stderr)
