@@ -4,7 +4,8 @@ The rule (docs/journal.md): a write is acknowledged locally only when s3d can gi
 the remote would give; otherwise it is written through, after the key's pending changes. What
 decides it is the bucket's facts (``s3d/bucket_facts.py``): a guarded bucket (versioning,
 object lock, a policy) is written through unless the operator opted in; an SSE-KMS write whose
-key id s3d cannot name is written through; otherwise the journal answers, with the SSE headers
+key id s3d cannot name is written through, and so is one whose user metadata the remote
+client cannot send (not ASCII); otherwise the journal answers, with the SSE headers
 the remote would answer (the request's, else the bucket default's), which are also kept with
 the pending object so that GET and HEAD show them and its upload asks for them.
 
@@ -69,7 +70,7 @@ class WriteDecider:
             return Journaled(op)
         facts = await self._facts.of(op.bucket)
         answer = encryption_answer(op.headers, facts) if isinstance(op, _CREATING) else ()
-        if answer is None or not journal_allowed(facts, self._guarded):
+        if answer is None or not journal_allowed(facts, self._guarded) or _unsendable(op):
             for bucket, key in _keys(op):
                 await self._journal.settle(bucket, key)
             return None
@@ -86,6 +87,14 @@ def with_headers(result: Result, added: Headers) -> Result:
     ):
         return replace(result, headers=result.headers + added)
     return result
+
+
+def _unsendable(op: ops.Operation) -> bool:
+    """A write whose user metadata is not ASCII: the remote client refuses to send it, so a
+    journaled one could only be dead-lettered; written through, the client gets that answer."""
+    if not isinstance(op, _CREATING):
+        return False
+    return any(n.startswith("x-amz-meta-") and not v.isascii() for n, v in op.headers)
 
 
 def _keys(op: ops.Operation) -> list[tuple[str, str]]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.journal.test_writeback import drained, new_bucket, state, writeback
 from tests.support import client
 
@@ -116,3 +119,23 @@ def test_kms_without_a_key_id_anywhere_is_written_through(relay, remote, tmp_pat
         put = s3.put_object(Bucket=bucket, Key="k", Body=b"1", ServerSideEncryption="aws:kms")
         assert state(put) != "pending"
         assert put["ServerSideEncryption"] == "aws:kms"
+
+
+def test_metadata_the_remote_client_cannot_send_is_not_acknowledged(
+    relay, remote, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    # Acknowledged, it could only be dead-lettered (and its bucket never deleted): the client
+    # gets the answer write-through gives instead.
+    bucket = new_bucket(remote)
+    with writeback(relay.url, tmp_path) as daemon:
+        s3 = client(daemon.endpoint_url)
+
+        def unicode_metadata(params, **_: object) -> None:  # type: ignore[no-untyped-def]
+            params["headers"]["x-amz-meta-m"] = "Hello World\xe9"
+
+        s3.meta.events.register("before-call.s3.PutObject", unicode_metadata)
+        with pytest.raises(ClientError) as caught:
+            s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+        assert caught.value.response["Error"]["Code"] == "InvalidArgument"
+        drained(daemon)
+        s3.delete_bucket(Bucket=bucket)
