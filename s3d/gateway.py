@@ -204,8 +204,11 @@ class Gateway:
             return False
         if isinstance(op, ops.Forwarded):
             # Sub-resources (ACLs, retention…) live at the remote: a pending object gets
-            # there before they are read or written.
+            # there before they are read or written. A version listing, too, is the remote's:
+            # the bucket's pending changes get there first.
             await journal.uploaded(op.bucket, op.key)
+            if op.bucket is not None and op.key is None and ("versions", "") in op.query:
+                await journal.bucket_uploaded(op.bucket)
             return False
         return True
 

@@ -66,3 +66,22 @@ def test_a_dead_letter_is_named_by_delete_bucket(relay, remote, tmp_path) -> Non
         assert "dead-lettered" in error["Message"]
         assert daemon.call(journal.discard()) == 1
         s3.delete_bucket(Bucket=bucket)
+
+
+def test_version_listing_waits_for_pending_changes(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Clean-up code lists versions, deletes them, then deletes the bucket: a pending object
+    # missing from the listing would leave the bucket not empty.
+    bucket = new_bucket(remote)
+    with writeback(relay.url, tmp_path) as daemon:
+        s3 = client(daemon.endpoint_url)
+        relay.hold_writes(True)
+        release = threading.Timer(1.0, relay.hold_writes, (False,))
+        try:
+            s3.put_object(Bucket=bucket, Key="pending", Body=b"x")
+            release.start()
+            listing = s3.list_object_versions(Bucket=bucket)
+        finally:
+            release.cancel()
+            relay.hold_writes(False)
+        assert [v["Key"] for v in listing["Versions"]] == ["pending"]
+        drained(daemon)
