@@ -9,6 +9,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.journal.test_faithful_answers import writes_held
 from tests.journal.test_writeback import drained, new_bucket, writeback
 from tests.support import Fault, client
 
@@ -74,14 +75,9 @@ def test_version_listing_waits_for_pending_changes(relay, remote, tmp_path) -> N
     bucket = new_bucket(remote)
     with writeback(relay.url, tmp_path) as daemon:
         s3 = client(daemon.endpoint_url)
-        relay.hold_writes(True)
-        release = threading.Timer(1.0, relay.hold_writes, (False,))
-        try:
+        with writes_held(relay) as release_soon:
             s3.put_object(Bucket=bucket, Key="pending", Body=b"x")
-            release.start()
+            release_soon()
             listing = s3.list_object_versions(Bucket=bucket)
-        finally:
-            release.cancel()
-            relay.hold_writes(False)
         assert [v["Key"] for v in listing["Versions"]] == ["pending"]
         drained(daemon)

@@ -10,6 +10,8 @@ import base64
 import hashlib
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from botocore.exceptions import ClientError
@@ -18,6 +20,19 @@ from tests.journal.test_writeback import drained, new_bucket, state, writeback
 from tests.support import client
 
 MiB = 1024 * 1024
+
+
+@contextmanager
+def writes_held(relay, after: float = 1.0) -> Iterator[Callable[[], None]]:  # type: ignore[no-untyped-def]
+    """Writes held in the relay; yields a function that lets them pass ``after`` seconds
+    later (while the request under test waits on them)."""
+    relay.hold_writes(True)
+    release = threading.Timer(after, relay.hold_writes, (False,))
+    try:
+        yield release.start
+    finally:
+        release.cancel()
+        relay.hold_writes(False)
 
 
 def test_second_completion_of_a_completed_upload_answers_200(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -108,15 +123,10 @@ def test_object_acl_of_a_pending_object_is_answered_after_its_upload(
     bucket = new_bucket(remote)
     with writeback(relay.url, tmp_path) as daemon:
         s3 = client(daemon.endpoint_url)
-        relay.hold_writes(True)
-        release = threading.Timer(1.0, relay.hold_writes, (False,))
-        try:
+        with writes_held(relay) as release_soon:
             s3.put_object(Bucket=bucket, Key="k", Body=b"x")
             assert state(s3.head_object(Bucket=bucket, Key="k")) == "pending"
-            release.start()
+            release_soon()
             acl = s3.get_object_acl(Bucket=bucket, Key="k")
             assert acl["Grants"], acl
-        finally:
-            release.cancel()
-            relay.hold_writes(False)
         drained(daemon)
