@@ -148,3 +148,20 @@ $(VENV)/.installed-bench: pyproject.toml deploy/system-packages.txt bench/system
 	deploy/install-system-packages bench/system-packages.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	touch $@
+
+# --- S3 conformance (conformance/, docs/conformance.md) --------------------------------------
+# `make conformance` runs ceph/s3-tests (vendored at a pinned commit, conformance/PIN) against
+# moto alone, s3d write-through and s3d write-back, each in front of a fresh moto, and prints
+# passed/failed per target and the tests moto passes that s3d fails (about 10 minutes a target;
+# not part of `make test`). Reports go to conformance/results/. Options in CONFORMANCE_ARGS,
+# e.g. make conformance CONFORMANCE_ARGS="--targets moto,write-back -k multipart".
+CONFORMANCE_ARGS ?=
+.PHONY: conformance
+
+conformance: $(VENV)/.installed-conformance
+	$(BIN)/python conformance/run.py $(CONFORMANCE_ARGS)
+
+$(VENV)/.installed-conformance: pyproject.toml deploy/system-packages.txt | $(BIN)/python
+	deploy/install-system-packages deploy/system-packages.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,conformance]'
+	touch $@

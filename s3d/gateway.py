@@ -11,21 +11,25 @@ journal attaches here too, which is why the server never calls the remote itself
 
 from __future__ import annotations
 
+from s3d.bucket_facts import BucketFactsService
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
 from s3d.catalogue.service import Catalogue
 from s3d.decisions.service import Steering
+from s3d.journal.jobs import Job
 from s3d.journal.merged_listing import PendingListings
 from s3d.journal.service import Journal
 from s3d.journal.uploads import is_local
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
+from s3d.protocol.customer_keys import OWN_PREFIX, SOURCE_PREFIX, source_key_for_read
 from s3d.protocol.errors import BucketNotEmpty, InternalError, SlowDown
 from s3d.protocol.listing import cap_page
 from s3d.protocol.model import Headers, ObjectResponse, Result, TaggingResult, header
 from s3d.staging import StagedBody, StagingArea
 from s3d.telemetry import Attributes, deferred, object_attributes, tracing
+from s3d.write_decision import WriteDecider, with_headers
 
 
 class Gateway:
@@ -55,6 +59,16 @@ class Gateway:
             else None
         )
         self._volume = volume
+        self.facts = (
+            BucketFactsService(remote, journal.settings.bucket_facts_for)
+            if journal is not None
+            else None
+        )
+        self._decider = (
+            WriteDecider(journal, self.facts, journal.settings.guarded_buckets == "write-back")
+            if journal is not None and self.facts is not None
+            else None
+        )
         self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
 
     async def admit(self, size: int) -> None:
@@ -96,6 +110,8 @@ class Gateway:
         try:
             result = await self._dispatch(op, body)
         finally:
+            if self.facts is not None:
+                self.facts.observe(op)
             if body is not None:
                 await self.staging.discard(body)
             if self.cache is not None:
@@ -127,8 +143,19 @@ class Gateway:
         journal = self.journal
         if self._steering is not None and await self._steering.write_through(op, body, journal):
             journal = None  # a filter rule sends it to the remote now (a refusal raised)
-        if journal is not None and not await self._journaled(op, journal):
-            journal = None  # the operation goes to the remote, in order with pending changes
+        if journal is None or not await self._journaled(op, journal):
+            # The operation goes to the remote, in order with pending changes.
+            return await self._answer(op, body, None)
+        assert self._decider is not None
+        decided = await self._decider.decide(op)
+        if decided is None:
+            return await self._answer(op, body, None)
+        result = await self._answer(decided.op, body, journal)
+        return with_headers(result, decided.answer) if decided.answer else result
+
+    async def _answer(
+        self, op: ops.Operation, body: StagedBody | None, journal: Journal | None
+    ) -> Result:
         match op:
             case ops.GetObject():
                 return await self._get(op, journal)
@@ -164,8 +191,8 @@ class Gateway:
                 return await journal.abort(op)
             case ops.ListParts() if journal is not None and is_local(op.upload_id):
                 return journal.list_parts(op)
-            case ops.DeleteBucket() if journal is not None and journal.overlay(op.bucket).puts:
-                raise BucketNotEmpty(BucketName=op.bucket)
+            case ops.DeleteBucket() if journal is not None:
+                await _bucket_settled(op.bucket, journal)
         return await self._remotely(op, body)
 
     async def _journaled(self, op: ops.Operation, journal: Journal) -> bool:
@@ -173,11 +200,20 @@ class Gateway:
         a write goes to the remote now, after the key's pending changes (kept in order).
         Forwarded writes (ACLs, retention, legal holds…) act on the remote object: it gets
         there first."""
+        if isinstance(op, ops.UploadPartCopy) and is_local(op.upload_id):
+            # A local upload holds no SSE-C key of its own: a source's key only serves to read
+            # the source, which the journal does with it.
+            return True
         if customer_keyed(op):
             await journal.settle(*_where(op))
             return False
-        if isinstance(op, ops.Forwarded) and op.method in _WRITE_METHODS:
+        if isinstance(op, ops.Forwarded):
+            # Sub-resources (ACLs, retention…) live at the remote: a pending object gets
+            # there before they are read or written. A version listing, too, is the remote's:
+            # the bucket's pending changes get there first.
             await journal.uploaded(op.bucket, op.key)
+            if op.bucket is not None and op.key is None and ("versions", "") in op.query:
+                await journal.bucket_uploaded(op.bucket)
             return False
         return True
 
@@ -194,6 +230,7 @@ class Gateway:
         remote = self._remote
         match op:
             case ops.PutObject():
+                op.conditions.check_write_supported()
                 return await remote.put_object(op, _required(body))
             case ops.UploadPart():
                 return await remote.upload_part(op, _required(body))
@@ -212,6 +249,7 @@ class Gateway:
                 await self._check_copy_source(op.source, op.headers)
                 return await remote.upload_part_copy(op)
             case ops.CompleteMultipartUpload():
+                op.conditions.check_write_supported()
                 return await remote.complete_multipart_upload(op)
             case ops.AbortMultipartUpload():
                 return await remote.abort_multipart_upload(op)
@@ -250,12 +288,7 @@ class Gateway:
         """
         if source.conditions.empty:
             return
-        prefix = "x-amz-copy-source-server-side-encryption-customer-"
-        sse_c = tuple(
-            ("x-amz-server-side-encryption-customer-" + name[len(prefix) :], value)
-            for name, value in headers
-            if name.startswith(prefix)
-        )
+        sse_c = source_key_for_read(headers)
         head = await self._remote.get_object(
             ops.GetObject(
                 source.bucket, source.key, head=True, version_id=source.version_id, headers=sse_c
@@ -294,6 +327,34 @@ def written_keys(op: ops.Operation) -> list[tuple[str, str]]:
     return []
 
 
+async def _bucket_settled(bucket: str, journal: Journal) -> None:
+    """Before DeleteBucket reaches the remote: the bucket's pending changes are uploaded, so
+    the remote answers as it will once they are (a pending delete of the last object does
+    not leave it BucketNotEmpty). A pending object answers BucketNotEmpty at once; a dead
+    letter is named in the answer (``s3d journal`` retries or discards it)."""
+    _refuse_dead_letters(bucket, list(journal.core.queue.all()))
+    if journal.overlay(bucket).puts:
+        raise BucketNotEmpty(BucketName=bucket)
+    left = await journal.bucket_uploaded(bucket)
+    _refuse_dead_letters(bucket, left)
+    if left:
+        raise SlowDown(
+            "Changes of this bucket are still being uploaded; retry once they are.",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+
+
+def _refuse_dead_letters(bucket: str, jobs: list[Job]) -> None:
+    dead = [job for job in jobs if job.bucket == bucket and job.dead]
+    if dead:
+        raise BucketNotEmpty(
+            f"s3d holds {len(dead)} dead-lettered change(s) of this bucket (ids "
+            f"{', '.join(str(job.seq) for job in dead[:10])}): retry or discard them with "
+            "`s3d journal` first.",
+            BucketName=bucket,
+        )
+
+
 def _unversioned(op: ops.DeleteObjects) -> bool:
     return all(o.version_id is None for o in op.objects)
 
@@ -326,10 +387,7 @@ _KEYED_WRITES = (
 )
 
 
-_CUSTOMER_KEY_HEADERS = (
-    "x-amz-server-side-encryption-customer-",
-    "x-amz-copy-source-server-side-encryption-customer-",
-)
+_CUSTOMER_KEY_HEADERS = (OWN_PREFIX, SOURCE_PREFIX)
 
 
 def _required(body: StagedBody | None) -> StagedBody:

@@ -436,6 +436,23 @@ class JournalSettings:
             "min": 0,
         },
     )
+    guarded_buckets: WriteMode = field(
+        default="write-through",
+        metadata={
+            "help": "writes into versioned, object-lock and policy-guarded buckets: "
+            "write-through (the remote answers: version ids, delete markers, refusals) or "
+            "write-back (journaled too; the answers lack what only the remote knows, see "
+            "docs/journal.md)",
+        },
+    )
+    bucket_facts_for: float = field(
+        default=30.0,
+        metadata={
+            "help": "seconds what s3d learned of a bucket's configuration (versioning, object "
+            "lock, policy, default encryption) is trusted before it is asked again",
+            "above": 0,
+        },
+    )
 
 
 AccessUrls = Literal["s3d", "remote"]

@@ -41,6 +41,8 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("snapshots/", "services"),
     ("gateway.py", "services"),
     ("decisions/", "services"),
+    ("bucket_facts.py", "services"),
+    ("write_decision.py", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
     ("fuse/", "adapters"),

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Protocol
 
 from s3d.journal.files import JournalFiles
-from s3d.journal.jobs import Job, retryable
+from s3d.journal.jobs import Job, Queue, retryable
 from s3d.journal.records import Delete, Put, Stored, Tagging
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
-from s3d.protocol.errors import InternalError, NoSuchUpload, S3Error
+from s3d.protocol.errors import InternalError, NoSuchBucket, NoSuchUpload, S3Error
 from s3d.protocol.model import Headers, bare_etag, header
 from s3d.staging import StagedBody
 
@@ -60,6 +60,18 @@ class RemoteUploads(Protocol):
     async def opened(self, bucket: str, key: str, upload_id: str) -> None: ...
 
     async def closed(self, upload_id: str) -> None: ...
+
+
+def moot(job: Job, error: BaseException, queue: Queue) -> bool:
+    """Whether a change the remote refused because its bucket is gone is needed no more: a
+    delete (the object went with its bucket), or a put or tagging that a newer put or delete
+    of the key replaces. Such a change is dropped, not dead-lettered."""
+    if not isinstance(error, NoSuchBucket):
+        return False
+    if isinstance(job.change, Delete):
+        return True
+    newest = queue.newest_state(job.bucket, job.key)
+    return newest is not None and newest.seq > job.seq
 
 
 def part_layout(size: int, part_size: int) -> list[tuple[int, int]]:

@@ -23,6 +23,7 @@ from s3d.journal.uploads import LocalMultipart
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.conditions import parse_http_date
+from s3d.protocol.customer_keys import source_key_for_read
 from s3d.protocol.errors import InvalidRequest, NoSuchKey
 from s3d.protocol.model import PENDING, ByteStream, CopyResult, Headers, header, stream_of
 from s3d.protocol.ranges import ByteRange, parse_copy_source_range
@@ -73,8 +74,11 @@ class Copies:
         self._remote = remote
         self._staging = staging
 
-    async def _source(self, source: ops.CopySource, span: tuple[int, int] | None) -> Source:
-        """The source object, pending or remote. Raises NoSuchKey, ServiceUnavailable…"""
+    async def _source(
+        self, source: ops.CopySource, span: tuple[int, int] | None, headers: Headers = ()
+    ) -> Source:
+        """The source object, pending or remote (read with the SSE-C key the copy names for
+        it, from ``headers``). Raises NoSuchKey, ServiceUnavailable…"""
         queue = self._core.queue
         job = None if source.version_id else queue.newest_state(source.bucket, source.key)
         if job is not None:
@@ -91,6 +95,7 @@ class Copies:
                 source.key,
                 version_id=source.version_id,
                 range=ByteRange(*span) if span is not None else None,
+                headers=source_key_for_read(headers),
             )
         )
         body = stream_of(answer.body)
@@ -151,7 +156,7 @@ class Copies:
         """A part of a local upload copied from a source object (or a range of it)."""
         self._multipart.upload_of(op.bucket, op.key, op.upload_id)
         span = parse_copy_source_range(header(op.headers, "x-amz-copy-source-range"))
-        stream, _, etag, modified = await self._source(op.source, span)
+        stream, _, etag, modified = await self._source(op.source, span, op.headers)
         try:
             op.source.conditions.check_copy_source(etag, modified)
         except BaseException:

@@ -18,7 +18,7 @@ from s3d.protocol import operations as ops
 from s3d.protocol.answer_headers import answer_headers, checksums_asked
 from s3d.protocol.conditions import Conditions
 from s3d.protocol.errors import NoSuchKey, NotModified
-from s3d.protocol.model import PENDING, ObjectEntry, ObjectResponse, header
+from s3d.protocol.model import PENDING, Headers, ObjectEntry, ObjectResponse, header
 from s3d.protocol.tagging import parse_tagging_header
 
 _REREADS = 3
@@ -83,7 +83,7 @@ class Reads:
             raise
         span = op.range.resolve(size) if op.range is not None else None
         headers = answer_headers(
-            object_headers(change),
+            self._tag_counted(op.bucket, op.key, object_headers(change)),
             size,
             span,
             checksums=checksums_asked(op.headers),
@@ -95,6 +95,13 @@ class Reads:
         first, last = span if span is not None else (0, size - 1)
         body = await open_segments(cut(self.segments(change, size), first, last))
         return ObjectResponse(status, headers, body, provenance=PENDING)
+
+    def _tag_counted(self, bucket: str, key: str, headers: Headers) -> Headers:
+        """``headers`` with the count of the tags the key has once its pending changes are
+        applied (a pending PutObjectTagging after the put changes it)."""
+        tags = self.pending_tags(bucket, key)
+        out = tuple((n, v) for n, v in headers if n != "x-amz-tagging-count")
+        return out + ((("x-amz-tagging-count", str(len(tags))),) if tags else ())
 
     def segments(self, change: Stored, size: int) -> list[Segment]:
         path = self._core.files.path

@@ -181,13 +181,28 @@ class Journal:
 
     async def uploaded(self, bucket: str | None, key: str | None, seconds: float = 60.0) -> None:
         """Wait (up to ``seconds``) until the key's pending changes reached the remote."""
-        if bucket is None or key is None:
+        if bucket is None or key is None or not self.core.queue.of(bucket, key):
             return
         self.flush_now()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 while any(not job.dead for job in self.core.queue.of(bucket, key)):
                     await self.core.changed.wait()
+
+    async def bucket_uploaded(self, bucket: str, seconds: float = 60.0) -> list[Job]:
+        """Wait (up to ``seconds``) until the bucket's pending changes reached the remote;
+        the bucket's jobs left (dead letters, or what did not make it in time)."""
+
+        def left() -> list[Job]:
+            return [job for job in self.core.queue.all() if job.bucket == bucket]
+
+        if any(not job.dead for job in left()):
+            self.flush_now()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    while any(not job.dead for job in left()):
+                        await self.core.changed.wait()
+        return left()
 
     # -- flush, retry, discard --------------------------------------------------------------
 

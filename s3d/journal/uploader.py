@@ -167,6 +167,9 @@ class Uploader:
             return "dead-letter" if job.dead else "retry"
         except Exception as exc:  # the outcome of the job: retried or dead-lettered
             job.running = False
+            if apply.moot(job, exc, core.queue):
+                await core.drop([job])
+                return "superseded"
             await core.failed(job, exc)
             return "dead-letter" if job.dead else "retry"
         # The job leaves the journal first, then its file goes to the cache: a crash between

@@ -43,6 +43,7 @@ from s3d.staging import StagedBody
 
 LOCAL_PREFIX = "s3d-"
 MIN_PART = 5 * 1024 * 1024
+_COMPLETIONS_KEPT = 1000
 
 
 def is_local(upload_id: str) -> bool:
@@ -60,6 +61,9 @@ class LocalMultipart:
         self._busy: Counter[str] = Counter()
         self._quiet = asyncio.Event()
         """Set (then replaced) whenever an upload stops being busy."""
+        self._completed: dict[str, CompleteMultipartResult] = {}
+        """The answers of the latest completions, by upload id, oldest first (in memory:
+        a retried completion comes seconds after the first, not across a restart)."""
 
     async def load(self) -> None:
         self.uploads = {u.upload_id: u for u in await self._core.store.uploads()}
@@ -128,10 +132,22 @@ class LocalMultipart:
 
     async def complete(self, op: ops.CompleteMultipartUpload) -> CompleteMultipartResult:
         """Raises NoSuchUpload, InvalidPart, EntityTooSmall, and for a conditional completion
-        PreconditionFailed, NoSuchKey (as PutObject)."""
-        upload = await self._settled(op.bucket, op.key, op.upload_id)
+        PreconditionFailed, NoSuchKey (as PutObject). A completion of an upload completed a
+        while ago answers as that completion did, as S3 does (an SDK retrying a completion
+        whose answer was lost must not see NoSuchUpload)."""
+        try:
+            upload = await self._settled(op.bucket, op.key, op.upload_id)
+        except NoSuchUpload:
+            done = self._completed.get(op.upload_id)
+            if done is None or (done.bucket, done.key) != (op.bucket, op.key):
+                raise
+            return done
         with self._recording(op.upload_id):
-            return await self._complete(op, upload)
+            done = await self._complete(op, upload)
+        self._completed[op.upload_id] = done
+        while len(self._completed) > _COMPLETIONS_KEPT:
+            del self._completed[next(iter(self._completed))]
+        return done
 
     async def _complete(
         self, op: ops.CompleteMultipartUpload, upload: LocalUpload

@@ -82,15 +82,20 @@ class Conditions:
         """Whether a write must learn the key's current ETag and ``check_write`` it."""
         return self.if_match is not None or self.if_none_match is not None
 
+    def check_write_supported(self) -> None:
+        """Raise NotImplemented_ (501) as S3 does for a conditional write it cannot evaluate:
+        an If-None-Match other than ``*`` (checked before a write goes to a remote that might
+        ignore it and write)."""
+        if self.if_none_match is not None and self.if_none_match != ("*",):
+            raise NotImplemented_(Header="If-None-Match")
+
     def check_write(self, current_etag: str | None, key: str) -> None:
         """Raise as S3 answers a conditional PutObject or CompleteMultipartUpload on ``key``,
         whose current ETag is ``current_etag`` (None: no object): NotImplemented_ (501) for an
         If-None-Match other than ``*``, PreconditionFailed (412), NoSuchKey (404)."""
-        if self.if_none_match is not None:
-            if self.if_none_match != ("*",):
-                raise NotImplemented_(Header="If-None-Match")
-            if current_etag is not None:
-                raise PreconditionFailed(Condition="If-None-Match")
+        self.check_write_supported()
+        if self.if_none_match is not None and current_etag is not None:
+            raise PreconditionFailed(Condition="If-None-Match")
         if self.if_match is not None:
             if current_etag is None:
                 raise NoSuchKey(Key=key)

@@ -112,10 +112,14 @@ def check_time_v2(req: SignedRequest, auth: V2Authorization, now: datetime) -> N
 
 
 def string_to_sign_v2(
-    req: SignedRequest, auth: V2Authorization, bucket: str | None, virtual_host: bool
+    req: SignedRequest,
+    auth: V2Authorization,
+    bucket: str | None,
+    virtual_host: bool,
+    path: str | None = None,
 ) -> str:
-    """SigV2's StringToSign. The resource is the path as sent, prefixed with ``/bucket`` for
-    virtual-hosted requests, plus the signed sub-resources sorted."""
+    """SigV2's StringToSign. The resource is the path as sent (or ``path``), prefixed with
+    ``/bucket`` for virtual-hosted requests, plus the signed sub-resources sorted."""
     lines = [req.method.upper(), header(req.headers, "content-md5") or ""]
     lines.append(header(req.headers, "content-type") or "")
     if auth.presigned:
@@ -132,7 +136,7 @@ def string_to_sign_v2(
             hoisted.setdefault(name, []).append(value.strip())
         amz = hoisted | amz  # a header sent as a header wins over its query copy
     lines += [f"{name}:{','.join(values)}" for name, values in sorted(amz.items())]
-    resource = (f"/{bucket}" if virtual_host and bucket else "") + req.raw_path
+    resource = (f"/{bucket}" if virtual_host and bucket else "") + (path or req.raw_path)
     pairs = (p.partition("=") for p in req.raw_query.split("&") if p)
     # Sorted by name only, stably, as botocore sorts them; "acl" and "acl=" are signed as sent.
     sub = sorted(((n, e, v) for n, e, v in pairs if n in SIGNED_SUBRESOURCES), key=lambda p: p[0])
@@ -152,15 +156,27 @@ def _hoisted(raw_query: str) -> list[tuple[str, str]]:
 def verify_v2(
     req: SignedRequest, auth: V2Authorization, secret: str, bucket: str | None, virtual_host: bool
 ) -> None:
-    """Raise SignatureDoesNotMatch unless ``auth.signature`` signs the request with ``secret``."""
+    """Raise SignatureDoesNotMatch unless ``auth.signature`` signs the request with ``secret``.
+
+    A path-style request for a bucket alone (``/bucket``) is also accepted signed as
+    ``/bucket/``: botocore signs it so (its ``authPath``), and S3 accepts both."""
     to_sign = string_to_sign_v2(req, auth, bucket, virtual_host)
+    provided = auth.signature.encode("utf-8", "surrogateescape")
+    if _signs(secret, to_sign, provided):
+        return
+    bare_bucket = not virtual_host and bucket and req.raw_path == f"/{bucket}"
+    if bare_bucket and _signs(
+        secret, string_to_sign_v2(req, auth, bucket, False, f"/{bucket}/"), provided
+    ):
+        return
+    raise SignatureDoesNotMatch(
+        AWSAccessKeyId=auth.access_key_id,
+        StringToSign=to_sign,
+        SignatureProvided=auth.signature,
+    )
+
+
+def _signs(secret: str, to_sign: str, provided: bytes) -> bool:
     # Header bytes that are not UTF-8 arrive as surrogate escapes: sign the bytes sent.
     mac = hmac.new(secret.encode(), to_sign.encode("utf-8", "surrogateescape"), hashlib.sha1)
-    expected = base64.b64encode(mac.digest())
-    provided = auth.signature.encode("utf-8", "surrogateescape")
-    if not hmac.compare_digest(expected, provided):
-        raise SignatureDoesNotMatch(
-            AWSAccessKeyId=auth.access_key_id,
-            StringToSign=to_sign,
-            SignatureProvided=auth.signature,
-        )
+    return hmac.compare_digest(base64.b64encode(mac.digest()), provided)

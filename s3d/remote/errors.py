@@ -49,6 +49,21 @@ _NOT_DETAILS = frozenset(
         "SignatureProvided",
     }
 )
+# Headers of an error answer that a client reads: a 304's validators, a 404's delete marker
+# and version, a 405's Allow, a redirect's region, a 503's Retry-After.
+_KEPT_HEADERS = frozenset(
+    {
+        "etag",
+        "last-modified",
+        "expires",
+        "cache-control",
+        "x-amz-delete-marker",
+        "x-amz-version-id",
+        "allow",
+        "x-amz-bucket-region",
+        "retry-after",
+    }
+)
 _BY_STATUS: dict[int, type[s3.S3Error]] = {
     304: s3.NotModified,
     400: s3.InvalidRequest,
@@ -118,7 +133,17 @@ def unreachable(exc: BaseException) -> s3.S3Error:
 
 
 def from_client_error(response: Mapping[str, Any], missing: type[s3.S3Error]) -> s3.S3Error:
-    """The S3Error for botocore's parsed error response."""
+    """The S3Error for botocore's parsed error response, with the answer's headers that
+    describe the object (``_KEPT_HEADERS``)."""
+    error = _error_of(response, missing)
+    received: Mapping[str, str] = response.get("ResponseMetadata", {}).get("HTTPHeaders") or {}
+    for name, value in received.items():
+        if name.lower() in _KEPT_HEADERS:
+            error.headers[name.lower()] = value
+    return error
+
+
+def _error_of(response: Mapping[str, Any], missing: type[s3.S3Error]) -> s3.S3Error:
     error: Mapping[str, Any] = response.get("Error") or {}
     status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
     code = str(error.get("Code") or "")
@@ -135,18 +160,25 @@ def from_client_error(response: Mapping[str, Any], missing: type[s3.S3Error]) ->
     return s3.from_code(code, status, message, **details)
 
 
-def from_document(status: int, document: bytes, missing: type[s3.S3Error]) -> s3.S3Error:
-    """The S3Error for an error answer's raw body (an S3 ``<Error>`` document or nothing)."""
+def from_document(
+    status: int,
+    document: bytes,
+    missing: type[s3.S3Error],
+    headers: Mapping[str, str] | None = None,
+) -> s3.S3Error:
+    """The S3Error for an error answer's raw body (an S3 ``<Error>`` document or nothing)
+    and its ``headers``."""
     try:
         root = ElementTree.fromstring(document) if document.strip() else None
     except (ElementTree.ParseError, ValueError):
         root = None
-    if root is None or root.tag != "Error":
-        return by_status(status, missing)
-    error = {child.tag: child.text or "" for child in root if len(child) == 0}
-    return from_client_error(
-        {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, missing
+    error = (
+        {child.tag: child.text or "" for child in root if len(child) == 0}
+        if root is not None and root.tag == "Error"
+        else {}
     )
+    metadata = {"HTTPStatusCode": status, "HTTPHeaders": dict(headers or {})}
+    return from_client_error({"Error": error, "ResponseMetadata": metadata}, missing)
 
 
 def by_status(status: int, missing: type[s3.S3Error]) -> s3.S3Error:

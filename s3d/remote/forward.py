@@ -186,4 +186,4 @@ async def _error(response: aiohttp.ClientResponse, missing: type[S3Error]) -> S3
                     break
     finally:
         response.close()
-    return from_document(response.status, document, missing)
+    return from_document(response.status, document, missing, dict(response.headers))
