@@ -74,7 +74,7 @@ async def timed_import(
     phase = next(phase for phase in sampler.phases if phase.name == "import")
     return Import(
         seconds=seconds,
-        records=int(found[1]),
+        records=int(found[1].replace(",", "")),
         rss_before=(before or 0) * KiB,
         rss_peak=phase.peak_rss,
         high_water=high_water,

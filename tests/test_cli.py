@@ -24,6 +24,7 @@ from s3d.config import options
 from tests.support import (
     CountingRelay,
     DaemonProcess,
+    Fault,
     client,
     free_port,
     make_tls_cert,
@@ -510,11 +511,12 @@ def test_flush_returns_when_only_dead_letters_remain_and_discard_all_clears_them
 ) -> None:
     bucket = f"held-{uuid.uuid4().hex[:12]}"
     config = serve_config(tmp_path, relay.url, journal=WRITE_BACK)
-    remote = client(remote_url, key="remote-key", secret="remote-secret")
     with DaemonProcess(["--config", str(config)]) as daemon:
         s3 = local_s3(daemon)
         s3.create_bucket(Bucket=bucket)
-        remote.delete_bucket(Bucket=bucket)  # every change of the bucket is refused for good
+        # Every write of the key is refused for good (a refusal that nothing else makes moot:
+        # a put refused NoSuchBucket and superseded is dropped, not dead-lettered).
+        relay.inject(Fault("PUT", f"/{bucket}/a.txt", times=1000, status=403, code="AccessDenied"))
         # The first put is on its way when the second comes: the second waits behind it, and
         # once the first is refused, behind its dead letter, where no upload can reach it.
         relay.hold("PUT", f"/{bucket}/a.txt")
