@@ -769,6 +769,14 @@ class SnapshotSettings:
         default="",
         metadata={"help": "name of an environment variable holding the OpenPGP passphrase"},
     )
+    passphrase_secret: str = field(
+        default="",
+        metadata={
+            "help": "name or ARN of an AWS Secrets Manager secret holding the OpenPGP "
+            "passphrase (its SecretString, or that JSON object's 'passphrase'), read at start "
+            "with the remote's credentials and region"
+        },
+    )
     gpg: str = field(default="gpg", metadata={"help": "the gpg program run to decrypt"})
 
 

@@ -185,7 +185,7 @@ class Daemon:
                 self._periodic_export(transfers)
         routes += rules_routes(self.reload_rules, steering.status)
         admin = AdminHandler(routes, authenticator, settings.server.base_domains)
-        snapshots = snapshot_api(settings, gateway, authenticator, keys)
+        snapshots = await snapshot_api(settings, gateway, authenticator, keys)
         self.health = health_of(settings, cache, journal, self._listening)
         parts = (cache, journal, catalogue, remote)
         await self._listen(

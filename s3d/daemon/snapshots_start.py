@@ -1,18 +1,22 @@
 """The snapshot endpoints' part of the composition root: rules, credentials, gpg.
 
 The naming patterns are compiled once (a bad one stops the start with ConfigError). The
-OpenPGP passphrase is read once from ``snapshots.passphrase_file`` or the variable named by
-``snapshots.passphrase_env``; gpg gets a home directory of its own under the data directory
-(mode 0700, as gpg insists), so no user keyring or agent is involved.
+OpenPGP passphrase is read once at start from ``snapshots.passphrase_file``, the variable named
+by ``snapshots.passphrase_env`` or the Secrets Manager secret ``snapshots.passphrase_secret``
+(read with the remote's credentials; the first of them set wins); gpg gets a home directory
+of its own under the data directory (mode 0700, as gpg insists), so no user keyring or agent
+is involved.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from s3d.daemon.drs_start import read_tokens
 from s3d.gateway import Gateway
+from s3d.remote.secrets import secret_string
 from s3d.server.auth import Authenticator
 from s3d.server.snapshots import SnapshotAccess, SnapshotApi
 from s3d.settings import AccessKey, ConfigError, Settings
@@ -21,7 +25,7 @@ from s3d.snapshots.naming import NamingRules
 from s3d.snapshots.sets import SnapshotSets
 
 
-def snapshot_api(
+async def snapshot_api(
     settings: Settings,
     gateway: Gateway,
     authenticator: Authenticator,
@@ -37,28 +41,51 @@ def snapshot_api(
         bearer_tokens=read_tokens(config.bearer_tokens_file),
         base_domains=settings.server.base_domains,
         decrypt_suffixes=config.decrypt_suffixes,
-        gpg=_gpg(settings),
+        gpg=_gpg(settings, await _passphrase(settings)),
     )
     return SnapshotApi(SnapshotSets(gateway, rules), authenticator, access)
 
 
-def _gpg(settings: Settings) -> Gpg | None:
+async def _passphrase(settings: Settings) -> bytes | None:
     config = settings.snapshots
-    passphrase: bytes | None = None
     if config.passphrase_file is not None:
-        passphrase = config.passphrase_file.read_bytes().rstrip(b"\r\n")
-    elif config.passphrase_env:
+        return config.passphrase_file.read_bytes().rstrip(b"\r\n")
+    if config.passphrase_env:
         value = os.environ.get(config.passphrase_env)
         if value is None:
             raise ConfigError(
                 f"snapshots.passphrase_env: the variable {config.passphrase_env} is not set"
             )
-        passphrase = value.encode()
+        return value.encode()
+    if config.passphrase_secret:
+        what = "snapshots.passphrase_secret"
+        text = await secret_string(settings.remote, config.passphrase_secret, what=what)
+        return _from_secret(text, config.passphrase_secret).encode()
+    return None
+
+
+def _from_secret(text: str, secret_id: str) -> str:
+    """The passphrase a secret holds: its string, or a JSON object's ``passphrase``."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        value = json.loads(text)["passphrase"]
+    except (ValueError, KeyError, TypeError):
+        value = None
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"snapshots.passphrase_secret: the secret {secret_id} is a JSON object without "
+            "a string 'passphrase'"
+        )
+    return value
+
+
+def _gpg(settings: Settings, passphrase: bytes | None) -> Gpg | None:
     if passphrase is None:
         return None
     homedir = settings.data_dir / "snapshots" / "gnupg"
     _private_dir(homedir)
-    return Gpg(config.gpg, passphrase, homedir)
+    return Gpg(settings.snapshots.gpg, passphrase, homedir)
 
 
 def _private_dir(path: Path) -> None:
