@@ -743,6 +743,14 @@ class SnapshotSettings:
         default=r"(?:^|[/._-])(?P<variant>full|reduced|partial|incremental)(?=[/._-]|$)",
         metadata={"help": "regular expression whose group 'variant' names a snapshot's variant"},
     )
+    markers: tuple[str, ...] = field(
+        default=("_SUCCESS", "*.done"),
+        metadata={
+            "help": "completion markers (file-name globs, comma-separated): '*.done' stands for "
+            "its sibling, another name for its directory; a marker is never a snapshot, and its "
+            "time is the snapshot's when the key carries none"
+        },
+    )
     bearer_tokens_file: Path | None = field(
         default=None,
         metadata={

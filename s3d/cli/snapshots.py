@@ -116,7 +116,9 @@ def _json(endpoint: AdminEndpoint, path: str) -> dict[str, Any]:
 def _table(document: dict[str, Any]) -> str:
     rows = [
         f"{s['time']}  {(s.get('variant') or '-'):<8}  {human_bytes(s['size']):>10}  {s['name']}"
-        + ("  (time: LastModified)" if s.get("time_source") != "key" else "")
+        + {"key": "", "marker": "  (time: its marker)"}.get(
+            str(s.get("time_source")), "  (time: LastModified)"
+        )
         for s in document.get("snapshots", [])
     ]
     return "".join(row + "\n" for row in rows) + f"{len(rows)} snapshots\n"

@@ -35,7 +35,7 @@ async def snapshot_api(
     config = settings.snapshots
     if not config.enabled:
         return None
-    rules = NamingRules.compile(config.timestamp_pattern, config.variant_pattern)
+    rules = NamingRules.compile(config.timestamp_pattern, config.variant_pattern, config.markers)
     access = SnapshotAccess(
         keys={k.access_key_id: k.secret_access_key for k in keys},
         bearer_tokens=read_tokens(config.bearer_tokens_file),

@@ -5,18 +5,26 @@ comes from its key, by a pattern: a regular expression whose named groups ``Y m 
 optionally ``H M S`` and ``tz``) say where the date is, or ``epoch`` (seconds since 1970). The
 default finds ISO-8601 dates and times in the usual spellings (``2026-12-04T05:38:25Z``,
 ``20261204T053825Z``, ``2026-12-04_05-38-25``, ``2026-12-04``). Only a key without a match falls
-back on ``LastModified`` — the time an object was last written, which moves when backups are
-copied or re-uploaded (wal-g's LATEST by modification time served an old backup after a
-move). The variant (``full``, ``reduced``…) comes from the key by another pattern's
-``variant`` group. Newest first; equal times by key, for a stable order.
+back on a completion marker's time, then on ``LastModified`` — the time an object was last
+written, which moves when backups are copied or re-uploaded (wal-g's LATEST by modification
+time served an old backup after a move).
+
+Completion markers (``snapshots.markers``, Hadoop's convention as the sync folders read it):
+a marker named like ``*.done`` stands for its sibling (``dump.sql.done`` for ``dump.sql``) and a
+``_SUCCESS`` for every object of its directory; the marker's ``LastModified`` — when the
+exporter declared the snapshot complete — is then the snapshot's time. Markers are never
+snapshots themselves: written last, they would otherwise be the "latest". The variant
+(``full``, ``reduced``…) comes from the key by another pattern's ``variant`` group. Newest
+first; equal times by key, for a stable order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from fnmatch import fnmatchcase
 from typing import Literal
 
 from s3d.protocol.model import ObjectEntry
@@ -28,16 +36,19 @@ ISO_8601 = (
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?"
 )
 
-TimeSource = Literal["key", "last-modified"]
+TimeSource = Literal["key", "marker", "last-modified"]
 
 
 @dataclass(frozen=True, slots=True)
 class NamingRules:
     timestamp: re.Pattern[str]
     variant: re.Pattern[str] | None
+    markers: tuple[str, ...] = ()
+    """Globs of completion markers' file names: one starting with ``*`` stands for the sibling
+    named without its suffix (``*.done``), any other for its directory (``_SUCCESS``)."""
 
     @classmethod
-    def compile(cls, timestamp: str, variant: str) -> NamingRules:
+    def compile(cls, timestamp: str, variant: str, markers: tuple[str, ...] = ()) -> NamingRules:
         """Raises ConfigError for a pattern that does not compile or lacks its groups."""
         try:
             stamp = re.compile(timestamp or ISO_8601)
@@ -48,7 +59,7 @@ class NamingRules:
             raise ConfigError("snapshots.timestamp_pattern: needs groups Y, m, d (or epoch)")
         if kind is not None and "variant" not in kind.groupindex:
             raise ConfigError("snapshots.variant_pattern: needs a group named variant")
-        return cls(stamp, kind)
+        return cls(stamp, kind, markers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +75,33 @@ class Snapshot:
 
 
 def snapshots(entries: Iterable[ObjectEntry], prefix: str, rules: NamingRules) -> list[Snapshot]:
-    """The set's snapshots, newest first."""
-    found = [_snapshot(entry, prefix, rules) for entry in entries if not entry.key.endswith("/")]
+    """The set's snapshots (markers left out), newest first."""
+    objects, completed = _markers([e for e in entries if not e.key.endswith("/")], rules)
+    found = [_snapshot(entry, prefix, rules, completed) for entry in objects]
     return sorted(found, key=lambda s: (s.time, s.key), reverse=True)
+
+
+def _markers(
+    entries: list[ObjectEntry], rules: NamingRules
+) -> tuple[list[ObjectEntry], Callable[[str], datetime | None]]:
+    """The entries that are not markers, and the completion time the markers give a key."""
+    siblings: dict[str, datetime] = {}
+    directories: dict[str, datetime] = {}
+    objects = []
+    for entry in entries:
+        directory, _, name = entry.key.rpartition("/")
+        glob = next((g for g in rules.markers if fnmatchcase(name, g)), None)
+        if glob is None:
+            objects.append(entry)
+        elif "*" in glob and glob.startswith("*"):
+            siblings[entry.key[: len(entry.key) - len(glob) + 1]] = entry.last_modified
+        else:
+            directories[directory] = entry.last_modified
+
+    def completed(key: str) -> datetime | None:
+        return siblings.get(key) or directories.get(key.rpartition("/")[0])
+
+    return objects, completed
 
 
 def choose(found: list[Snapshot], name: str, variant: str | None) -> Snapshot | None:
@@ -76,15 +111,22 @@ def choose(found: list[Snapshot], name: str, variant: str | None) -> Snapshot | 
     return next((s for s in found if s.name == name), None)
 
 
-def _snapshot(entry: ObjectEntry, prefix: str, rules: NamingRules) -> Snapshot:
+def _snapshot(
+    entry: ObjectEntry,
+    prefix: str,
+    rules: NamingRules,
+    completed: Callable[[str], datetime | None],
+) -> Snapshot:
     name = entry.key[len(prefix) :]
     stamp = key_time(name, rules.timestamp)
+    marked = completed(entry.key) if stamp is None else None
+    source: TimeSource = "key" if stamp else "marker" if marked else "last-modified"
     found = rules.variant.search(name) if rules.variant is not None else None
     return Snapshot(
         entry.key,
         name,
-        stamp or entry.last_modified,
-        "key" if stamp else "last-modified",
+        stamp or marked or entry.last_modified,
+        source,
         entry.size,
         entry.etag,
         found.group("variant") if found else None,

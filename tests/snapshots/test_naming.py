@@ -35,6 +35,39 @@ def test_custom_pattern_with_epoch() -> None:
     )
 
 
+MARKED = NamingRules.compile("", "", SnapshotSettings().markers)
+
+
+def test_markers_give_their_time_and_are_never_snapshots() -> None:
+    written, done, later = (datetime(2026, 12, d, tzinfo=UTC) for d in (1, 2, 3))
+    entries = [
+        ObjectEntry("db/weekly.sql", later, '"a"', 10),  # rewritten since it was completed
+        ObjectEntry("db/weekly.sql.done", done, '"m"', 0),
+        ObjectEntry("db/2026-11-30.sql", later, '"b"', 10),  # a key time wins over markers
+        ObjectEntry("db/2026-11-30.sql.done", later, '"m"', 0),
+        ObjectEntry("db/export/part-0", later, '"c"', 10),
+        ObjectEntry("db/export/_SUCCESS", written, '"m"', 0),
+        ObjectEntry("db/loose.sql", written, '"d"', 10),
+    ]
+    found = snapshots(entries, "db/", MARKED)
+    assert [(s.name, s.time_source, s.time) for s in found] == [
+        ("weekly.sql", "marker", done),
+        ("loose.sql", "last-modified", written),
+        ("export/part-0", "marker", written),
+        ("2026-11-30.sql", "key", datetime(2026, 11, 30, tzinfo=UTC)),
+    ]
+    # The markers, written last, are not the latest: without the rule _SUCCESS or a .done
+    # would be listed, and the newest of them chosen.
+    latest = choose(found, "latest", None)
+    assert latest is not None
+    assert latest.name == "weekly.sql"
+
+
+def test_without_markers_configured_every_object_is_a_snapshot() -> None:
+    entries = [ObjectEntry("db/x.sql.done", datetime(2026, 1, 1, tzinfo=UTC), '"m"', 0)]
+    assert [s.name for s in snapshots(entries, "db/", RULES)] == ["x.sql.done"]
+
+
 def test_last_modified_only_as_a_last_resort() -> None:
     old, new = datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
     entries = [

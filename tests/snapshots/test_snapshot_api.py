@@ -264,3 +264,14 @@ def test_cli_leaves_no_file_when_the_daemon_aborts(
     assert result.returncode == 1
     assert not target.exists()
     assert not target.with_name("dump.sql.part").exists()
+
+
+def test_a_completion_marker_is_no_snapshot_and_gives_its_time(
+    daemon: DaemonThread, remote, bucket: str
+) -> None:
+    remote.put_object(Bucket=bucket, Key="exp/weekly.sql", Body=b"the dump")
+    remote.put_object(Bucket=bucket, Key="exp/weekly.sql.done", Body=b"")  # written last
+    [only] = listed(daemon, f"{bucket}/exp/")
+    assert (only["name"], only["time_source"]) == ("weekly.sql", "marker")
+    status, _, body = get(daemon, f"{bucket}/exp/latest")
+    assert (status, body) == (200, b"the dump")
