@@ -743,6 +743,14 @@ class SnapshotSettings:
         default=r"(?:^|[/._-])(?P<variant>full|reduced|partial|incremental)(?=[/._-]|$)",
         metadata={"help": "regular expression whose group 'variant' names a snapshot's variant"},
     )
+    sets: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "named snapshot sets, NAME=BUCKET[/PREFIX] (comma-separated): "
+            "/_s3d/snapshots/NAME/latest serves the newest snapshot under BUCKET/PREFIX (a name "
+            "wins over a bucket of the same name)"
+        },
+    )
     markers: tuple[str, ...] = field(
         default=("_SUCCESS", "*.done"),
         metadata={

@@ -42,8 +42,25 @@ async def snapshot_api(
         base_domains=settings.server.base_domains,
         decrypt_suffixes=config.decrypt_suffixes,
         gpg=_gpg(settings, await _passphrase(settings)),
+        sets=named_sets(config.sets),
     )
     return SnapshotApi(SnapshotSets(gateway, rules), authenticator, access)
+
+
+def named_sets(entries: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """``NAME=BUCKET[/PREFIX]`` entries as name → (bucket, prefix). Raises ConfigError naming
+    the entry that is not of that form, or a name given twice."""
+    sets: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        name, equals, where = entry.partition("=")
+        bucket, _, prefix = where.strip().partition("/")
+        name = name.strip()
+        if not equals or not name or "/" in name or not bucket:
+            raise ConfigError(f"snapshots.sets: {entry!r} is not NAME=BUCKET[/PREFIX]")
+        if name in sets:
+            raise ConfigError(f"snapshots.sets: the set {name!r} is named twice")
+        sets[name] = (bucket, prefix)
+    return sets
 
 
 async def _passphrase(settings: Settings) -> bytes | None:

@@ -1,15 +1,17 @@
 """``/_s3d/snapshots/``: list a snapshot set, download its latest or a named snapshot.
 
-Theory of operation. ``GET /_s3d/snapshots/<bucket>/<prefix>/`` (a trailing ``/``, or the
-bucket alone) lists the set newest first as JSON. ``GET …/<prefix>/latest[?variant=reduced]``
-streams the newest snapshot (of that variant); ``GET …/<prefix>/<name>`` the one named. A
-download is served through the gateway (a pending snapshot from the journal, else the cache,
-else the remote) pinned to the ETag the listing gave, and streamed — not redirected to a
-presigned URL: the caller's credentials are s3d's local ones (``curl -u KEY:SECRET``), the
-remote's never leave the node, and an OpenPGP snapshot must pass through gpg here anyway.
-Keys ending in a ``snapshots.decrypt_suffixes`` suffix are decrypted on the way when a
-passphrase is configured; a failed integrity check aborts the response (the connection is cut
-before the last chunk), so ``curl … | mysql app`` fails rather than loading a broken dump.
+Theory of operation. ``GET /_s3d/snapshots/<bucket>/<prefix>/`` (a trailing ``/``, or the bucket
+alone) lists the set newest first as JSON; a set named in ``snapshots.sets`` stands in for its
+bucket and prefix (``/_s3d/snapshots/<name>/latest``). ``GET
+…/<prefix>/latest[?variant=reduced]`` streams the newest snapshot (of that variant); ``GET
+…/<prefix>/<name>`` the one named. A download is served through the gateway (a pending snapshot
+from the journal, else the cache, else the remote) pinned to the ETag the listing gave, and
+streamed — not redirected to a presigned URL: the caller's credentials are s3d's local ones
+(``curl -u KEY:SECRET``), the remote's never leave the node, and an OpenPGP snapshot must pass
+through gpg here anyway. Keys ending in a ``snapshots.decrypt_suffixes`` suffix are decrypted on
+the way when a passphrase is configured; a failed integrity check aborts the response (the
+connection is cut before the last chunk), so ``curl … | mysql app`` fails rather than loading a
+broken dump.
 
 Authentication as the DRS API's (``s3d/server/api_auth.py``). Each download is logged: who
 (key id, ``bearer`` or ``anonymous``), which snapshot (bucket, key, ETag), and how it ended.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -50,6 +52,8 @@ class SnapshotAccess:
     base_domains: tuple[str, ...]
     decrypt_suffixes: tuple[str, ...]
     gpg: Gpg | None
+    sets: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Named sets: name → (bucket, prefix)."""
 
 
 class SnapshotApi:
@@ -72,6 +76,9 @@ class SnapshotApi:
             if request.method not in ("GET", "HEAD"):
                 raise ApiAuthError(405, f"{request.method} is not allowed here")
             bucket, prefix, name = _parse(request.raw_path.partition("?")[0])
+            if bucket in self._access.sets:  # a named set: its bucket, under its prefix
+                bucket, set_prefix = self._access.sets[bucket]
+                prefix = set_prefix + prefix
             found = await self._sets.list(bucket, prefix)
             if name is None:
                 info.action = "s3d:ListSnapshots"

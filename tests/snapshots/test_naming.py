@@ -94,3 +94,17 @@ def test_bad_patterns_are_configuration_errors() -> None:
         NamingRules.compile("", r"(full|reduced)")
     with pytest.raises(ConfigError, match="does not compile"):
         NamingRules.compile("(", "")
+
+
+def test_named_sets_parse_and_bad_entries_are_named() -> None:
+    from s3d.daemon.snapshots_start import named_sets
+
+    assert named_sets(("db=backups/db/", " raw = archive ")) == {
+        "db": ("backups", "db/"),
+        "raw": ("archive", ""),
+    }
+    for bad in ("backups/db/", "=backups", "a/b=backups", "db="):
+        with pytest.raises(ConfigError, match="is not NAME=BUCKET"):
+            named_sets((bad,))
+    with pytest.raises(ConfigError, match="named twice"):
+        named_sets(("db=a", "db=b"))

@@ -33,6 +33,7 @@ from tests.support import (
 
 TOKEN = "snapshot-reader-token-0123456789"
 PASSPHRASE = "correct horse battery staple"
+NAMED_BUCKET = f"snap-named-{uuid.uuid4().hex[:8]}"
 BASIC = "Basic " + base64.b64encode(f"{ACCESS_KEY}:{SECRET_KEY}".encode()).decode()
 
 
@@ -51,7 +52,9 @@ def daemon(
     (directory / "passphrase").write_text(PASSPHRASE + "\n")
     settings = daemon_settings(relay.url, directory / "data", mode="write-back")
     snapshots = SnapshotSettings(
-        bearer_tokens_file=directory / "tokens", passphrase_file=directory / "passphrase"
+        bearer_tokens_file=directory / "tokens",
+        passphrase_file=directory / "passphrase",
+        sets=(f"nightly={NAMED_BUCKET}/db/",),
     )
     with DaemonThread(replace(settings, snapshots=snapshots)) as running:
         yield running
@@ -275,3 +278,16 @@ def test_a_completion_marker_is_no_snapshot_and_gives_its_time(
     assert (only["name"], only["time_source"]) == ("weekly.sql", "marker")
     status, _, body = get(daemon, f"{bucket}/exp/latest")
     assert (status, body) == (200, b"the dump")
+
+
+def test_a_named_set_stands_for_its_bucket_and_prefix(daemon: DaemonThread, remote) -> None:
+    remote.create_bucket(Bucket=NAMED_BUCKET)
+    remote.put_object(Bucket=NAMED_BUCKET, Key="db/2026-12-03.sql", Body=b"older")
+    remote.put_object(Bucket=NAMED_BUCKET, Key="db/2026-12-04.sql", Body=b"newest")
+    remote.put_object(Bucket=NAMED_BUCKET, Key="other/2026-12-05.sql", Body=b"not in the set")
+    names = [s["name"] for s in listed(daemon, "nightly/")]
+    assert names == ["2026-12-04.sql", "2026-12-03.sql"]
+    assert get(daemon, "nightly/latest")[::2] == (200, b"newest")
+    assert get(daemon, "nightly/2026-12-03.sql")[::2] == (200, b"older")
+    # The bucket itself is still reachable by its own name.
+    assert get(daemon, f"{NAMED_BUCKET}/other/latest")[::2] == (200, b"not in the set")
