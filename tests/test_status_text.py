@@ -77,6 +77,16 @@ def test_sections_it_does_not_know_are_shown_for_people() -> None:
     assert "{" not in text
 
 
+def test_a_list_of_sections_is_numbered_not_printed_as_json() -> None:
+    mount = {"source": "b/p", "read_only": False, "operations": {"read": 1200, "open": 3}}
+    document = {"fuse": {"mounts": [mount, {"source": "c"}]}}
+    assert lines_of(document)[5:] == [
+        "fuse", "mounts 1:", "source: b/p", "read only: no", "operations:", "read: 1,200",
+        "open: 3", "mounts 2:", "source: c",
+    ]  # fmt: skip
+    assert "{" not in render_status(document)
+
+
 def test_odd_values_do_not_break_it() -> None:
     document = {"uptime_seconds": "soon", "cache": {"bytes": "x", "max_size": 0, "hits": True}}
     lines = lines_of(document)

@@ -55,12 +55,16 @@ def render_status(document: dict[str, Any]) -> str:
 def section_rows(section: dict[str, Any], indent: int = 2) -> list[str]:
     """A section the daemon adds (credentials, catalogue…) key by key, for people: names
     with spaces, byte counts in units, numbers with separators, nothing as ``-``, a nested
-    section indented under its name."""
+    section indented under its name (a list of them numbered: ``mounts 1:``)."""
     lines = []
     width = max([14 - indent, *(len(str(name)) + 2 for name in section)])
     for name, value in section.items():
         if isinstance(value, dict) and value:
             lines += [f"{' ' * indent}{_label(str(name))}:", *section_rows(value, indent + 2)]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for number, item in enumerate(value, 1):  # each one a nested section (mounts)
+                lines += [f"{' ' * indent}{_label(str(name))} {number}:"]
+                lines += section_rows(item, indent + 2)
         else:
             shown = _value(str(name), value)
             lines.append(f"{' ' * indent}{_label(str(name)) + ':':<{width}}{shown}")
