@@ -174,6 +174,8 @@ def gpg_encrypt(plain: bytes, home: Path) -> bytes:
          "--compress-algo", "none", "--output", "-"],
         input=plain, capture_output=True, check=True,
     )  # fmt: skip
+    # gpg started an agent for that home directory: stop it, as the test's other servers are.
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=True)
     return result.stdout
 
 
