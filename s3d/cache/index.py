@@ -145,20 +145,12 @@ class CacheIndex:
         return True
 
     async def drop_blocks(self, entry_id: str, indexes: list[int]) -> int:
-        """Forget blocks found corrupt; returns the bytes they held."""
-        freed = 0
+        """Forget blocks found corrupt; returns the bytes they held. One hop and one
+        transaction: awaited statement by statement, another task's commit could land between
+        them and commit half of it."""
+        freed = await self._database.call(lambda conn: _drop_blocks(conn, entry_id, indexes))
         for index in indexes:
-            async with self.db.execute(
-                "DELETE FROM blocks WHERE entry_id = ? AND idx = ? RETURNING length",
-                (entry_id, index),
-            ) as cursor:
-                row = await cursor.fetchone()
-            freed += int(row[0]) if row else 0
             self._memo.block(entry_id, index, None)
-        await self.db.execute(
-            "UPDATE entries SET stored = stored - ? WHERE id = ?", (freed, entry_id)
-        )
-        await self.db.commit()
         return freed
 
     async def set_mtime(self, entry_id: str, mtime_ns: int) -> None:
@@ -339,6 +331,23 @@ def _add_block(
         conn.rollback()
         raise
     return True
+
+
+def _drop_blocks(conn: sqlite3.Connection, entry_id: str, indexes: list[int]) -> int:
+    freed = 0
+    try:
+        for index in indexes:
+            rows = conn.execute(  # RETURNING rows read to the end before the commit
+                "DELETE FROM blocks WHERE entry_id = ? AND idx = ? RETURNING length",
+                (entry_id, index),
+            ).fetchall()
+            freed += sum(int(length) for (length,) in rows)
+        conn.execute("UPDATE entries SET stored = stored - ? WHERE id = ?", (freed, entry_id))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return freed
 
 
 def _delete_key(conn: sqlite3.Connection, bucket: str, key: str) -> tuple[str, int] | None:

@@ -56,3 +56,25 @@ async def test_an_evicted_key_cached_again_is_dropped_again(tmp_path: Path) -> N
         assert await index.delete([first.id]) == 1
         await index.put(second, 0.0)
         assert await index.delete_key("b", "k") == (second.id, 0)
+
+
+async def test_dropping_blocks_is_one_transaction_even_when_its_caller_is_cancelled(
+    tmp_path: Path,
+) -> None:
+    # A read that finds corrupt blocks drops them; cancelled half-way (its client left), its
+    # deletes must not be committed by the next writer without the entry's byte count.
+    async with CacheIndex(tmp_path / "index.sqlite") as index:
+        entry = _entry("k")
+        await index.put(entry, 0.0)
+        for block in range(3):
+            assert await index.add_block(entry.id, block, 10, "crc", 1)
+        dropping = asyncio.create_task(index.drop_blocks(entry.id, [0, 1]))
+        await asyncio.sleep(0)  # it has sent its first statement
+        dropping.cancel()
+        assert await index.add_block(entry.id, 3, 10, "crc", 1)  # the next writer commits
+        stored = (await index.stored_by_entry())[entry.id]
+        async with index.db.execute(
+            "SELECT coalesce(sum(length), 0) FROM blocks WHERE entry_id = ?", (entry.id,)
+        ) as cursor:
+            (held,) = await cursor.fetchone()
+        assert stored == held
