@@ -32,6 +32,7 @@ AnonymousAccess = Literal["off", "read", "read-write"]
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 AddressingStyle = Literal["auto", "path", "virtual"]
+DataPath = Literal["native", "botocore"]
 
 EMBEDDED = "embedded"
 """``remote.endpoint_url`` value that starts moto's S3 server on a free loopback port."""
@@ -286,6 +287,15 @@ class RemoteSettings:
     ca_bundle: Path | None = field(
         default=None,
         metadata={"help": "CA bundle for the remote's TLS certificate", "must_exist": True},
+    )
+    # The client of GetObject, HeadObject, PutObject and UploadPart (docs/remote.md).
+    data_path: DataPath = field(
+        default="native",
+        metadata={
+            "help": "client of object reads and uploads: native (s3d's SigV4 signer over its "
+            "own aiohttp session; cheaper per request) or botocore (aiobotocore, as every "
+            "other remote call)"
+        },
     )
 
 

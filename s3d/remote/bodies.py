@@ -79,11 +79,22 @@ class StagedReader(io.RawIOBase):
         super().close()
 
 
+class LentReader(StagedReader):
+    """A ``StagedReader`` given to aiohttp itself, which closes a file payload once sent: its
+    ``close`` keeps the file open for the next attempt; ``release`` closes it."""
+
+    def close(self) -> None:
+        pass
+
+    def release(self) -> None:
+        super().close()
+
+
 @contextlib.asynccontextmanager
-async def staged_reader(body: StagedBody) -> AsyncIterator[StagedReader]:
+async def staged_reader(body: StagedBody, *, lent: bool = False) -> AsyncIterator[StagedReader]:
     """Open ``body``'s file (in a worker thread) for the length of one remote call; the file
-    is closed on exit. Raises InternalError when the file cannot be opened; cancelled while
-    opening, it closes what the thread opens."""
+    is closed on exit (a ``LentReader`` when ``lent``). Raises InternalError when the file
+    cannot be opened; cancelled while opening, it closes what the thread opens."""
     opening = asyncio.ensure_future(asyncio.to_thread(os.open, body.path, os.O_RDONLY))
     try:
         fd = await asyncio.shield(opening)
@@ -93,11 +104,14 @@ async def staged_reader(body: StagedBody) -> AsyncIterator[StagedReader]:
         # The thread finishes the open anyway: close what it opens.
         opening.add_done_callback(_close_opened)
         raise
-    reader = StagedReader(fd, body.size, body.offset)
+    reader = (LentReader if lent else StagedReader)(fd, body.size, body.offset)
     try:
         yield reader
     finally:
-        reader.close()
+        if isinstance(reader, LentReader):
+            reader.release()
+        else:
+            reader.close()
 
 
 def _close_opened(task: asyncio.Future[int]) -> None:

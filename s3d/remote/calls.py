@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from botocore import xform_name
 
@@ -21,6 +21,8 @@ from s3d.remote.errors import map_errors
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import Output
 from s3d.telemetry import Attributes, object_attributes, trace, tracing
+
+T = TypeVar("T")
 
 CallObserver = Callable[[str, float, S3Error | None], None]
 """Told of every call: its operation, its seconds (retries included, to the answer's headers)
@@ -89,13 +91,22 @@ class Calls:
         arguments.update(params.overrides(operation, overrides))
         arguments.update({name: value for name, value in typed.items() if value is not None})
         method = getattr(client, xform_name(operation))
+        return await self.observed(
+            operation, typed, lambda: _run(method, arguments, missing, deadline)
+        )
+
+    async def observed(
+        self, operation: str, typed: Mapping[str, object], run: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``run()``, traced as a remote call of ``operation`` on ``typed``'s Bucket and Key,
+        and told to the observer with its time and its S3Error (re-raised)."""
         span_attributes = call_attributes(operation, typed) if tracing() else None
         with trace(f"S3.{operation}", span_attributes, kind="client"):
             if self._observe is None:
-                return await _run(method, arguments, missing, deadline)
+                return await run()
             started = time.perf_counter()
             try:
-                output = await _run(method, arguments, missing, deadline)
+                output = await run()
             except S3Error as error:
                 self._observe(operation, time.perf_counter() - started, error)
                 raise

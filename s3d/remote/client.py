@@ -39,11 +39,14 @@ from s3d.remote.credentials import (
     prompt_on_terminal,
     resolve,
 )
+from s3d.remote.datapath import DataPath, Endpoint
 from s3d.remote.deadlines import RetryWindow
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations
+from s3d.remote.native import NativeClient, session_for
 from s3d.remote.objects import ObjectOperations
+from s3d.remote.params import HeaderParams
 from s3d.remote.sidecar import SIDECAR, Sidecar, credentials_for
 from s3d.settings import BucketRemote, RemoteSettings
 
@@ -73,6 +76,11 @@ class RemoteS3:
         self.complete_multipart_upload = multipart.complete_multipart_upload
         self.abort_multipart_upload = multipart.abort_multipart_upload
         self.list_parts = multipart.list_parts
+        self._data: DataPath | None = None
+        if settings.data_path == "native":
+            self._data = DataPath(self._call, objects, multipart)
+            self.get_object, self.put_object = self._data.get_object, self._data.put_object
+            self.upload_part = self._data.upload_part
         self.list_multipart_uploads = multipart.list_multipart_uploads
         buckets = BucketOperations(self._call, settings)
         self.list_buckets, self.create_bucket = buckets.list_buckets, buckets.create_bucket
@@ -104,19 +112,24 @@ class RemoteS3:
         session = await asyncio.to_thread(new_session, self.settings)
         self._session = session
         await self._credentials(session)
-        client, self._forwarder = await self._connect(session, self.settings)
+        client, self._forwarder, endpoint = await self._connect(session, self.settings)
         self._call.open(client)
+        if self._data is not None and endpoint is not None:
+            self._data.open(endpoint)
         for override in self.settings.bucket_settings:
             await self._open_bucket(session, override)
 
-    async def _connect(self, session: Any, settings: RemoteSettings) -> tuple[Any, Forwarder]:
-        """A client and a forwarder for ``settings``, signing with the session's credentials."""
+    async def _connect(
+        self, session: Any, settings: RemoteSettings
+    ) -> tuple[Any, Forwarder, Endpoint | None]:
+        """A client, a forwarder and the data path's endpoint (with ``remote.data_path =
+        "native"``) for ``settings``, signing with the session's credentials."""
         client = await self._stack.enter_async_context(
             session.create_client(**client_arguments(settings))
         )
         client.meta.events.register_last("before-call.s3", expect_continue_only_when_large)
         RetryWindow(settings.retry_window).register(client.meta.events)
-        key_file = settings.sse_customer_key_file
+        key_file, key = settings.sse_customer_key_file, None
         if key_file is not None:
             key = await asyncio.to_thread(sse_c.load_key, key_file)
             # First, on each operation's own event: botocore's handler there then turns the
@@ -125,7 +138,12 @@ class RemoteS3:
             for operation in sse_c.OPERATIONS:
                 client.meta.events.register_first(f"before-parameter-build.s3.{operation}", hook)
         forwarder = await self._stack.enter_async_context(Forwarder(session, client, settings))
-        return client, forwarder
+        if self._data is None:
+            return client, forwarder, None
+        http = await self._stack.enter_async_context(await session_for(settings))
+        native = NativeClient(session, client, settings, http)
+        endpoint = Endpoint(native, HeaderParams(client.meta.service_model), key)
+        return client, forwarder, endpoint
 
     async def _open_bucket(self, base: Any, override: BucketRemote) -> None:
         """A client of its own for a bucket of ``remote.bucket_settings``: its endpoint,
@@ -177,8 +195,10 @@ class RemoteS3:
     ) -> None:
         session = await asyncio.to_thread(new_session, settings)
         session._credentials = credentials
-        client, forwarder = await self._connect(session, settings)
+        client, forwarder, endpoint = await self._connect(session, settings)
         self._call.route(bucket, client)
+        if self._data is not None and endpoint is not None:
+            self._data.route(bucket, endpoint)
         self._forwarders[bucket] = forwarder
         self._sources[bucket] = source
 
@@ -230,6 +250,8 @@ class RemoteS3:
         """Close the client and the forwarder and their connections. Idempotent; shielded
         from cancellation so the pool is always released."""
         self._call.close()
+        if self._data is not None:
+            self._data.close()
         self._forwarder = None
         self._forwarders.clear()
         await asyncio.shield(self._stack.aclose())

@@ -17,9 +17,12 @@ signed with credentials the remote has already accepted.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
+import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.httpsession import get_cert_path
@@ -103,3 +106,21 @@ def expect_continue_only_when_large(params: dict[str, Any], **_: Any) -> None:
     length = determine_content_length(params.get("body"))
     if length is not None and length < EXPECT_CONTINUE_FROM:
         del headers["Expect"]
+
+
+async def http_session(
+    settings: RemoteSettings, skip: Iterable[str] = ("Content-Type",), **options: Any
+) -> aiohttp.ClientSession:
+    """An aiohttp session to the remote with the TLS policy, timeouts and pool size of the
+    settings, answers left as they came (no decompression), none of the ``skip`` headers
+    added on its own. Reads the CA bundle in a worker thread."""
+    tls = await asyncio.to_thread(ssl_context, settings)
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=settings.max_pool_connections, ssl=tls),
+        timeout=aiohttp.ClientTimeout(
+            sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+        ),
+        auto_decompress=False,
+        skip_auto_headers=tuple(skip),
+        **options,
+    )

@@ -193,3 +193,21 @@ def by_status(status: int, missing: type[s3.S3Error]) -> s3.S3Error:
     except ValueError:
         code = f"Http{status}"
     return s3.RemoteError(code, status)
+
+
+_MAX_ERROR = 64 * 1024
+
+
+async def error_answer(response: aiohttp.ClientResponse, missing: type[s3.S3Error]) -> s3.S3Error:
+    """The S3Error for an aiohttp error answer, read from its document (its first 64 KiB)
+    when it has one; the answer is closed. Cancellation closes it too."""
+    document = b""
+    try:
+        with map_errors():
+            while chunk := await response.content.read(_MAX_ERROR - len(document)):
+                document += chunk
+                if len(document) >= _MAX_ERROR:
+                    break
+    finally:
+        response.close()
+    return from_document(response.status, document, missing, dict(response.headers))

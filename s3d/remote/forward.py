@@ -28,14 +28,13 @@ from s3d.protocol.errors import (
     MaxMessageLengthExceeded,
     NoSuchBucket,
     NoSuchKey,
-    S3Error,
     ServiceUnavailable,
 )
 from s3d.protocol.model import Headers, RawResponse
 from s3d.remote.bodies import BodyStream
 from s3d.remote.calls import call_attributes
-from s3d.remote.connect import ssl_context
-from s3d.remote.errors import from_document, map_errors
+from s3d.remote.connect import http_session
+from s3d.remote.errors import error_answer, map_errors
 from s3d.remote.params import SUPPLIED_BY_S3D
 from s3d.remote.responses import passed_headers
 from s3d.settings import RemoteSettings
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
     from s3d.staging import StagedBody
 
 MAX_BODY = 8 * 1024 * 1024
-_MAX_ERROR = 64 * 1024
 _BODY_CHECKSUMS = frozenset(f"x-amz-checksum-{name.lower()}" for name in ALGORITHMS)
 
 
@@ -58,16 +56,7 @@ class Forwarder:
 
     async def __aenter__(self) -> Self:
         """Open the HTTP session (the CA bundle loads in a worker thread)."""
-        settings = self._settings
-        tls = await asyncio.to_thread(ssl_context, settings)
-        self._http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=settings.max_pool_connections, ssl=tls),
-            timeout=aiohttp.ClientTimeout(
-                sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
-            ),
-            auto_decompress=False,
-            skip_auto_headers=("Content-Type",),
-        )
+        self._http = await http_session(self._settings)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -113,7 +102,7 @@ class Forwarder:
                 allow_redirects=False,
             )
         if response.status >= 300:
-            raise await _error(response, NoSuchKey if op.key is not None else NoSuchBucket)
+            raise await error_answer(response, NoSuchKey if op.key is not None else NoSuchBucket)
         headers = passed_headers(response.headers)
         if op.method == "HEAD":
             response.release()
@@ -173,17 +162,3 @@ async def _read(body: StagedBody | None) -> bytes:
     if body.size > MAX_BODY:
         raise MaxMessageLengthExceeded()
     return await asyncio.to_thread(body.read_bytes)
-
-
-async def _error(response: aiohttp.ClientResponse, missing: type[S3Error]) -> S3Error:
-    """The S3Error for an error answer, read from its document when it has one."""
-    document = b""
-    try:
-        with map_errors():
-            while chunk := await response.content.read(_MAX_ERROR - len(document)):
-                document += chunk
-                if len(document) >= _MAX_ERROR:
-                    break
-    finally:
-        response.close()
-    return from_document(response.status, document, missing, dict(response.headers))

@@ -92,6 +92,27 @@ class HeaderParams:
         table = self._table(operation)
         return _map(table, ((n, v) for n, v in headers if n not in table.ignored))
 
+    def passed(self, operation: str, headers: Headers) -> list[tuple[str, str]]:
+        """The client's ``headers`` that ``params`` would keep, as they came: for a request
+        s3d sends without botocore. Raises InvalidArgument as ``params`` does."""
+        table = self._table(operation)
+        kept: list[tuple[str, str]] = []
+        for name, value in headers:
+            member = table.headers.get(name)
+            if name in table.ignored:
+                continue
+            if member is not None:
+                try:
+                    _coerce(member.kind, value)
+                except (ValueError, TypeError, IndexError, OverflowError):
+                    if name in _IGNORED_WHEN_INVALID:
+                        continue
+                    raise _invalid(name) from None
+                kept.append((name, value))
+            elif any(name.startswith(p) and len(name) > len(p) for p in table.prefixes):
+                kept.append((name, value))
+        return kept
+
     def supplied(self, operation: str, headers: Headers) -> dict[str, object]:
         """Headers s3d computed itself (Content-MD5, checksums…) as parameters."""
         return _map(self._table(operation), headers)

@@ -68,9 +68,14 @@ def object_headers(output: Output) -> Headers:
 def result_headers(output: Output) -> Headers:
     """Writes and documents s3d renders itself: ETag, Location and ``x-amz-*`` only, as the
     remote's body length and type describe a body s3d does not send."""
+    return written_headers(http_headers(output))
+
+
+def written_headers(raw: Mapping[str, str]) -> Headers:
+    """``result_headers`` of an answer's raw headers."""
     return tuple(
         (name, value)
-        for name, value in passed_headers(http_headers(output))
+        for name, value in passed_headers(raw)
         if name in _RESULT_HEADERS or name.startswith("x-amz-")
     )
 

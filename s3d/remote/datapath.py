@@ -1,0 +1,201 @@
+"""The data path: GetObject, HeadObject, PutObject and UploadPart without botocore.
+
+A cold read and an upload are one request each, on the path where a request's cost shows;
+botocore's per-call machinery (parameter building, its signer, retry bookkeeping, parsing)
+was the largest part of a first read's CPU (docs/performance.md). ``DataPath`` builds these
+four requests itself and sends them through a ``NativeClient`` per remote endpoint (one for the
+remote, one per bucket with a client of its own), with the headers botocore would send: the
+client's parameter headers (through the same service model, ``HeaderParams.passed``), the
+typed fields (range, version, part number, ``response-*`` overrides), s3d's own body headers
+and SSE-C key. Answers become the same ``ObjectResponse`` and ``WriteResult``; errors the same
+``S3Error``. A bucket the remote redirects (another region) is left to botocore, which follows
+redirects, from then on.
+
+``remote.data_path = "botocore"`` leaves these calls to aiobotocore (``RemoteS3`` then never
+builds a ``DataPath``). Open while its ``RemoteS3`` is: ``close`` forgets the clients (their
+owner closes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from typing import TYPE_CHECKING
+
+from s3d.protocol import operations as ops
+from s3d.protocol.errors import InternalError, NoSuchKey, NoSuchUpload, S3Error, ServiceUnavailable
+from s3d.protocol.model import Headers, ObjectResponse, WriteResult
+from s3d.remote.bodies import BodyStream, staged_reader
+from s3d.remote.calls import Calls
+from s3d.remote.multipart import MultipartOperations
+from s3d.remote.native import EXPECT_FROM, NativeClient, Outgoing, Redirected
+from s3d.remote.objects import ObjectOperations, body_headers
+from s3d.remote.params import HeaderParams
+from s3d.remote.responses import passed_headers, written_headers
+
+if TYPE_CHECKING:
+    from s3d.staging import StagedBody
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+_SSE_KEY = "x-amz-server-side-encryption-customer-key"
+
+
+class Endpoint:
+    """A ``NativeClient`` and what its requests add: the service model, the SSE-C key."""
+
+    def __init__(self, native: NativeClient, params: HeaderParams, sse_key: bytes | None) -> None:
+        self.native = native
+        self.params = params
+        self.sse: dict[str, str] = {}
+        if sse_key is not None:
+            self.sse = {
+                "x-amz-server-side-encryption-customer-algorithm": "AES256",
+                _SSE_KEY: base64.b64encode(sse_key).decode("ascii"),
+                f"{_SSE_KEY}-md5": base64.b64encode(hashlib.md5(sse_key).digest()).decode(),
+            }
+
+    def headers(self, operation: str, given: Headers, own: Headers = ()) -> dict[str, str]:
+        """The request's headers: the client's parameter headers, then s3d's ``own``, then
+        the SSE-C key unless the client gave one. Raises InvalidArgument."""
+        headers: dict[str, str] = {}
+        for name, value in self.params.passed(operation, given):
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        headers.update(own)
+        if self.sse and _SSE_KEY not in headers:
+            headers.update(self.sse)
+        return headers
+
+
+class DataPath:
+    """The four data-path calls of ``RemoteS3``, with botocore's ``fallback`` for the rest."""
+
+    def __init__(self, call: Calls, objects: ObjectOperations, multipart: MultipartOperations):
+        self._call = call
+        self._objects, self._multipart = objects, multipart
+        self._default: Endpoint | None = None
+        self._routes: dict[str, Endpoint] = {}
+        self._redirected: set[str] = set()
+
+    def open(self, endpoint: Endpoint) -> None:
+        self._default = endpoint
+
+    def route(self, bucket: str, endpoint: Endpoint) -> None:
+        """Requests naming ``bucket`` go to ``endpoint``."""
+        self._routes[bucket] = endpoint
+
+    def close(self) -> None:
+        self._default = None
+        self._routes.clear()
+
+    def _endpoint(self, bucket: str) -> Endpoint:
+        endpoint = self._routes.get(bucket, self._default)
+        if endpoint is None:
+            raise ServiceUnavailable("The remote S3 client is closed")
+        return endpoint
+
+    async def get_object(self, op: ops.GetObject) -> ObjectResponse:
+        """GetObject, or HeadObject when ``op.head``: as ``ObjectOperations.get_object``. The
+        body streams as it arrives and holds a connection until closed. Raises NoSuchKey,
+        NotModified, PreconditionFailed, InvalidRange…; cancellation abandons the request."""
+        if op.bucket in self._redirected:
+            return await self._objects.get_object(op)
+        operation = "HeadObject" if op.head else "GetObject"
+        try:
+            where = {"Bucket": op.bucket, "Key": op.key}
+            return await self._call.observed(operation, where, lambda: self._get(operation, op))
+        except Redirected:
+            self._redirected.add(op.bucket)
+            return await self._objects.get_object(op)
+
+    async def _get(self, operation: str, op: ops.GetObject) -> ObjectResponse:
+        endpoint = self._endpoint(op.bucket)
+        query = [(f"response-{name.lower()}", value) for name, value in op.overrides]
+        if op.part_number is not None:
+            query.append(("partNumber", str(op.part_number)))
+        if op.version_id is not None:
+            query.append(("versionId", op.version_id))
+        own = (("range", str(op.range)),) if op.range is not None else ()
+        headers = endpoint.headers(operation, op.headers, own)
+        native = endpoint.native
+        url = await native.addresses.url(op.bucket, op.key, tuple(sorted(query)))
+        method = "HEAD" if op.head else "GET"
+        response = await native.request(Outgoing(method, url, headers, EMPTY_SHA256, NoSuchKey))
+        answered = passed_headers(response.headers)
+        if op.head:
+            response.release()
+            return ObjectResponse(response.status, answered)
+        stream = BodyStream(response.content.read, response.close)
+        return ObjectResponse(response.status, answered, stream)
+
+    async def put_object(self, op: ops.PutObject, body: StagedBody) -> WriteResult:
+        """Upload ``body`` with its verified MD5 and checksums, as
+        ``ObjectOperations.put_object``. Raises S3Error; cancellation abandons the upload."""
+        if op.bucket in self._redirected:
+            return await self._objects.put_object(op, body)
+        where = {"Bucket": op.bucket, "Key": op.key}
+        try:
+            return await self._call.observed(
+                "PutObject", where, lambda: self._put("PutObject", op, body, (), NoSuchKey)
+            )
+        except Redirected:
+            self._redirected.add(op.bucket)
+            return await self._objects.put_object(op, body)
+
+    async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult:
+        """Upload one part from its staged file, as ``MultipartOperations.upload_part``.
+        Raises S3Error (NoSuchUpload…); cancellation abandons the part."""
+        if op.bucket in self._redirected:
+            return await self._multipart.upload_part(op, body)
+        where = {"Bucket": op.bucket, "Key": op.key}
+        query = (("partNumber", str(op.part_number)), ("uploadId", op.upload_id))
+        try:
+            return await self._call.observed(
+                "UploadPart", where, lambda: self._put("UploadPart", op, body, query, NoSuchUpload)
+            )
+        except Redirected:
+            self._redirected.add(op.bucket)
+            return await self._multipart.upload_part(op, body)
+
+    async def _put(
+        self,
+        operation: str,
+        op: ops.PutObject | ops.UploadPart,
+        body: StagedBody,
+        query: tuple[tuple[str, str], ...],
+        missing: type[S3Error],
+    ) -> WriteResult:
+        endpoint = self._endpoint(op.bucket)
+        headers = endpoint.headers(operation, op.headers, body_headers(body))
+        native = endpoint.native
+        url = await native.addresses.url(op.bucket, op.key, query)
+        if body.size < EXPECT_FROM:
+            # One worker-thread hop reads (and, over plain HTTP, hashes) a small body.
+            data, digest = await asyncio.to_thread(_read_small, body, url.startswith("https:"))
+            out = Outgoing("PUT", url, headers, digest, missing, lambda: _ready(data))
+            response = await native.request(out)
+        else:
+            async with staged_reader(body, lent=True) as reader:
+
+                async def rewound() -> object:
+                    reader.seek(0)
+                    return reader
+
+                out = Outgoing("PUT", url, headers, UNSIGNED_PAYLOAD, missing, rewound)
+                response = await native.request(out)
+        response.release()
+        return WriteResult(written_headers(response.headers), response.status)
+
+
+def _read_small(body: StagedBody, tls: bool) -> tuple[bytes, str]:
+    try:
+        data = body.read_bytes()
+    except OSError as exc:
+        raise InternalError("A staged request body could not be read") from exc
+    # Botocore signs the payload over plain HTTP; over TLS, Content-MD5 covers it.
+    return data, UNSIGNED_PAYLOAD if tls else hashlib.sha256(data).hexdigest()
+
+
+async def _ready(data: bytes) -> object:
+    return data
