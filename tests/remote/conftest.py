@@ -4,7 +4,7 @@ and staged bodies written by the real staging area."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from s3d.protocol.model import ByteStream
 from s3d.remote.client import RemoteS3
 from s3d.settings import RemoteSettings
 from s3d.staging import StagedBody, StagingArea
+from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY, seaweed_server
 
 REMOTE_KEY = "remote-access-key-id"
 REMOTE_SECRET = "remote-secret-that-must-not-leak"
@@ -33,6 +34,26 @@ def remote_settings(endpoint_url: str, **changes: object) -> RemoteSettings:
     }
     values.update(changes)
     return RemoteSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def seaweed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SeaweedFS that checks signatures (``tests/remote/seaweed.py``), shared by the session."""
+    with seaweed_server(tmp_path_factory.mktemp("seaweed")) as url:
+        yield url
+
+
+def seaweed_settings(url: str, **changes: object) -> RemoteSettings:
+    """``remote_settings`` with SeaweedFS's identity, and attempts to ride out the moment a
+    new bucket's first volume is being created."""
+    keys = {"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "max_attempts": 5}
+    return remote_settings(url, **{**keys, **changes})
+
+
+async def new_bucket(remote: RemoteS3) -> str:
+    name = f"b-{uuid.uuid4().hex[:20]}"
+    await remote.create_bucket(ops.CreateBucket(name))
+    return name
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,22 +22,10 @@ from s3d.protocol.model import header
 from s3d.protocol.ranges import ByteRange
 from s3d.remote.client import RemoteS3
 from s3d.remote.datapath import DataPath
-from tests.remote.conftest import Stage, read_all, remote_settings
-from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY, seaweed_server
+from tests.remote.conftest import Stage, new_bucket, read_all, remote_settings, seaweed_settings
 
 HANG_GUARD = 60.0
 DATA = bytes(range(256)) * 16  # 4 KiB
-
-
-@pytest.fixture(scope="module")
-def seaweed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with seaweed_server(tmp_path_factory.mktemp("seaweed")) as url:
-        yield url
-
-
-def seaweed_settings(url: str, **changes: object) -> Any:
-    keys = {"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}
-    return remote_settings(url, **{**keys, **changes})
 
 
 @pytest.fixture(params=["moto", "seaweedfs"])
@@ -51,12 +37,6 @@ async def remote(request: pytest.FixtureRequest, remote_url: str) -> AsyncIterat
     async with RemoteS3(settings) as client:
         assert isinstance(client.get_object.__self__, DataPath)  # the default is native
         yield client
-
-
-async def new_bucket(remote: RemoteS3) -> str:
-    name = f"dp-{uuid.uuid4().hex[:16]}"
-    await remote.create_bucket(ops.CreateBucket(name))
-    return name
 
 
 async def get(remote: RemoteS3, op: ops.GetObject) -> tuple[int, dict[str, str], bytes]:

@@ -9,8 +9,7 @@ import asyncio
 import socket
 import struct
 import threading
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from s3d.protocol import errors
 from s3d.protocol import operations as ops
 from s3d.remote.client import RemoteS3
 from s3d.remote.native import EXPECT_FROM
-from tests.remote.conftest import Stage, read_all, remote_settings
-from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY, seaweed_server
+from tests.remote.conftest import Stage, new_bucket, read_all, remote_settings, seaweed_settings
+from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY
 
 HANG_GUARD = 60.0
 DATA = bytes(range(256)) * 16
@@ -129,23 +128,6 @@ async def test_a_connection_reset_mid_body_is_service_unavailable_for_the_reader
                 await asyncio.wait_for(read_all(answer.body), HANG_GUARD)
     assert "could not be reached" in raised.value.message
     assert remote.accepted == 1  # a body handed up is never fetched again behind the reader
-
-
-@pytest.fixture(scope="module")
-def seaweed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with seaweed_server(tmp_path_factory.mktemp("seaweed")) as url:
-        yield url
-
-
-def seaweed_settings(url: str, **changes: object) -> Any:
-    keys = {"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "max_attempts": 5}
-    return remote_settings(url, **{**keys, **changes})
-
-
-async def new_bucket(remote: RemoteS3) -> str:
-    name = f"dpf-{uuid.uuid4().hex[:16]}"
-    await remote.create_bucket(ops.CreateBucket(name))
-    return name
 
 
 async def test_expired_temporary_credentials_are_refreshed_before_signing(
