@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import InternalError, NoSuchKey, NoSuchUpload, S3Error, ServiceUnavailable
-from s3d.protocol.model import Headers, ObjectResponse, WriteResult
+from s3d.protocol.model import ByteStream, Headers, ObjectResponse, WriteResult
 from s3d.remote.bodies import BodyStream, staged_reader
 from s3d.remote.calls import Calls
 from s3d.remote.multipart import MultipartOperations
@@ -33,6 +33,7 @@ from s3d.remote.native import EXPECT_FROM, NativeClient, Outgoing, Redirected
 from s3d.remote.objects import ObjectOperations, body_headers
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import passed_headers, written_headers
+from s3d.remote.validated import ValidatedStream, expected_checksum
 
 if TYPE_CHECKING:
     from s3d.staging import StagedBody
@@ -126,7 +127,10 @@ class DataPath:
         if op.head:
             response.release()
             return ObjectResponse(response.status, answered)
-        stream = BodyStream(response.content.read, response.close)
+        stream: ByteStream = BodyStream(response.content.read, response.close)
+        check = expected_checksum(headers, response.headers) if response.status == 200 else None
+        if check is not None:
+            stream = ValidatedStream(stream, *check)
         return ObjectResponse(response.status, answered, stream)
 
     async def put_object(self, op: ops.PutObject, body: StagedBody) -> WriteResult:

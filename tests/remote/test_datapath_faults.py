@@ -6,9 +6,11 @@ signatures and SSE-C are checked by a real SeaweedFS."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import struct
 import threading
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,3 +226,35 @@ async def test_sse_c_round_trip_with_s3ds_key(
         with pytest.raises(errors.S3Error) as raised:
             await keyless.get_object(ops.GetObject(bucket, "secret"))
     assert raised.value.status == 400
+
+
+@pytest.fixture
+async def lying() -> AsyncIterator[str]:
+    """A real HTTP remote whose answers carry a CRC32 that is not their body's."""
+
+    async def handle(request: web.Request) -> web.Response:
+        crc = "AAAAAA==" if request.path.endswith("/wrong") else crc32_of(DATA)
+        return web.Response(body=DATA, headers={"ETag": '"e"', "x-amz-checksum-crc32": crc})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield str(server.make_url("")).rstrip("/")
+
+
+def crc32_of(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+async def test_a_body_that_does_not_match_its_checksum_fails_at_its_end(lying: str) -> None:
+    mode = (("x-amz-checksum-mode", "ENABLED"),)
+    async with RemoteS3(remote_settings(lying)) as remote:
+        good = await remote.get_object(ops.GetObject("b", "right", headers=mode))
+        assert await read_all(good.body) == DATA
+        bad = await remote.get_object(ops.GetObject("b", "wrong", headers=mode))
+        with pytest.raises(errors.InternalError) as raised:
+            await read_all(bad.body)
+        assert "did not match its checksum" in raised.value.message
+        # Without checksum mode nothing is checked, as with botocore.
+        unchecked = await remote.get_object(ops.GetObject("b", "wrong"))
+        assert await read_all(unchecked.body) == DATA
