@@ -28,8 +28,9 @@ from s3d.protocol.errors import InternalError, NoSuchKey, NoSuchUpload, S3Error,
 from s3d.protocol.model import ByteStream, Headers, ObjectResponse, WriteResult
 from s3d.remote.bodies import BodyStream, staged_reader
 from s3d.remote.calls import Calls
+from s3d.remote.connect import EXPECT_CONTINUE_FROM as EXPECT_FROM
 from s3d.remote.multipart import MultipartOperations
-from s3d.remote.native import EXPECT_FROM, NativeClient, Outgoing, Redirected
+from s3d.remote.native import NativeClient, Outgoing, Redirected
 from s3d.remote.objects import ObjectOperations, body_headers
 from s3d.remote.params import HeaderParams
 from s3d.remote.responses import passed_headers, written_headers

@@ -28,6 +28,7 @@ from yarl import URL
 from s3d.protocol.errors import S3Error, ServiceUnavailable
 from s3d.protocol.sigv4_sign import sign_headers
 from s3d.remote.addresses import Addresses
+from s3d.remote.connect import EXPECT_CONTINUE_FROM as EXPECT_FROM
 from s3d.remote.connect import http_session
 from s3d.remote.errors import error_answer, map_errors
 from s3d.remote.retrying import RetryPolicy, retryable_answer
@@ -142,7 +143,3 @@ class NativeClient:
         if frozen.token:
             added["x-amz-security-token"] = frozen.token
         return added
-
-
-EXPECT_FROM = 1 << 20
-"""Uploads at least this large wait for ``100 Continue`` (as ``connect.EXPECT_CONTINUE_FROM``)."""

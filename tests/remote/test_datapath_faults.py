@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestServer
 from s3d.protocol import errors
 from s3d.protocol import operations as ops
 from s3d.remote.client import RemoteS3
-from s3d.remote.native import EXPECT_FROM
+from s3d.remote.connect import EXPECT_CONTINUE_FROM as EXPECT_FROM
 from tests.remote.conftest import Stage, new_bucket, read_all, remote_settings, seaweed_settings
 from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY
 
