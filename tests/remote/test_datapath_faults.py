@@ -21,12 +21,12 @@ from aiobotocore.credentials import AioCredentials, AioRefreshableCredentials
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bench.seaweed_checked import ACCESS_KEY, SECRET_KEY
 from s3d.protocol import errors
 from s3d.protocol import operations as ops
 from s3d.remote.client import RemoteS3
 from s3d.remote.connect import EXPECT_CONTINUE_FROM as EXPECT_FROM
 from tests.remote.conftest import Stage, new_bucket, read_all, remote_settings, seaweed_settings
-from tests.remote.seaweed import ACCESS_KEY, SECRET_KEY
 
 HANG_GUARD = 60.0
 DATA = bytes(range(256)) * 16

