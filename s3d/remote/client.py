@@ -39,8 +39,9 @@ from s3d.remote.credentials import (
     prompt_on_terminal,
     resolve,
 )
-from s3d.remote.datapath import DataPath, Endpoint
+from s3d.remote.datapath import DataPath
 from s3d.remote.deadlines import RetryWindow
+from s3d.remote.endpoint import Endpoint
 from s3d.remote.errors import map_errors
 from s3d.remote.forward import Forwarder
 from s3d.remote.multipart import MultipartOperations

@@ -19,55 +19,28 @@ owner closes them).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from s3d.protocol import operations as ops
-from s3d.protocol.errors import InternalError, NoSuchKey, NoSuchUpload, S3Error, ServiceUnavailable
-from s3d.protocol.model import ByteStream, Headers, ObjectResponse, WriteResult
+from s3d.protocol.errors import NoSuchKey, NoSuchUpload, S3Error, ServiceUnavailable
+from s3d.protocol.model import ByteStream, ObjectResponse, WriteResult
 from s3d.remote.bodies import BodyStream, staged_reader
 from s3d.remote.calls import Calls
 from s3d.remote.connect import EXPECT_CONTINUE_FROM as EXPECT_FROM
+from s3d.remote.endpoint import UNSIGNED_PAYLOAD, Endpoint, read_small, ready
 from s3d.remote.multipart import MultipartOperations
-from s3d.remote.native import NativeClient, Outgoing, Redirected
+from s3d.remote.native import Outgoing, Redirected
 from s3d.remote.objects import ObjectOperations, body_headers
-from s3d.remote.params import HeaderParams
 from s3d.remote.responses import passed_headers, written_headers
 from s3d.remote.validated import ValidatedStream, expected_checksum
 
 if TYPE_CHECKING:
     from s3d.staging import StagedBody
 
+T = TypeVar("T")
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-_SSE_KEY = "x-amz-server-side-encryption-customer-key"
-
-
-class Endpoint:
-    """A ``NativeClient`` and what its requests add: the service model, the SSE-C key."""
-
-    def __init__(self, native: NativeClient, params: HeaderParams, sse_key: bytes | None) -> None:
-        self.native = native
-        self.params = params
-        self.sse: dict[str, str] = {}
-        if sse_key is not None:
-            self.sse = {
-                "x-amz-server-side-encryption-customer-algorithm": "AES256",
-                _SSE_KEY: base64.b64encode(sse_key).decode("ascii"),
-                f"{_SSE_KEY}-md5": base64.b64encode(hashlib.md5(sse_key).digest()).decode(),
-            }
-
-    def headers(self, operation: str, given: Headers, own: Headers = ()) -> dict[str, str]:
-        """The request's headers: the client's parameter headers, then s3d's ``own``, then
-        the SSE-C key unless the client gave one. Raises InvalidArgument."""
-        headers: dict[str, str] = {}
-        for name, value in self.params.passed(operation, given):
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-        headers.update(own)
-        if self.sse and _SSE_KEY not in headers:
-            headers.update(self.sse)
-        return headers
 
 
 class DataPath:
@@ -101,15 +74,10 @@ class DataPath:
         """GetObject, or HeadObject when ``op.head``: as ``ObjectOperations.get_object``. The
         body streams as it arrives and holds a connection until closed. Raises NoSuchKey,
         NotModified, PreconditionFailed, InvalidRange…; cancellation abandons the request."""
-        if op.bucket in self._redirected:
-            return await self._objects.get_object(op)
         operation = "HeadObject" if op.head else "GetObject"
-        try:
-            where = {"Bucket": op.bucket, "Key": op.key}
-            return await self._call.observed(operation, where, lambda: self._get(operation, op))
-        except Redirected:
-            self._redirected.add(op.bucket)
-            return await self._objects.get_object(op)
+        return await self._either(
+            operation, op, lambda: self._get(operation, op), lambda: self._objects.get_object(op)
+        )
 
     async def _get(self, operation: str, op: ops.GetObject) -> ObjectResponse:
         endpoint = self._endpoint(op.bucket)
@@ -137,31 +105,41 @@ class DataPath:
     async def put_object(self, op: ops.PutObject, body: StagedBody) -> WriteResult:
         """Upload ``body`` with its verified MD5 and checksums, as
         ``ObjectOperations.put_object``. Raises S3Error; cancellation abandons the upload."""
-        if op.bucket in self._redirected:
-            return await self._objects.put_object(op, body)
-        where = {"Bucket": op.bucket, "Key": op.key}
-        try:
-            return await self._call.observed(
-                "PutObject", where, lambda: self._put("PutObject", op, body, (), NoSuchKey)
-            )
-        except Redirected:
-            self._redirected.add(op.bucket)
-            return await self._objects.put_object(op, body)
+        return await self._either(
+            "PutObject",
+            op,
+            lambda: self._put("PutObject", op, body, (), NoSuchKey),
+            lambda: self._objects.put_object(op, body),
+        )
 
     async def upload_part(self, op: ops.UploadPart, body: StagedBody) -> WriteResult:
         """Upload one part from its staged file, as ``MultipartOperations.upload_part``.
         Raises S3Error (NoSuchUpload…); cancellation abandons the part."""
-        if op.bucket in self._redirected:
-            return await self._multipart.upload_part(op, body)
-        where = {"Bucket": op.bucket, "Key": op.key}
         query = (("partNumber", str(op.part_number)), ("uploadId", op.upload_id))
-        try:
-            return await self._call.observed(
-                "UploadPart", where, lambda: self._put("UploadPart", op, body, query, NoSuchUpload)
-            )
-        except Redirected:
-            self._redirected.add(op.bucket)
-            return await self._multipart.upload_part(op, body)
+        return await self._either(
+            "UploadPart",
+            op,
+            lambda: self._put("UploadPart", op, body, query, NoSuchUpload),
+            lambda: self._multipart.upload_part(op, body),
+        )
+
+    async def _either(
+        self,
+        operation: str,
+        op: ops.GetObject | ops.PutObject | ops.UploadPart,
+        native: Callable[[], Awaitable[T]],
+        botocore: Callable[[], Awaitable[T]],
+    ) -> T:
+        """``native()``, observed as a remote call; ``botocore()`` for a bucket the remote
+        redirected, from its first redirect on."""
+        if op.bucket not in self._redirected:
+            try:
+                return await self._call.observed(
+                    operation, {"Bucket": op.bucket, "Key": op.key}, native
+                )
+            except Redirected:
+                self._redirected.add(op.bucket)
+        return await botocore()
 
     async def _put(
         self,
@@ -177,8 +155,8 @@ class DataPath:
         url = await native.addresses.url(op.bucket, op.key, query)
         if body.size < EXPECT_FROM:
             # One worker-thread hop reads (and, over plain HTTP, hashes) a small body.
-            data, digest = await asyncio.to_thread(_read_small, body, url.startswith("https:"))
-            out = Outgoing("PUT", url, headers, digest, missing, lambda: _ready(data))
+            data, digest = await asyncio.to_thread(read_small, body, url.startswith("https:"))
+            out = Outgoing("PUT", url, headers, digest, missing, lambda: ready(data))
             response = await native.request(out)
         else:
             async with staged_reader(body, lent=True) as reader:
@@ -191,16 +169,3 @@ class DataPath:
                 response = await native.request(out)
         response.release()
         return WriteResult(written_headers(response.headers), response.status)
-
-
-def _read_small(body: StagedBody, tls: bool) -> tuple[bytes, str]:
-    try:
-        data = body.read_bytes()
-    except OSError as exc:
-        raise InternalError("A staged request body could not be read") from exc
-    # Botocore signs the payload over plain HTTP; over TLS, Content-MD5 covers it.
-    return data, UNSIGNED_PAYLOAD if tls else hashlib.sha256(data).hexdigest()
-
-
-async def _ready(data: bytes) -> object:
-    return data
