@@ -258,3 +258,27 @@ async def test_a_body_that_does_not_match_its_checksum_fails_at_its_end(lying: s
         # Without checksum mode nothing is checked, as with botocore.
         unchecked = await remote.get_object(ops.GetObject("b", "wrong"))
         assert await read_all(unchecked.body) == DATA
+
+
+async def test_a_bucket_the_remote_redirects_is_left_to_botocore() -> None:
+    # The remote sends s3d's own requests elsewhere (301, another region): botocore, which
+    # follows redirects, takes the bucket's calls from then on.
+    agents: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        agents.append(request.headers.get("User-Agent", ""))
+        if request.headers.get("User-Agent") == "s3d":
+            return web.Response(status=301, headers={"x-amz-bucket-region": "us-east-1"})
+        return web.Response(body=DATA, headers={"ETag": '"e"'})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        url = str(server.make_url("")).rstrip("/")
+        async with RemoteS3(remote_settings(url)) as remote:
+            for _ in range(2):
+                answer = await remote.get_object(ops.GetObject("moved", "k"))
+                assert await read_all(answer.body) == DATA
+    assert agents[0] == "s3d"
+    assert all("Botocore" in agent for agent in agents[1:])
+    assert len(agents) == 3  # the native attempt once, then botocore for both reads
