@@ -141,6 +141,9 @@ class Gateway:
 
     async def _dispatch(self, op: ops.Operation, body: StagedBody | None) -> Result:
         journal = self.journal
+        if type(op) is ops.GetObject:
+            # A read: no write rule, no journal decision applies (the hit path's shortcut).
+            return await self._get(op, journal)
         if self._steering is not None and await self._steering.write_through(op, body, journal):
             journal = None  # a filter rule sends it to the remote now (a refusal raised)
         if journal is None or not await self._journaled(op, journal):

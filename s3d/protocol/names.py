@@ -46,6 +46,8 @@ def decode_path(raw: str) -> str:
     """A path segment from its percent-encoded wire form (``+`` stays a plus in a path).
 
     Raises InvalidURI when the bytes are not UTF-8."""
+    if raw.isascii() and "%" not in raw:
+        return raw  # nothing to decode (most keys and query words): no copy, no decoding
     # aiohttp hands bytes that are not UTF-8 over as surrogate escapes: take them back.
     data = unquote_to_bytes(raw.encode("utf-8", "surrogateescape"))
     try:

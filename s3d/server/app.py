@@ -154,12 +154,14 @@ def _log_access(
     if info.client_closed or (response is not None and response.get(CLIENT_GONE)):
         status = CLIENT_CLOSED
     sent = _body_bytes(response)
+    received = request.content_length or 0
+    request.app[OBSERVE](info.action, status, seconds, received, sent)
+    if not access_log.isEnabledFor(logging.INFO):
+        return  # the line and its fields are not built for nobody (a warm hit's cost)
     # The raw path and query: percent-encoding keeps odd keys on one line. Presigned query
     # strings carry credentials: those parameters are left out.
     path, _, raw_query = request.raw_path.partition("?")
     query = logged_query(raw_query)
-    received = request.content_length or 0
-    request.app[OBSERVE](info.action, status, seconds, received, sent)
     access_log.info(
         "%s %s%s %s %s %d %.1fms %s %s",
         request.method,
