@@ -1,8 +1,10 @@
 """The filter-rules benchmark: ``python -m bench.rules [options]``.
 
-Starts its own moto (the remote) and two s3d in write-back in front of it: one without rules,
-one with 100 filter rules (50 for the write queue, 50 for the read cache, every one tested
-before the last, catch-all one decides) and a Rego policy authorising every request. Measures,
+Starts its own moto (the remote) and three s3d in write-back in front of it: one without
+rules, two with 100 filter rules (50 for the write queue, 50 for the read cache, every one
+tested before the last, catch-all one decides) and a Rego policy authorising every request:
+one evaluating the policy for every request (``rules.policy_verdicts = 0``), one remembering
+its verdicts (the default). Measures,
 round by round and every row once per round (so load from elsewhere lands on both alike), warm
 4 KiB GETs per second and the p50 of single 4 KiB write-back PUTs; then one decision of each
 kind in-process (the 100 rules, the policy), p50 and p99 in microseconds. Prints the ratios
@@ -43,6 +45,9 @@ from s3d.rules.match import Facts
 from s3d.rules.policy_input import policy_input
 from s3d.rules.rego import Policies
 
+ROWS = ("none", "every", "rules")
+"""No rules; rules and a policy evaluated for every request; rules and a policy whose
+verdicts are remembered."""
 RESULTS = Path(__file__).resolve().parent / "results"
 POLICY = f"""package s3d.authz
 import rego.v1
@@ -94,14 +99,17 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> dict[str, objec
     base = s3d_settings({**S3D_WANTED, "journal.mode": "write-back"})
     ruled = {**base.applied, "S3D_RULES_FILES": str(work / "rules"),
              "S3D_RULES_POLICY_FILES": str(work / "policy.rego")}  # fmt: skip
+    every = {**ruled, "S3D_RULES_POLICY_VERDICTS": "0"}
     rows: dict[str, dict[str, list[float]]] = {r: {"get_per_s": [], "put_p50_ms": []}
-                                               for r in ("none", "rules")}  # fmt: skip
+                                               for r in ROWS}  # fmt: skip
     async with Children(work) as children, clients.session(args.concurrency) as client:
         moto = await start_moto(children)
         data = await seed(client, moto.url, work / "files", size=1, cold_reads=0,
                           small_count=args.small_count, small_size=4096, rng=rng)  # fmt: skip
         servers = {
             "none": await start_s3d(children, moto.url, work / "s3d-none", base, name="s3d-none"),
+            "every": await start_s3d(children, moto.url, work / "s3d-every",
+                                     S3dSettings(every, base.missing), name="s3d-every"),
             "rules": await start_s3d(children, moto.url, work / "s3d-rules",
                                      S3dSettings(ruled, base.missing), name="s3d-rules"),
         }  # fmt: skip
@@ -139,6 +147,7 @@ def decisions(count: int) -> dict[str, dict[str, float]]:
     """p50 and p99 (µs) of one decision of each kind, in this process."""
     rules: RuleSet = load_texts([("bench", rules_text(BUCKET))])
     policies = Policies([("policy.rego", POLICY)])
+    unremembered = Policies([("policy.rego", POLICY)], remembered=0)
     facts = Facts(BUCKET, "small-00001", {"content-type": "application/octet-stream"}, size=4096)
     now = datetime.now(UTC)
     document = policy_input(ACCESS_KEY_ID, "GetObject", BUCKET, facts.key, (), "127.0.0.1", now)
@@ -148,7 +157,8 @@ def decisions(count: int) -> dict[str, dict[str, float]]:
             rules.get("read-cache").needs(BUCKET, facts.key),
             rules.get("read-cache").decide(facts),
         ),
-        "policy (regorus)": lambda: policies.decide(document),
+        "policy (regorus, evaluated)": lambda: unremembered.decide(document),
+        "policy (regorus, remembered)": lambda: policies.decide(document),
     }
     found = {}
     for name, call in timed.items():
@@ -161,6 +171,7 @@ def decisions(count: int) -> dict[str, dict[str, float]]:
         found[name] = {"p50_us": samples[len(samples) // 2] * 1e6,
                        "p99_us": samples[int(len(samples) * 0.99)] * 1e6}  # fmt: skip
     policies.close()
+    unremembered.close()
     return found
 
 
@@ -173,8 +184,9 @@ def report(result: dict[str, object]) -> str:
         "| s3d (write-back) | warm 4 KiB GET/s (median of rounds) | write-back PUT p50 |",
         "|---|---|---|",
         f"| no rules | {get['none']:.0f} | {put['none']:.2f} ms |",
-        f"| 100 rules + Rego policy | {get['rules']:.0f} ({get['rules'] / get['none']:.2f}x) "
-        f"| {put['rules']:.2f} ms ({put['rules'] / put['none']:.2f}x) |",
+        *(f"| 100 rules + Rego policy, {label} | {get[r]:.0f} ({get[r] / get['none']:.2f}x) "
+          f"| {put[r]:.2f} ms ({put[r] / put['none']:.2f}x) |"
+          for r, label in (("every", "evaluated per request"), ("rules", "verdicts remembered"))),
         "", "| decision, in-process | p50 | p99 |", "|---|---|---|",
     ]  # fmt: skip
     decided = result["decisions"]

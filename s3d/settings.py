@@ -590,6 +590,13 @@ class RulesSettings:
             "open allows it; either way the failure is logged with the policy's files"
         },
     )
+    policy_verdicts: int = field(
+        default=4096,
+        metadata={
+            "help": "verdicts a policy remembers, each for the requests that agree on every "
+            "input field the policy reads (forgotten on reload); 0 evaluates every request"
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,9 @@ async def load(settings: RulesSettings) -> tuple[RuleSet, Policies | None]:
     rules = load_texts(await asyncio.to_thread(_read, settings.files))
     modules = await asyncio.to_thread(_read, settings.policy_files)
     # Compiled on the event loop's thread, where they are evaluated: the engine stays there.
-    policies = Policies(modules, settings.policy_package) if modules else None
+    policies = (
+        Policies(modules, settings.policy_package, settings.policy_verdicts) if modules else None
+    )
     return rules, policies
 
 

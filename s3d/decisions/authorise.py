@@ -70,4 +70,5 @@ class Authorisation:
 
     def status(self) -> dict[str, object]:
         sources = list(self.policies.sources) if self.policies is not None else []
-        return {"files": sources, "verdicts": dict(self.counts)}
+        evaluated = self.policies.evaluations if self.policies is not None else 0
+        return {"files": sources, "verdicts": dict(self.counts), "evaluated": evaluated}

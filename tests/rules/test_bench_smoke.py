@@ -23,7 +23,7 @@ def test_tiny_run_reports_every_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [path] = out.glob("rules-*.json")
     result = json.loads(path.read_text())
-    assert set(result["rows"]) == {"none", "rules"}
+    assert set(result["rows"]) == {"none", "every", "rules"}
     for row in result["rows"].values():
         assert len(row["get_per_s"]) == 1
         assert row["get_per_s"][0] > 0
@@ -31,7 +31,8 @@ def test_tiny_run_reports_every_row(tmp_path: Path) -> None:
     assert set(result["decisions"]) == {
         "write-queue (50 rules)",
         "read-cache (50 rules, needs)",
-        "policy (regorus)",
+        "policy (regorus, evaluated)",
+        "policy (regorus, remembered)",
     }
     assert "target GET rate >= 0.9x" in result["report"]
     assert list(work.iterdir()) == []  # objects, caches and logs removed after a clean run
