@@ -4,10 +4,11 @@ Starts its own moto (the remote) and three s3d in write-back in front of it: one
 rules, two with 100 filter rules (50 for the write queue, 50 for the read cache, every one
 tested before the last, catch-all one decides) and a Rego policy authorising every request:
 one evaluating the policy for every request (``rules.policy_verdicts = 0``), one remembering
-its verdicts (the default). Measures,
-round by round and every row once per round (so load from elsewhere lands on both alike), warm
-4 KiB GETs per second and the p50 of single 4 KiB write-back PUTs; then one decision of each
-kind in-process (the 100 rules, the policy), p50 and p99 in microseconds. Prints the ratios
+its verdicts (the default). Measures, round by round and every row once per round (so load
+from elsewhere lands on all alike; the row that goes first changes each round), warm 4 KiB
+GETs per second, then the p50 of single 4 KiB write-back PUTs, then waits until every upload
+reached moto (no row's GETs run beside another's uploads); then one decision of each kind
+in-process (the 100 rules, the policy), p50 and p99 in microseconds. Prints the ratios
 against the targets (rules >= 0.9x the rule-free rate; a decision < 50 us p99) and writes
 ``rules-<time>.json`` into ``bench/results/``; stops every process it started.
 
@@ -17,6 +18,7 @@ Exit status: 0 when the run completed, 1 when the harness failed, 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import statistics
@@ -29,6 +31,7 @@ from pathlib import Path
 from bench import clients, uploads
 from bench.dataset import BUCKET, seed
 from bench.harness import run_harness, say
+from bench.landing import Landings
 from bench.machine import describe
 from bench.processes import Children
 from bench.services import (
@@ -48,6 +51,8 @@ from s3d.rules.rego import Policies
 ROWS = ("none", "every", "rules")
 """No rules; rules and a policy evaluated for every request; rules and a policy whose
 verdicts are remembered."""
+LANDING_TIMEOUT = 300.0
+"""Seconds a round's write-back uploads may take to reach moto."""
 RESULTS = Path(__file__).resolve().parent / "results"
 POLICY = f"""package s3d.authz
 import rego.v1
@@ -120,23 +125,29 @@ async def run_benchmark(args: argparse.Namespace, work: Path) -> dict[str, objec
                 client, [(signers[row].get(BUCKET, k), data.small[k]) for k in keys], 16
             )
         body = rng.randbytes(4096)
-        for round_ in range(args.repeat):
-            rng.shuffle(keys)
-            order = [keys[n % len(keys)] for n in range(args.gets)]
-            for row, columns in rows.items():
-                gets = [(signers[row].get(BUCKET, k), data.small[k]) for k in order]
-                done = await clients.small_pass(client, gets, args.concurrency)
-                assert done.cache.get("hit", 0) == len(order), done.cache
-                columns["get_per_s"].append(done.rate)
-                urls = [
-                    signers[row].url("PUT", BUCKET, f"w/{round_}/{n}") for n in range(args.puts)
-                ]
-                puts = [await uploads.put(client, url, body) for url in urls]
-                assert all(p.state == "pending" for p in puts), "not written back"
-                columns["put_p50_ms"].append(statistics.median(p.seconds for p in puts) * 1000)
-            say(f"round {round_ + 1}/{args.repeat}: " + ", ".join(
-                f"{r} {c['get_per_s'][-1]:.0f} GET/s, PUT p50 {c['put_p50_ms'][-1]:.2f} ms"
-                for r, c in rows.items()))  # fmt: skip
+        async with Landings(work / "moto.log", BUCKET) as landings:
+            for round_ in range(args.repeat):
+                rng.shuffle(keys)
+                order = [keys[n % len(keys)] for n in range(args.gets)]
+                turn = ROWS[round_ % 3 :] + ROWS[: round_ % 3]  # no row always goes first
+                for row in turn:
+                    gets = [(signers[row].get(BUCKET, k), data.small[k]) for k in order]
+                    done = await clients.small_pass(client, gets, args.concurrency)
+                    assert done.cache.get("hit", 0) == len(order), done.cache
+                    rows[row]["get_per_s"].append(done.rate)
+                written = []
+                for row in turn:
+                    names = [f"w/{row}/{round_}/{n}" for n in range(args.puts)]
+                    urls = [signers[row].url("PUT", BUCKET, name) for name in names]
+                    puts = [await uploads.put(client, url, body) for url in urls]
+                    assert all(p.state == "pending" for p in puts), "not written back"
+                    rows[row]["put_p50_ms"].append(statistics.median(p.seconds for p in puts) * 1e3)
+                    written += names
+                # The next GET passes start once every upload landed: none measures another's.
+                await asyncio.wait_for(landings.wait_for(written), LANDING_TIMEOUT)
+                say(f"round {round_ + 1}/{args.repeat}: " + ", ".join(
+                    f"{r} {c['get_per_s'][-1]:.0f} GET/s, PUT p50 {c['put_p50_ms'][-1]:.2f} ms"
+                    for r, c in rows.items()))  # fmt: skip
     config = vars(args) | {"out": str(args.out)}
     machine = describe(work, None, None)
     return {"rows": rows, "decisions": decisions(args.decisions), "machine": machine,

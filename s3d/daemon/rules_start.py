@@ -52,6 +52,7 @@ async def start_rules(settings: Settings, remote: Remote) -> tuple[Steering, Aut
         raise ConfigError(f"rules: cannot read {exc.filename}: {exc.strerror}") from None
     steering.use(rules)
     authorisation.use(policies)
+    steering.authorisation = authorisation
     _announce("", rules, policies)
     return steering, authorisation
 

@@ -5,20 +5,29 @@ Owns the compiled policies in force (replaced whole on reload) and the verdict c
 denial is ``403 AccessDenied`` with S3's own message; the policy's ``reason`` goes to the log
 only. A policy that fails to evaluate takes the configured answer (``rules.policy_failure``:
 closed denies, open allows), logged with the policy's files; s3d keeps serving.
+
+An allowed request's verdict stays with the request (``REQUEST_VERDICT``, a context
+variable: aiohttp serves each request in its own task), so that the routing it carries
+(``write_queue``, ``read_cache``) steers that request without a second evaluation.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from s3d.protocol.errors import AccessDenied
 from s3d.protocol.model import Headers
 from s3d.rules.policy_input import policy_input
-from s3d.rules.rego import Policies, PolicyError
+from s3d.rules.rego import Policies, PolicyError, Verdict
 
 log = logging.getLogger("s3d.rules")
+
+REQUEST_VERDICT: ContextVar[Verdict | None] = ContextVar("s3d_request_verdict", default=None)
+"""The policy's verdict on the request being served (None outside one, or when the policy
+failed and the request was let through by ``rules.policy_failure = open``)."""
 
 
 class Authorisation:
@@ -48,6 +57,7 @@ class Authorisation:
         policies = self.policies
         if policies is None:
             return
+        REQUEST_VERDICT.set(None)
         document = policy_input(account, api, bucket, key, headers, source, datetime.now(UTC))
         try:
             verdict = policies.decide(document)
@@ -60,6 +70,7 @@ class Authorisation:
             raise AccessDenied() from None
         if verdict.allow:
             self.counts["allow"] += 1
+            REQUEST_VERDICT.set(verdict)
             return
         self.counts["deny"] += 1
         log.info(
@@ -67,6 +78,30 @@ class Authorisation:
             api, bucket or "", key or "", account, verdict.reason or "(no reason given)",
         )  # fmt: skip
         raise AccessDenied()
+
+    def routes(self, rule: str) -> bool:
+        """Whether the policies in force define the routing rule ``rule`` (``write_queue``)."""
+        return self.policies is not None and rule in self.policies.routes
+
+    def routing(
+        self, api: str, bucket: str, key: str, headers: Headers
+    ) -> tuple[tuple[str, object], ...]:
+        """The routing answers for an operation: those of the request being served, else
+        (an operation from the FUSE mount or a sync folder: no local key, account "") the
+        policies' answer for it. A policy that fails gives none (logged)."""
+        verdict = REQUEST_VERDICT.get()
+        if verdict is not None:
+            return verdict.routes
+        policies = self.policies
+        if policies is None or not policies.routes:
+            return ()
+        document = policy_input("", api, bucket, key, headers, None, datetime.now(UTC))
+        try:
+            return policies.decide(document).routes
+        except PolicyError as exc:
+            log.error("policy %s failed to route %s/%s: %s", ",".join(policies.sources),
+                      bucket, key, exc)  # fmt: skip
+            return ()
 
     def status(self) -> dict[str, object]:
         sources = list(self.policies.sources) if self.policies is not None else []
