@@ -88,7 +88,7 @@ class Steering:
             )
         decision = rules.decide(facts)
         if api is not None:
-            decision = combine(decision, self._policy("write-queue", api, facts))
+            decision = combine(decision, await self._policy("write-queue", api, facts))
         decision = overrides.on_write(decision, facts.tags)
         self._count(decision)
         return decision
@@ -119,7 +119,7 @@ class Steering:
         decision = rules.decide(facts)
         if routed:
             api = "HeadObject" if op.head else "GetObject"
-            decision = combine(decision, self._policy("read-cache", api, facts))
+            decision = combine(decision, await self._policy("read-cache", api, facts))
         if self.tag_overrides:
             decision = overrides.on_read(decision, facts.tags)
         self._count(decision)
@@ -128,10 +128,10 @@ class Steering:
     def _routed(self, feature: Feature) -> bool:
         return self.authorisation is not None and self.authorisation.routes(RULE_NAMES[feature])
 
-    def _policy(self, feature: Feature, api: str, facts: Facts) -> Decision | None:
+    async def _policy(self, feature: Feature, api: str, facts: Facts) -> Decision | None:
         assert self.authorisation is not None
         headers = tuple(facts.headers.items())
-        routes = self.authorisation.routing(api, facts.bucket, facts.key, headers)
+        routes = await self.authorisation.routing(api, facts.bucket, facts.key, headers)
         policies = self.authorisation.policies
         found = policy_decision(feature, routes, policies.sources if policies else ())
         if isinstance(found, str):
