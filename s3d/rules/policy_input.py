@@ -18,9 +18,10 @@ Header values that carry secrets (Authorization, SSE-C keys, security tokens) ne
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from s3d.protocol.errors import S3Error
-from s3d.protocol.model import Headers, header
+from s3d.protocol.model import Headers
 from s3d.protocol.tagging import parse_tagging_header
 
 _IAM = {
@@ -58,14 +59,16 @@ def policy_input(
     now: datetime,
     secure: bool = False,
 ) -> dict[str, object]:
-    """The input document for one request; ``now`` is passed in (no clock here)."""
-    length = header(headers, "x-amz-decoded-content-length") or header(headers, "content-length")
-    tagging = header(headers, "x-amz-tagging")
+    """The input document for one request; ``now`` is passed in (no clock here). A header
+    given twice counts with its first value, as ``header`` reads it."""
+    # One pass over the headers (a document is built for every request a policy sees).
+    kept = {n: v for n, v in reversed(headers) if not n.startswith(_SECRET)}
+    length = kept.get("x-amz-decoded-content-length") or kept.get("content-length")
+    tagging = kept.get("x-amz-tagging")
     try:
         tags = dict(parse_tagging_header(tagging)) if tagging is not None else {}
     except S3Error:
         tags = {}  # the request is refused for it later, as S3 does
-    kept = {n: v for n, v in headers if not n.startswith(_SECRET)}
     return {
         "account": account,
         "groups": [],
@@ -76,7 +79,7 @@ def policy_input(
         "conditions": {
             "SourceIp": [source or ""],
             "UserAgent": [kept.get("user-agent", "")],
-            "CurrentTime": [now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "CurrentTime": [_stamp(int(now.timestamp()))],
             "SecureTransport": ["true" if secure else "false"],
         },
         "s3d": {
@@ -88,3 +91,9 @@ def policy_input(
             "headers": kept,
         },
     }
+
+
+@lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    """ISO 8601 UTC to the second; formatted once per second (strftime costs microseconds)."""
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
