@@ -135,6 +135,7 @@ class Daemon:
         )
         self.cache = cache
         steering.pin = cache.pin if settings.cache.enabled else None
+        steering.finder.store = cache.tag_sets if settings.cache.enabled else None
         remote_config = settings.remote
         configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
         await check_buckets(remote, configured, remote_config.allow_offline_start)
