@@ -49,7 +49,7 @@ from bench.services import (
 from bench.signing import Presigner
 from s3d.rules.decide import RuleSet, load_texts
 from s3d.rules.match import Facts
-from s3d.rules.policy_input import policy_input
+from s3d.rules.policy_input import PolicyInput
 from s3d.rules.rego import Policies
 
 ROWS = ("none", "every", "rules")
@@ -181,8 +181,8 @@ def decisions(count: int) -> dict[str, dict[str, float]]:
     def check(engine: Policies) -> object:
         # What a request costs: its input document built, then the verdict.
         now = datetime.now(UTC)
-        return engine.decide(policy_input(ACCESS_KEY_ID, "GetObject", BUCKET, facts.key,
-                                          headers, "127.0.0.1", now))  # fmt: skip
+        return engine.decide(PolicyInput(ACCESS_KEY_ID, "GetObject", BUCKET, facts.key,
+                                         headers, "127.0.0.1", now))  # fmt: skip
 
     def read(known: Facts) -> object:
         listed = rules.get("read-cache")

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from s3d.protocol.errors import AccessDenied
 from s3d.protocol.model import Headers
-from s3d.rules.policy_input import policy_input
+from s3d.rules.policy_input import PolicyInput
 from s3d.rules.rego import Policies, PolicyError, Verdict
 
 log = logging.getLogger("s3d.rules")
@@ -80,7 +80,7 @@ class Authorisation:
         if self.policies is None and self.external is None:
             return
         REQUEST_VERDICT.set(None)
-        document = policy_input(account, api, bucket, key, headers, source, datetime.now(UTC))
+        document = PolicyInput(account, api, bucket, key, headers, source, datetime.now(UTC))
         try:
             verdict = await self._verdict(document)
         except PolicyError as exc:
@@ -101,11 +101,11 @@ class Authorisation:
         )  # fmt: skip
         raise AccessDenied()
 
-    async def _verdict(self, document: dict[str, object]) -> Verdict:
+    async def _verdict(self, document: PolicyInput) -> Verdict:
         local = self.policies.decide(document) if self.policies is not None else _ALLOW
         if not local.allow or self.external is None:
             return local
-        remote = await self.external.decide(document)
+        remote = await self.external.decide(document.document())
         answered = {name for name, _ in local.routes}
         routes = local.routes + tuple(r for r in remote.routes if r[0] not in answered)
         return Verdict(remote.allow, remote.reason, routes)
@@ -129,7 +129,7 @@ class Authorisation:
         verdict = REQUEST_VERDICT.get()
         if verdict is not None:
             return verdict.routes
-        document = policy_input("", api, bucket, key, headers, None, datetime.now(UTC))
+        document = PolicyInput("", api, bucket, key, headers, None, datetime.now(UTC))
         try:
             return (await self._verdict(document)).routes
         except PolicyError as exc:

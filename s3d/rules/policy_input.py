@@ -17,6 +17,7 @@ Header values that carry secrets (Authorization, SSE-C keys, security tokens) ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -61,8 +62,59 @@ def policy_input(
 ) -> dict[str, object]:
     """The input document for one request; ``now`` is passed in (no clock here). A header
     given twice counts with its first value, as ``header`` reads it."""
-    # One pass over the headers (a document is built for every request a policy sees).
-    kept = {n: v for n, v in reversed(headers) if not n.startswith(_SECRET)}
+    return PolicyInput(account, api, bucket, key, headers, source, now, secure).document()
+
+
+class PolicyInput:
+    """One request's input document, built part by part as it is asked for (``part``): a
+    remembered verdict needs only the parts its policy reads, the whole document
+    (``document``) is built only for an evaluation."""
+
+    def __init__(
+        self,
+        account: str,
+        api: str,
+        bucket: str | None,
+        key: str | None,
+        headers: Headers,
+        source: str | None,
+        now: datetime,
+        secure: bool = False,
+    ) -> None:
+        self.account, self.api, self.bucket, self.key = account, api, bucket or "", key or ""
+        self.headers, self.source, self.now, self.secure = headers, source or "", now, secure
+        self._parts: dict[str, object] = {}
+        self._kept: dict[str, str] | None = None
+
+    def part(self, name: str) -> object:
+        """The top-level field ``name`` (None for one the document does not have)."""
+        found = self._parts.get(name)
+        if found is None and name in _PARTS:
+            found = self._parts[name] = _PARTS[name](self)
+        return found
+
+    def document(self) -> dict[str, object]:
+        return {name: self.part(name) for name in _PARTS}
+
+    def kept(self) -> dict[str, str]:
+        """The headers a policy may see, built once (one pass over the headers)."""
+        if self._kept is None:
+            pairs = reversed(self.headers)
+            self._kept = {n: v for n, v in pairs if not n.startswith(_SECRET)}
+        return self._kept
+
+
+def _conditions(request: PolicyInput) -> dict[str, list[str]]:
+    return {
+        "SourceIp": [request.source],
+        "UserAgent": [request.kept().get("user-agent", "")],
+        "CurrentTime": [_stamp(int(request.now.timestamp()))],
+        "SecureTransport": ["true" if request.secure else "false"],
+    }
+
+
+def _own(request: PolicyInput) -> dict[str, object]:
+    kept = request.kept()
     length = kept.get("x-amz-decoded-content-length") or kept.get("content-length")
     tagging = kept.get("x-amz-tagging")
     try:
@@ -70,27 +122,25 @@ def policy_input(
     except S3Error:
         tags = {}  # the request is refused for it later, as S3 does
     return {
-        "account": account,
-        "groups": [],
-        "action": iam_action(api),
-        "bucket": bucket or "",
-        "object": key or "",
-        "owner": False,
-        "conditions": {
-            "SourceIp": [source or ""],
-            "UserAgent": [kept.get("user-agent", "")],
-            "CurrentTime": [_stamp(int(now.timestamp()))],
-            "SecureTransport": ["true" if secure else "false"],
-        },
-        "s3d": {
-            "api": api,
-            "key": account,
-            "source": source or "",
-            "size": int(length) if length is not None and length.isdigit() else None,
-            "tags": tags,
-            "headers": kept,
-        },
+        "api": request.api,
+        "key": request.account,
+        "source": request.source,
+        "size": int(length) if length is not None and length.isdigit() else None,
+        "tags": tags,
+        "headers": kept,
     }
+
+
+_PARTS: dict[str, Callable[[PolicyInput], object]] = {
+    "account": lambda r: r.account,
+    "groups": lambda r: [],
+    "action": lambda r: iam_action(r.api),
+    "bucket": lambda r: r.bucket,
+    "object": lambda r: r.key,
+    "owner": lambda r: False,
+    "conditions": _conditions,
+    "s3d": _own,
+}
 
 
 @lru_cache(maxsize=4)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import regorus
 
+from s3d.rules.policy_input import PolicyInput
 from s3d.rules.rego_ast import Path, input_paths, rule_names, verdict_key
 from s3d.rules.syntax import RuleError
 
@@ -103,15 +104,15 @@ class Policies:
         """Free the engine (on the thread that made it). Idempotent."""
         _ENGINES.pop(self._number, None)
 
-    def decide(self, document: dict[str, object]) -> Verdict:
+    def decide(self, document: dict[str, object] | PolicyInput) -> Verdict:
         """The verdict for ``document`` (a remembered one when the fields the policy reads
         agree with an earlier document's). Raises PolicyError (never remembered)."""
         if self._paths is None:
-            return self._evaluate(document)
+            return self._evaluate(_whole(document))
         key = verdict_key(document, self._paths)
         verdict = self._verdicts.get(key)
         if verdict is None:
-            verdict = self._evaluate(document)
+            verdict = self._evaluate(_whole(document))
             if len(self._verdicts) >= self._remembered:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
@@ -142,6 +143,10 @@ class Policies:
             if value is not None:
                 found.append((name, value))
         return tuple(found)
+
+
+def _whole(document: dict[str, object] | PolicyInput) -> dict[str, object]:
+    return document.document() if isinstance(document, PolicyInput) else document
 
 
 def _first_lines(text: str) -> str:

@@ -19,6 +19,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from s3d.rules.policy_input import PolicyInput
+
 Path = tuple[str, ...]
 
 CHANGING = frozenset({"time.now_ns", "http.send", "rand.intn", "uuid.rfc4122", "opa.runtime",
@@ -49,9 +51,10 @@ def input_paths(ast_json: str) -> tuple[Path, ...] | None:
     return tuple(kept)
 
 
-def verdict_key(document: Mapping[str, object], paths: tuple[Path, ...]) -> object:
+def verdict_key(document: Mapping[str, object] | PolicyInput, paths: tuple[Path, ...]) -> object:
     """The values of ``document`` at ``paths``, as one hashable value (absent parts are
-    ``None``, as Rego sees them: undefined either way)."""
+    ``None``, as Rego sees them: undefined either way). A ``PolicyInput`` builds only the
+    parts asked for."""
     return tuple(_freeze(_at(document, path)) for path in paths)
 
 
@@ -119,8 +122,13 @@ def _reference(node: Any) -> Path | None:
     return tuple(path)
 
 
-def _at(document: Mapping[str, object], path: Path) -> object:
-    value: object = document
+def _at(document: Mapping[str, object] | PolicyInput, path: Path) -> object:
+    if isinstance(document, PolicyInput):
+        if not path:
+            return document.document()
+        value, path = document.part(path[0]), path[1:]
+    else:
+        value = document
     for part in path:
         if not isinstance(value, Mapping):
             return None
