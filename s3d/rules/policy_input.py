@@ -50,25 +50,11 @@ def iam_action(api: str) -> str:
     return _IAM.get(api, f"s3:{api}")
 
 
-def policy_input(
-    account: str,
-    api: str,
-    bucket: str | None,
-    key: str | None,
-    headers: Headers,
-    source: str | None,
-    now: datetime,
-    secure: bool = False,
-) -> dict[str, object]:
-    """The input document for one request; ``now`` is passed in (no clock here). A header
-    given twice counts with its first value, as ``header`` reads it."""
-    return PolicyInput(account, api, bucket, key, headers, source, now, secure).document()
-
-
 class PolicyInput:
     """One request's input document, built part by part as it is asked for (``part``): a
     remembered verdict needs only the parts its policy reads, the whole document
-    (``document``) is built only for an evaluation."""
+    (``document``) is built only for an evaluation. ``now`` is passed in (no clock here). A
+    header given twice counts with its first value, as ``header`` reads it."""
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from s3d.rules.decide import Decision
 from s3d.rules.features import BYPASS, PIN, REFUSE, WRITE_BACK, WRITE_THROUGH
-from s3d.rules.policy_input import policy_input
+from s3d.rules.policy_input import PolicyInput
 from s3d.rules.rego import Policies
 from s3d.rules.routing import combine, policy_decision
 from s3d.settings import AccessKey, RulesSettings
@@ -132,7 +132,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "policies" / "routing.rego"
 
 def routes(account: str, api: str, bucket: str, key: str) -> dict[str, object]:
     policies = Policies([(str(SHIPPED), SHIPPED.read_text())])
-    document = policy_input(account, api, bucket, key, (), "127.0.0.1", datetime.now(UTC))
+    document = PolicyInput(account, api, bucket, key, (), "127.0.0.1", datetime.now(UTC)).document()
     verdict = policies.decide(document)
     assert verdict.allow
     return dict(verdict.routes)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import regorus
 
-from s3d.rules.policy_input import policy_input
+from s3d.rules.policy_input import PolicyInput
 from s3d.rules.rego import Policies, PolicyError
 from s3d.rules.rego_ast import input_paths
 from s3d.settings import RulesSettings
@@ -51,7 +51,9 @@ def test_the_fields_a_policy_reads() -> None:
 
 def document(account: str = "K", key: str = "k", agent: str = "a") -> dict[str, object]:
     headers = (("user-agent", agent),)
-    return policy_input(account, "GetObject", "b", key, headers, "127.0.0.1", datetime.now(UTC))
+    return PolicyInput(
+        account, "GetObject", "b", key, headers, "127.0.0.1", datetime.now(UTC)
+    ).document()
 
 
 ONLY_K = HEAD + 'default allow := false\nallow if input.account == "K"\nreason := "no"\n'
