@@ -122,9 +122,10 @@ bench-fuse: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.fuse $(FUSE_ARGS)
 
 # --- The filter-rules benchmark (bench/rules.py, docs/benchmarks.md) ------------------------
-# `make bench-rules` starts its own moto and two s3d in write-back (no rules; 100 filter rules
-# and a Rego policy); measures warm 4 KiB GETs per second and write-back PUT p50 through each,
-# round by round, and each kind of decision in-process; writes bench/results/rules-<time>.json.
+# `make bench-rules` starts its own moto and three s3d in write-back (no rules; 100 filter rules
+# and a Rego policy evaluated per request; the same with verdicts remembered); measures warm
+# 4 KiB GETs per second, s3d CPU per GET and write-back PUT p50 through each, round by round,
+# and each kind of decision in-process; writes bench/results/rules-<time>.json.
 # Options in RULES_ARGS, e.g. make bench-rules RULES_ARGS="--repeat 9".
 RULES_ARGS ?=
 

@@ -600,6 +600,25 @@ class RulesSettings:
             "open allows it; either way the failure is logged with the policy's files"
         },
     )
+    policy_url: str = field(
+        default="",
+        metadata={
+            "help": "an Open Policy Agent server's data API to ask too, with the same input "
+            "(POST, e.g. http://127.0.0.1:8181/v1/data/s3d/authz); a request is allowed when "
+            "the policy files and OPA both allow it; no answer in time is a policy failure",
+            "metavar": "URL",
+        },
+    )
+    policy_timeout: float = field(
+        default=1.0, metadata={"help": "seconds OPA (rules.policy_url) has to answer"}
+    )
+    policy_verdicts: int = field(
+        default=4096,
+        metadata={
+            "help": "verdicts a policy remembers, each for the requests that agree on every "
+            "input field the policy reads (forgotten on reload); 0 evaluates every request"
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

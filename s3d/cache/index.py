@@ -1,19 +1,22 @@
 """The cache index in SQLite (``<data-dir>/cache/index.sqlite``, WAL).
 
-Owns three tables: ``entries`` (one cached version per bucket and key, with its headers and
-layout), ``blocks`` (the blocks of an entry that are complete on disk, with their CRC32C) and
-``pins`` (keys never to evict). Invariant: a block row exists only for bytes already fsynced in
-the entry's data file; ``entries.stored`` is the sum of its blocks' lengths. Losing the last
-transactions in a power cut only forgets blocks, which are fetched again.
+Owns four tables: ``entries`` (one cached version per bucket and key, with its headers and
+layout), ``blocks`` (the blocks of an entry that are complete on disk, with their CRC32C),
+``pins`` (keys never to evict) and ``entry_tags`` (an entry's tag set, looked up for read
+rules: ``tagsets.py``; it goes with its entry). Invariant: a block row exists only for bytes
+already fsynced in the entry's data file; ``entries.stored`` is the sum of its blocks'
+lengths. Losing the last transactions in a power cut only forgets blocks, which are fetched
+again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 import aiosqlite
 
@@ -46,12 +49,19 @@ CREATE TABLE IF NOT EXISTS blocks (
     crc32c TEXT NOT NULL,
     PRIMARY KEY (entry_id, idx)
 );
+CREATE TABLE IF NOT EXISTS entry_tags (
+    entry_id TEXT PRIMARY KEY REFERENCES entries (id) ON DELETE CASCADE,
+    fetched_at REAL NOT NULL,
+    tags TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pins (
     bucket TEXT NOT NULL,
     key TEXT NOT NULL,
     PRIMARY KEY (bucket, key)
 );
 """
+
+T = TypeVar("T")
 
 Stored = tuple[Entry, dict[int, str]]
 """An entry and its complete blocks (index -> CRC32C)."""
@@ -100,6 +110,10 @@ class CacheIndex:
         """The index's files on disk: the database, its WAL and its shared-memory file."""
         path = self._database.path
         return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in one hop (``Database.call``: it commits what it starts)."""
+        return await self._database.call(work)
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -42,6 +42,7 @@ from s3d.cache.integrity import Integrity
 from s3d.cache.ram import ITEM_MAX, RamTier
 from s3d.cache.space import Space
 from s3d.cache.stats import CacheStats
+from s3d.cache.tagsets import TagSets
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.answer_headers import checksums_asked
@@ -90,6 +91,8 @@ class ReadCache:
         """Keys pinned by a rule during this run: pinned once, not at every read."""
         self._remote = remote
         self._index = CacheIndex(root / "index.sqlite")
+        self.tag_sets = TagSets(self._index)
+        """Tag sets looked up for read rules, kept with their entries."""
         self._files = DataFiles(root / "data")
         self.stats = CacheStats(enabled=settings.enabled, max_size=settings.max_size)
         self.is_open = False

@@ -124,7 +124,7 @@ class Daemon:
         self.remote = remote
         steering, self.authorisation = await start_rules(settings, remote)
         # The policy engine may only be freed on the thread that made it: the loop's.
-        self._stack.callback(self.authorisation.use, None)
+        self._stack.push_async_callback(self.authorisation.aclose)
         self.steering = steering
         cache = await self._stack.enter_async_context(
             # Pending writes share the cache's volume; the journal, started after the cache
@@ -135,6 +135,7 @@ class Daemon:
         )
         self.cache = cache
         steering.pin = cache.pin if settings.cache.enabled else None
+        steering.finder.store = cache.tag_sets if settings.cache.enabled else None
         remote_config = settings.remote
         configured = remote_config.buckets + tuple(b.bucket for b in remote_config.bucket_settings)
         await check_buckets(remote, configured, remote_config.allow_offline_start)

@@ -13,6 +13,7 @@ from pathlib import Path
 from s3d.decisions.authorise import Authorisation
 from s3d.decisions.service import Steering
 from s3d.ports import Remote
+from s3d.remote.opa import OpaClient
 from s3d.rules.decide import RuleSet, load_texts
 from s3d.rules.rego import Policies
 from s3d.rules.syntax import RuleError
@@ -32,7 +33,9 @@ async def load(settings: RulesSettings) -> tuple[RuleSet, Policies | None]:
     rules = load_texts(await asyncio.to_thread(_read, settings.files))
     modules = await asyncio.to_thread(_read, settings.policy_files)
     # Compiled on the event loop's thread, where they are evaluated: the engine stays there.
-    policies = Policies(modules, settings.policy_package) if modules else None
+    policies = (
+        Policies(modules, settings.policy_package, settings.policy_verdicts) if modules else None
+    )
     return rules, policies
 
 
@@ -41,7 +44,8 @@ async def start_rules(settings: Settings, remote: Remote) -> tuple[Steering, Aut
     ConfigError for a bad or unreadable file."""
     config = settings.rules
     steering = Steering(remote, settings.cache.freshness, config.tag_overrides)
-    authorisation = Authorisation(fail_open=config.policy_failure == "open")
+    external = OpaClient(config.policy_url, config.policy_timeout) if config.policy_url else None
+    authorisation = Authorisation(config.policy_failure == "open", external)
     try:
         rules, policies = await load(config)
     except RuleError as exc:
@@ -50,6 +54,7 @@ async def start_rules(settings: Settings, remote: Remote) -> tuple[Steering, Aut
         raise ConfigError(f"rules: cannot read {exc.filename}: {exc.strerror}") from None
     steering.use(rules)
     authorisation.use(policies)
+    steering.authorisation = authorisation
     _announce("", rules, policies)
     return steering, authorisation
 

@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from s3d.decisions.authorise import Authorisation
 from s3d.decisions.facts import FactFinder
 from s3d.journal.service import Journal
 from s3d.ports import Remote
@@ -20,8 +21,9 @@ from s3d.protocol import operations as ops
 from s3d.protocol.errors import AccessDenied
 from s3d.rules import overrides
 from s3d.rules.decide import EMPTY, Decision, RuleSet
-from s3d.rules.features import REFUSE, WRITE_THROUGH
+from s3d.rules.features import REFUSE, WRITE_THROUGH, Feature
 from s3d.rules.match import Facts
+from s3d.rules.routing import RULE_NAMES, combine, policy_decision
 from s3d.rules.syntax import Action
 from s3d.rules.writes import WriteFacts, write_facts
 from s3d.staging import StagedBody
@@ -40,6 +42,8 @@ class Steering:
         """(feature, verb or "default") → decisions made."""
         self.pin: Pin | None = None
         """Pins or unpins a key in the read cache (set when there is one)."""
+        self.authorisation: Authorisation | None = None
+        """The policies, whose routing answers are combined with the rules' (routing.py)."""
 
     def use(self, rules: RuleSet) -> None:
         self.rules = rules
@@ -51,11 +55,12 @@ class Steering:
         key's pending changes are settled first, keeping per-key order. Raises AccessDenied
         when a rule refuses it (the rule is logged, never sent)."""
         found = write_facts(op, body.size if body is not None else None)
-        if found is None or (not found.tagged and not self.rules.get("write-queue").rules):
+        routed = self._routed("write-queue")
+        if found is None or not (found.tagged or self.rules.get("write-queue").rules or routed):
             return False
         through = False
         for facts in found.each:
-            decision = await self._write_decision(facts)
+            decision = await self._write_decision(facts, type(op).__name__ if routed else None)
             if decision.action == REFUSE:
                 log.info(
                     "write of %s/%s refused by %s", facts.bucket, facts.key, decision.explain()
@@ -67,7 +72,7 @@ class Steering:
             await _settle(op, journal, found)
         return through
 
-    async def _write_decision(self, facts: Facts) -> Decision:
+    async def _write_decision(self, facts: Facts, api: str | None) -> Decision:
         rules = self.rules.get("write-queue")
         if rules.needs(facts.bucket, facts.key) & {"bucket_tags"}:
             bucket_tags = await self.finder.facts(
@@ -81,7 +86,10 @@ class Steering:
                 bucket_tags.bucket_tags,
                 facts.size,
             )
-        decision = overrides.on_write(rules.decide(facts), facts.tags)
+        decision = rules.decide(facts)
+        if api is not None:
+            decision = combine(decision, await self._policy("write-queue", api, facts))
+        decision = overrides.on_write(decision, facts.tags)
         self._count(decision)
         return decision
 
@@ -99,7 +107,8 @@ class Steering:
         the object's tags, headers or bucket tags only when the candidate rules test them
         (remembered per key); raises nothing."""
         rules = self.rules.get("read-cache")
-        if not rules.rules and not self.tag_overrides:
+        routed = self._routed("read-cache")
+        if not rules.rules and not self.tag_overrides and not routed:
             return None  # nothing to decide: no lookup, no count
         needs = rules.needs(op.bucket, op.key)
         if self.tag_overrides:
@@ -108,10 +117,27 @@ class Steering:
             await self.finder.facts(op.bucket, op.key, needs) if needs else Facts(op.bucket, op.key)
         )
         decision = rules.decide(facts)
+        if routed:
+            api = "HeadObject" if op.head else "GetObject"
+            decision = combine(decision, await self._policy("read-cache", api, facts))
         if self.tag_overrides:
             decision = overrides.on_read(decision, facts.tags)
         self._count(decision)
         return decision.action
+
+    def _routed(self, feature: Feature) -> bool:
+        return self.authorisation is not None and self.authorisation.routes(RULE_NAMES[feature])
+
+    async def _policy(self, feature: Feature, api: str, facts: Facts) -> Decision | None:
+        assert self.authorisation is not None
+        headers = tuple(facts.headers.items())
+        routes = await self.authorisation.routing(api, facts.bucket, facts.key, headers)
+        policies = self.authorisation.policies
+        found = policy_decision(feature, routes, policies.sources if policies else ())
+        if isinstance(found, str):
+            log.error("%s for %s/%s: the rules decide", found, facts.bucket, facts.key)
+            return None
+        return found
 
     def forget(self, bucket: str, key: str) -> None:
         self.finder.forget(bucket, key)

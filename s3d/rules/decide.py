@@ -47,6 +47,9 @@ class RuleList:
     _by_bucket: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
     """Bucket name → the rules whose bucket pattern it matches: a decision runs only those
     (a bucket's rules are found once, not at every request)."""
+    _by_key: dict[tuple[str, str], tuple[frozenset[Need], Decision | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @staticmethod
     def of(feature: Feature, rules: Iterable[Rule]) -> RuleList:
@@ -65,16 +68,34 @@ class RuleList:
     def needs(self, bucket: str, key: str) -> frozenset[Need]:
         """What the rules that may match ``bucket``/``key`` test, up to the first one that
         matches on names alone."""
-        found: set[Need] = set()
+        return self._named(bucket, key)[0]
+
+    def _named(self, bucket: str, key: str) -> tuple[frozenset[Need], Decision | None]:
+        """``needs``, and the decision when it is empty (names alone decide): remembered per
+        key, as both depend on the bucket and key only."""
+        found = self._by_key.get((bucket, key))
+        if found is not None:
+            return found
+        needs: set[Need] = set()
+        decided: Decision | None = None
         for n in self._candidates(bucket):
             matcher = self._compiled[n]
             if matcher.key is None or matcher.key(key):
-                found |= matcher.needs
+                needs |= matcher.needs
                 if not matcher.needs:
+                    rule = self.rules[n]
+                    decided = Decision(self.feature, rule.action, rule)
                     break
-        return frozenset(found)
+        if len(self._by_key) >= KEYS_REMEMBERED:
+            self._by_key.clear()
+        found = (frozenset(needs), decided if not needs else None)
+        self._by_key[(bucket, key)] = found
+        return found
 
     def decide(self, facts: Facts) -> Decision:
+        needs, decided = self._named(facts.bucket, facts.key)
+        if not needs:
+            return decided or Decision(self.feature, None)
         compiled = self._compiled
         for n in self._candidates(facts.bucket):
             matcher = compiled[n]
@@ -84,6 +105,9 @@ class RuleList:
         return Decision(self.feature, None)
 
 
+KEYS_REMEMBERED = 65536
+"""Keys whose candidate rules' needs (and decision, when names alone decide) a list keeps
+(all forgotten at once beyond it)."""
 BUCKETS_REMEMBERED = 4096
 """Buckets whose candidate rules a list keeps (all forgotten at once beyond it)."""
 

@@ -17,10 +17,12 @@ Header values that carry secrets (Authorization, SSE-C keys, security tokens) ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from s3d.protocol.errors import S3Error
-from s3d.protocol.model import Headers, header
+from s3d.protocol.model import Headers
 from s3d.protocol.tagging import parse_tagging_header
 
 _IAM = {
@@ -48,43 +50,86 @@ def iam_action(api: str) -> str:
     return _IAM.get(api, f"s3:{api}")
 
 
-def policy_input(
-    account: str,
-    api: str,
-    bucket: str | None,
-    key: str | None,
-    headers: Headers,
-    source: str | None,
-    now: datetime,
-    secure: bool = False,
-) -> dict[str, object]:
-    """The input document for one request; ``now`` is passed in (no clock here)."""
-    length = header(headers, "x-amz-decoded-content-length") or header(headers, "content-length")
-    tagging = header(headers, "x-amz-tagging")
+class PolicyInput:
+    """One request's input document, built part by part as it is asked for (``part``): a
+    remembered verdict needs only the parts its policy reads, the whole document
+    (``document``) is built only for an evaluation. ``now`` is passed in (no clock here). A
+    header given twice counts with its first value, as ``header`` reads it."""
+
+    def __init__(
+        self,
+        account: str,
+        api: str,
+        bucket: str | None,
+        key: str | None,
+        headers: Headers,
+        source: str | None,
+        now: datetime,
+        secure: bool = False,
+    ) -> None:
+        self.account, self.api, self.bucket, self.key = account, api, bucket or "", key or ""
+        self.headers, self.source, self.now, self.secure = headers, source or "", now, secure
+        self._parts: dict[str, object] = {}
+        self._kept: dict[str, str] | None = None
+
+    def part(self, name: str) -> object:
+        """The top-level field ``name`` (None for one the document does not have)."""
+        found = self._parts.get(name)
+        if found is None and name in _PARTS:
+            found = self._parts[name] = _PARTS[name](self)
+        return found
+
+    def document(self) -> dict[str, object]:
+        return {name: self.part(name) for name in _PARTS}
+
+    def kept(self) -> dict[str, str]:
+        """The headers a policy may see, built once (one pass over the headers)."""
+        if self._kept is None:
+            pairs = reversed(self.headers)
+            self._kept = {n: v for n, v in pairs if not n.startswith(_SECRET)}
+        return self._kept
+
+
+def _conditions(request: PolicyInput) -> dict[str, list[str]]:
+    return {
+        "SourceIp": [request.source],
+        "UserAgent": [request.kept().get("user-agent", "")],
+        "CurrentTime": [_stamp(int(request.now.timestamp()))],
+        "SecureTransport": ["true" if request.secure else "false"],
+    }
+
+
+def _own(request: PolicyInput) -> dict[str, object]:
+    kept = request.kept()
+    length = kept.get("x-amz-decoded-content-length") or kept.get("content-length")
+    tagging = kept.get("x-amz-tagging")
     try:
         tags = dict(parse_tagging_header(tagging)) if tagging is not None else {}
     except S3Error:
         tags = {}  # the request is refused for it later, as S3 does
-    kept = {n: v for n, v in headers if not n.startswith(_SECRET)}
     return {
-        "account": account,
-        "groups": [],
-        "action": iam_action(api),
-        "bucket": bucket or "",
-        "object": key or "",
-        "owner": False,
-        "conditions": {
-            "SourceIp": [source or ""],
-            "UserAgent": [kept.get("user-agent", "")],
-            "CurrentTime": [now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
-            "SecureTransport": ["true" if secure else "false"],
-        },
-        "s3d": {
-            "api": api,
-            "key": account,
-            "source": source or "",
-            "size": int(length) if length is not None and length.isdigit() else None,
-            "tags": tags,
-            "headers": kept,
-        },
+        "api": request.api,
+        "key": request.account,
+        "source": request.source,
+        "size": int(length) if length is not None and length.isdigit() else None,
+        "tags": tags,
+        "headers": kept,
     }
+
+
+_PARTS: dict[str, Callable[[PolicyInput], object]] = {
+    "account": lambda r: r.account,
+    "groups": lambda r: [],
+    "action": lambda r: iam_action(r.api),
+    "bucket": lambda r: r.bucket,
+    "object": lambda r: r.key,
+    "owner": lambda r: False,
+    "conditions": _conditions,
+    "s3d": _own,
+}
+
+
+@lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    """ISO 8601 UTC to the second; formatted once per second (strftime costs microseconds)."""
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

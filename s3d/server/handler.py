@@ -116,7 +116,7 @@ class S3Handler:
         info.action = action
         check_served(action)
         if self._authorisation is not None:  # before any body is read
-            self._authorisation.check(
+            await self._authorisation.check(
                 principal.name, action, target.bucket, target.key, headers, request.remote
             )
         require_digest(action, headers)

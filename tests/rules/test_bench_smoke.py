@@ -23,15 +23,18 @@ def test_tiny_run_reports_every_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [path] = out.glob("rules-*.json")
     result = json.loads(path.read_text())
-    assert set(result["rows"]) == {"none", "rules"}
+    assert set(result["rows"]) == {"none", "every", "rules"}
     for row in result["rows"].values():
         assert len(row["get_per_s"]) == 1
         assert row["get_per_s"][0] > 0
+        assert row["cpu_us_per_get"][0] >= 0
         assert row["put_p50_ms"][0] > 0
     assert set(result["decisions"]) == {
         "write-queue (50 rules)",
-        "read-cache (50 rules, needs)",
-        "policy (regorus)",
+        "read-cache (50 rules, a key seen before)",
+        "read-cache (50 rules, a new key each time)",
+        "policy evaluated every time (rules.policy_verdicts = 0)",
+        "policy, verdict remembered (the default)",
     }
     assert "target GET rate >= 0.9x" in result["report"]
     assert list(work.iterdir()) == []  # objects, caches and logs removed after a clean run

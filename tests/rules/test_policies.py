@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from s3d.rules.policy_input import iam_action, policy_input
+from s3d.rules.policy_input import PolicyInput, iam_action
 from s3d.rules.rego import Policies, PolicyError
 from s3d.rules.syntax import RuleError
 from s3d.settings import AccessKey, RulesSettings
@@ -121,7 +121,9 @@ def test_compile_and_evaluation_errors() -> None:
 
 def decide(account: str, api: str, bucket: str, key: str | None = "k", size: int = 0) -> bool:
     headers = (("content-length", str(size)),) if size else ()
-    document = policy_input(account, api, bucket, key, headers, "127.0.0.1", datetime.now(UTC))
+    document = PolicyInput(
+        account, api, bucket, key, headers, "127.0.0.1", datetime.now(UTC)
+    ).document()
     return Policies([(str(TENANTS), TENANTS.read_text())]).decide(document).allow
 
 
@@ -149,7 +151,7 @@ def test_the_input_document() -> None:
         ("user-agent", "boto3"),
     )
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    document = policy_input("K", "HeadObject", "b", "k", headers, "10.0.0.1", when)
+    document = PolicyInput("K", "HeadObject", "b", "k", headers, "10.0.0.1", when).document()
     assert document["action"] == "s3:GetObject" == iam_action("HeadObject")
     assert document["conditions"] == {
         "SourceIp": ["10.0.0.1"],
