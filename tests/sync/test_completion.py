@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from s3d.settings import ConfigError, SyncFolder
@@ -71,16 +69,3 @@ def test_key_template() -> None:
 def test_bad_entries_name_their_field(fields: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=rf"sync\.folders\[0\]\.{named}"):
         spec(**fields)
-
-
-def test_one_read_gives_the_journals_part_layout(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from s3d.journal.acks import _part_md5s
-    from s3d.sync.ingest import _stage
-
-    data = os.urandom(13 * 1024 * 1024 + 7)
-    (tmp_path / "f").write_bytes(data)
-    (tmp_path / "staging").mkdir()
-    body, _, linked, parts = _stage(tmp_path / "f", tmp_path / "staging", True, 5 * 1024 * 1024)
-    assert linked
-    assert body.read_bytes() == data
-    assert parts == _part_md5s(tmp_path / "f", len(data), 5 * 1024 * 1024)
