@@ -69,3 +69,28 @@ def test_key_template() -> None:
 def test_bad_entries_name_their_field(fields: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=rf"sync\.folders\[0\]\.{named}"):
         spec(**fields)
+
+
+def test_a_folder_filter_is_read_as_sync_rules_and_decides_by_key_and_size() -> None:
+    from s3d.rules.decide import RuleList
+    from s3d.sync.spec import excluded, filtered
+
+    rule = spec(
+        key="dgraph/{path}", filter="- */dgraph/*.log\n+ */*[hdr:content-length>=1KiB]\n- *"
+    )
+    none = RuleList("sync")
+    assert not excluded(filtered(rule, "g.rdf", 2048, none))
+    assert excluded(filtered(rule, "g.rdf", 10, none))
+    assert excluded(filtered(rule, "x/g.log", 2048, none))
+    # Without a folder filter: the shared rules; with neither, included.
+    shared = compile_folder(SyncFolder("/d", "b"), 0)
+    assert filtered(shared, "a", 1, none).action is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("+ ok/*\nbogus x", r"filter:2:1"), ("[read-cache]\ncache *", r"filter: only \[sync\]")],
+)
+def test_a_bad_filter_names_its_line(text: str, where: str) -> None:
+    with pytest.raises(ConfigError, match=rf"sync\.folders\[0\]\.{where}"):
+        spec(filter=text)
