@@ -183,8 +183,9 @@ async def run(
             settings = _settings(work, daemon, size, rounds)
             data = work / f"data-{daemon.name}"
             s3d = await start_s3d(
-                children, moto.url, data, settings, name=daemon.name, tree=daemon.tree
-            )
+                children, moto.url, data, settings, name=daemon.name, tree=daemon.tree,
+                log=("--log-level", "info"),  # the sync folder's stage times
+            )  # fmt: skip
             pids[daemon.name] = s3d.pid or 0
             if daemon.name == "sync":
                 url = s3d.url
@@ -196,7 +197,15 @@ async def run(
         times = await _uploads(remote, source, daemons, rounds, watcher)
         encrypted = await asyncio.to_thread(_encrypt, source, work)
         reads = await _reads(url, size, encrypted, f"sync/export-{rounds - 1}.bin")
-    return _report(size, times, reads)
+    report = _report(size, times, reads)
+    report["stages"] = _stages(work / "sync.log")
+    return report
+
+
+def _stages(log: Path) -> list[str]:
+    """The sync folder's own account of each file: taken in (hashing), uploaded."""
+    lines = log.read_text(errors="replace").splitlines()
+    return [line.split("sync folder ", 1)[1] for line in lines if "sync folder " in line]
 
 
 async def _reads(url: str, size: int, encrypted: Path, key: str) -> dict[str, float]:

@@ -9,6 +9,8 @@ superseded (another write of its key) or discarded: its file stays, counted as f
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 
 from s3d.sync.after import finish
 from s3d.sync.completion import released_by
@@ -16,6 +18,8 @@ from s3d.sync.ingest import Identity
 from s3d.sync.ledger import Ledger
 from s3d.sync.spec import FolderSpec
 from s3d.sync.state import FolderState
+
+log = logging.getLogger("s3d.sync")
 
 
 class Settlement:
@@ -31,17 +35,21 @@ class Settlement:
         for seq in reported:
             if seq not in state.pending:
                 continue  # another writer's, or another folder's
-            path, identity = state.pending.pop(seq)
+            path, identity, recorded = state.pending.pop(seq)
             if state.taken.get(path) == identity:
                 del state.taken[path]
             state.uploaded += 1
+            log.info(
+                "sync folder %s: %s uploaded %.3f s after it was taken in",
+                self._spec.name, path, time.monotonic() - recorded,
+            )  # fmt: skip
             await self._ledger.add(self._spec.name, path, identity)
             await self.finish(path, identity)
             state.used_markers |= {m for m in state.markers if released_by(self._spec, m, [path])}
         # Reports that came during the awaits above wait in ``state.reported``.
         alive |= set(state.reported)
         for seq in [s for s in state.pending if s not in alive]:
-            path, identity = state.pending.pop(seq)
+            path, identity, _ = state.pending.pop(seq)
             state.taken.pop(path, None)
             state.failed[path] = "superseded by another write of its key before upload"
         await self._finish_markers()

@@ -24,7 +24,8 @@ class FolderState:
     markers: set[str] = field(default_factory=set)
     used_markers: set[str] = field(default_factory=set)
     """Markers that released a file since uploaded: they go once all their files have."""
-    pending: dict[int, tuple[str, Identity]] = field(default_factory=dict)
+    pending: dict[int, tuple[str, Identity, float]] = field(default_factory=dict)
+    """Journal seq -> the file's path, its identity, and when it was recorded (monotonic)."""
     taken: dict[str, Identity] = field(default_factory=dict)
     filtered: dict[str, Identity] = field(default_factory=dict)
     """Complete files the filter excluded, as they were then (a change asks it again)."""

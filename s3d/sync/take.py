@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -56,7 +57,7 @@ class Intake:
                 state.filtered[path] = Identity(seen.ino, seen.size, seen.mtime_ns)
                 log.info("sync folder %s: %s left out, %s", spec.name, path, decision.explain())
                 continue
-            state.ingesting = True
+            state.ingesting, began = True, time.monotonic()
             try:
                 taken = await ingest(
                     self._journal,
@@ -77,8 +78,15 @@ class Intake:
                 continue
             finally:
                 state.ingesting = False
-            state.pending[taken.seq] = (path, taken.identity)
+            recorded = time.monotonic()
+            state.pending[taken.seq] = (path, taken.identity, recorded)
             state.taken[path] = taken.identity
+            # The stages a file goes through, for whoever wonders where the time goes.
+            log.info(
+                "sync folder %s: %s taken in (%d bytes, %s) in %.3f s, %.3f s after it changed",
+                spec.name, path, seen.size, "linked" if taken.linked else "copied",
+                recorded - began, now() - seen.changed_at - (recorded - began),
+            )  # fmt: skip
 
     async def _observe(self, now: float) -> None:
         """Fresh sizes and mtimes of the waiting files."""
