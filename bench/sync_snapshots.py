@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -38,6 +40,7 @@ import boto3  # type: ignore[import-untyped]
 from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 from botocore.config import Config
 
+from bench.machine import describe
 from bench.processes import Children
 from bench.services import (
     ACCESS_KEY_ID,
@@ -172,6 +175,7 @@ async def run(
     size: int, work: Path, rounds: int = 1, base: Path | None = None, profile: Path | None = None
 ) -> dict[str, Any]:
     (work / "passphrase").write_text(PASSPHRASE)
+    machine = describe(work, None, None)
     daemons = [Daemon("sync", work / "folder", "sync", None)]
     if base is not None:
         daemons.append(Daemon("base", work / "base-folder", "base", base))
@@ -199,6 +203,7 @@ async def run(
         reads = await _reads(url, size, encrypted, f"sync/export-{rounds - 1}.bin")
     report = _report(size, times, reads)
     report["stages"] = _stages(work / "sync.log")
+    report["machine"] = {**machine, "load_average_1m_end": round(os.getloadavg()[0], 2)}
     return report
 
 
@@ -295,10 +300,25 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="py-spy (on PATH) samples each daemon's first sync here"
     )
+    parser.add_argument("--keep", type=Path, help="work here and keep it (logs): a new directory")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="s3d-bench-sync-") as work:
-        report = run(parse_size(args.size), Path(work), args.rounds, args.base, args.profile)
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="s3d-bench-sync-")))
+        else:
+            work = args.keep
+            work.mkdir(parents=True)
+            stack.callback(_drop_data, work)
+        report = run(parse_size(args.size), work, args.rounds, args.base, args.profile)
         print(json.dumps(asyncio.run(report), indent=2))
+
+
+def _drop_data(work: Path) -> None:
+    """A kept directory keeps its logs, not its gigabytes."""
+    for path in work.glob("export*"):
+        path.unlink()
+    for path in work.glob("data-*"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 if __name__ == "__main__":
