@@ -1,4 +1,4 @@
-"""The digests a sync folder's file enters the journal with, hashed on two threads at once.
+"""The digests a sync folder's file enters the journal with, hashed on several threads at once.
 
 What the journal needs depends on the file's size. At most ``journal.multipart_threshold``:
 the MD5 of the whole (the ETag of its PutObject) and its SHA-256. Above it: the MD5 of each
@@ -6,23 +6,28 @@ the MD5 of the whole (the ETag of its PutObject) and its SHA-256. Above it: the 
 the SHA-256 — not the MD5 of the whole, which nothing of a multipart upload uses (the remote
 neither checks nor gives it), and which would cost a third MD5 pass over a large export.
 
-Why two threads: hashing is what a sync folder adds to an upload (the file is linked, not
-copied). MD5 runs at about a third of SHA-256's speed on CPUs with SHA extensions, and
-``hashlib`` releases the GIL on large buffers, so SHA-256 on one thread beside the MD5s on
-another costs the time of the MD5s alone when a second core is free. Each thread reads the
-file itself: the second read comes from the page cache.
+Why several threads: hashing is what a sync folder adds to an upload (the file is linked, not
+copied), and ``hashlib`` releases the GIL on large buffers. SHA-256 runs on one thread, the
+MD5 on another — or, for a large file, the part MD5s on ``PART_THREADS`` threads, each taking
+every other part (MD5 is the slower digest: about a third of SHA-256's speed on CPUs with SHA
+extensions). Each thread reads the file itself: the other reads come from the page cache.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from s3d.journal.records import Part
 
 CHUNK = 1 << 20
+PART_THREADS = 2
+"""Threads sharing a large file's part MD5s (parts are hashed independently), beside the
+SHA-256's: MD5 is the slower, and on a busy machine each thread gets its share of a core."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +42,19 @@ class Digests:
 async def file_digests(path: Path, part_size: int | None) -> Digests:
     """The digests of ``path``: part MD5s of ``part_size`` parts, or (None) the whole MD5.
     Raises OSError. Cancelled, the threads read on to the end and their results are lost."""
-    sha256, (md5, parts) = await asyncio.gather(
-        asyncio.to_thread(sha256_of, path), asyncio.to_thread(_md5s, path, part_size)
+    if part_size is None:
+        sha256, md5 = await asyncio.gather(
+            asyncio.to_thread(sha256_of, path), asyncio.to_thread(_md5_of, path)
+        )
+        return Digests(md5, sha256, ())
+    size = await asyncio.to_thread(os.path.getsize, path)
+    layout = [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
+    md5s = asyncio.gather(
+        *(asyncio.to_thread(_part_md5s, path, layout[n::PART_THREADS]) for n in range(PART_THREADS))
     )
-    return Digests(md5, sha256, parts)
+    sha256, shares = await asyncio.gather(asyncio.to_thread(sha256_of, path), md5s)
+    parts = sorted((p for share in shares for p in share), key=lambda p: p.offset)
+    return Digests(b"", sha256, tuple(parts))
 
 
 def sha256_of(path: Path) -> bytes:
@@ -51,24 +65,26 @@ def sha256_of(path: Path) -> bytes:
     return digest.digest()
 
 
-def _md5s(path: Path, part_size: int | None) -> tuple[bytes, tuple[Part, ...]]:
-    """The whole file's MD5 (``part_size`` None), or the MD5 of each part."""
-    if part_size is None:
-        whole = hashlib.md5()
-        with open(path, "rb") as file:
-            while chunk := file.read(CHUNK):
-                whole.update(chunk)
-        return whole.digest(), ()
+def _md5_of(path: Path) -> bytes:
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def _part_md5s(path: Path, layout: list[tuple[int, int]]) -> list[Part]:
+    """The MD5 of each (offset, length) region of ``path``."""
     parts = []
     with open(path, "rb") as file:
-        offset = 0
-        while True:
-            digest, length = hashlib.md5(), 0
-            while length < part_size and (chunk := file.read(min(CHUNK, part_size - length))):
+        fd = file.fileno()
+        for offset, length in layout:
+            digest, done = hashlib.md5(), 0
+            while done < length:
+                chunk = os.pread(fd, min(CHUNK, length - done), offset + done)
+                if not chunk:
+                    raise OSError(errno.EIO, f"{path} ended before its part at {offset} did")
                 digest.update(chunk)
-                length += len(chunk)
-            if not length:
-                break
+                done += len(chunk)
             parts.append(Part(length, digest.hexdigest(), offset))
-            offset += length
-    return b"", tuple(parts)
+    return parts
