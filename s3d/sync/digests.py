@@ -19,6 +19,7 @@ import asyncio
 import errno
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,15 +59,15 @@ async def file_digests(path: Path, part_size: int | None) -> Digests:
 
 
 def sha256_of(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(CHUNK):
-            digest.update(chunk)
-    return digest.digest()
+    return _whole(path, hashlib.sha256)
 
 
 def _md5_of(path: Path) -> bytes:
-    digest = hashlib.md5()
+    return _whole(path, hashlib.md5)
+
+
+def _whole(path: Path, algorithm: Callable[[], hashlib._Hash]) -> bytes:
+    digest = algorithm()
     with open(path, "rb") as file:
         while chunk := file.read(CHUNK):
             digest.update(chunk)
