@@ -93,7 +93,8 @@ async def _stage(
     multipart = before.size > settings.multipart_threshold
     try:
         linked, copied = await asyncio.to_thread(_place, source, target, link)
-        digests = await file_digests(target, settings.part_size if multipart else None)
+        part_size = settings.part_size if multipart else None
+        digests = await file_digests(target, part_size, sha256=copied is not None)
         if copied is not None and copied != digests.sha256:
             raise OSError(errno.EIO, f"the copy of {source} does not read back as written")
         await asyncio.to_thread(_unchanged, source, target, before, linked)

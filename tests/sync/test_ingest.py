@@ -18,11 +18,12 @@ async def test_digests_give_the_journals_part_layout_or_the_whole_md5(tmp_path) 
     data = os.urandom(13 * MiB + 7)
     (tmp_path / "f").write_bytes(data)
     parts = await file_digests(tmp_path / "f", 5 * MiB)
+    # Three parts on two threads: in order all the same.
     assert parts.parts == _part_md5s(tmp_path / "f", len(data), 5 * MiB)
-    assert parts.sha256 == hashlib.sha256(data).digest()
-    assert parts.md5 == b""  # a multipart upload has no use for the whole MD5
-    whole = await file_digests(tmp_path / "f", None)
-    assert (whole.md5, whole.sha256, whole.parts) == (hashlib.md5(data).digest(), parts.sha256, ())
+    assert (parts.md5, parts.sha256) == (b"", b"")  # a multipart upload uses neither
+    whole = await file_digests(tmp_path / "f", None, sha256=True)
+    sha256 = hashlib.sha256(data).digest()
+    assert (whole.md5, whole.sha256, whole.parts) == (hashlib.md5(data).digest(), sha256, ())
 
 
 async def test_a_copy_from_another_file_system_is_checked_and_linked_otherwise(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -35,5 +36,7 @@ async def test_a_copy_from_another_file_system_is_checked_and_linked_otherwise(t
         assert linked == link
         assert body.read_bytes() == data
         assert body.path.stat().st_ino != (tmp_path / "f").stat().st_ino or link
+        # A copy is checked by its SHA-256 (recorded); a link is the file itself.
+        assert body.sha256 == (b"" if link else hashlib.sha256(data).digest())
         assert parts is not None
         assert [p.size for p in parts] == [5 * MiB, 2 * MiB]
