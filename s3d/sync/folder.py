@@ -79,6 +79,7 @@ class Folder:
             return
         elif kind == "gone":
             state.waiting.pop(path, None)
+            state.filtered.pop(path, None)
         else:
             seen = state.waiting.get(path) or state.new(path, Seen(UNKNOWN, UNKNOWN, now))
             writing = kind in ("created", "modified")

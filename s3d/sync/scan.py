@@ -41,6 +41,7 @@ async def rescan(
     touched = state.touched
     state.markers = {p for p in found if is_marker(spec, p)} | (state.markers & touched)
     state.waiting = {p: s for p, s in state.waiting.items() if p in found or p in touched}
+    state.filtered = {p: i for p, i in state.filtered.items() if p in found}
     for path, identity in found.items():
         if not wanted(spec, path) or identity in (state.taken.get(path), state.filtered.get(path)):
             continue

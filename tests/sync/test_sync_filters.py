@@ -60,6 +60,8 @@ def test_a_folder_filter_decides_by_key_and_size_after_the_globs(
         _drop(folder, "small.rdf", os.urandom(4096))
         wait_until(lambda: not (folder / "small.rdf").exists(), 20, "small.rdf uploaded")
         assert folder_status(daemon.endpoint_url, folder)["filtered_out"] == 1
+        (folder / "big.log").unlink()  # gone: no longer counted
+        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["filtered_out"] == 0, 10)
 
 
 def test_the_rule_files_sync_section_applies_after_the_folders_own(
