@@ -55,6 +55,9 @@ from bench.sizes import parse_size, positive
 PART = 16 * 1024 * 1024
 BUCKET = "bench-sync"
 PASSPHRASE = "bench passphrase"
+READS = 5
+"""Warm reads of each kind, alternated; the best counts (one read lasts a second or two: a
+spike of the machine's load would decide a best of fewer)."""
 
 
 def _client(url: str, key: str, secret: str) -> Any:
@@ -214,7 +217,7 @@ def _stages(log: Path) -> list[str]:
 
 
 async def _reads(url: str, size: int, encrypted: Path, key: str) -> dict[str, float]:
-    """Best of three warm reads of each kind, alternated, after one warm-up read each."""
+    """Best of five warm reads of each kind, alternated, after one warm-up read each."""
     local = _client(url, ACCESS_KEY_ID, SECRET_ACCESS_KEY)
     local.upload_file(str(encrypted), BUCKET, "pg/2026-12-04.sql.gpg")
     urls = {
@@ -225,7 +228,7 @@ async def _reads(url: str, size: int, encrypted: Path, key: str) -> dict[str, fl
     for target in urls.values():
         await asyncio.to_thread(_presigned_or_basic, local, target)  # warms the cache
     seconds: dict[str, list[float]] = {name: [] for name in urls}
-    for _ in range(3):
+    for _ in range(READS):
         for name, target in urls.items():
             seconds[name].append(await asyncio.to_thread(_presigned_or_basic, local, target))
     return {name: min(values) for name, values in seconds.items()}
