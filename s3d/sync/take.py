@@ -51,7 +51,9 @@ class Intake:
         await self._observe(now())
         state, spec = self._state, self._spec
         for path in complete(spec, state.waiting, state.markers, now()):
-            seen = state.waiting.pop(path)
+            seen = state.waiting.pop(path, None)
+            if seen is None:
+                continue  # gone (an event) while the file before it was taken in
             decision = filtered(spec, path, seen.size, self._shared())
             if excluded(decision):
                 state.filtered[path] = Identity(seen.ino, seen.size, seen.mtime_ns)

@@ -15,6 +15,9 @@ from s3d.sync.watch import Unavailable, Watcher
 from tests.support import CountingRelay, DaemonThread
 from tests.sync.support import folder_status, puts_of, remote_body, sync_settings, wait_until
 
+WAIT = 60.0
+"""Seconds a step may take: bounded, and generous (the machine is shared and often loaded)."""
+
 FILTER = """
 # logs never go; what is left goes from 1 KiB up
 -  */dgraph/*.log
@@ -48,8 +51,8 @@ def test_a_folder_filter_decides_by_key_and_size_after_the_globs(
         }
         for name, data in files.items():
             _drop(folder, name, data)
-        wait_until(lambda: not (folder / "big.rdf").exists(), 20, "big.rdf uploaded")
-        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["filtered_out"] == 2, 10)
+        wait_until(lambda: not (folder / "big.rdf").exists(), WAIT, "big.rdf uploaded")
+        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["filtered_out"] == 2, WAIT)
         assert remote_body(remote, bucket, "dgraph/big.rdf") == files["big.rdf"]
         for name in ("small.rdf", "big.log", "big.csv"):
             assert (folder / name).read_bytes() == files[name]  # left alone
@@ -58,10 +61,10 @@ def test_a_folder_filter_decides_by_key_and_size_after_the_globs(
         assert (section["uploaded"], section["failed"]) == (1, 0)
         # A filtered file that changes is asked again: now large enough, it goes.
         _drop(folder, "small.rdf", os.urandom(4096))
-        wait_until(lambda: not (folder / "small.rdf").exists(), 20, "small.rdf uploaded")
+        wait_until(lambda: not (folder / "small.rdf").exists(), WAIT, "small.rdf uploaded")
         assert folder_status(daemon.endpoint_url, folder)["filtered_out"] == 1
         (folder / "big.log").unlink()  # gone: no longer counted
-        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["filtered_out"] == 0, 10)
+        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["filtered_out"] == 0, WAIT)
 
 
 def test_the_rule_files_sync_section_applies_after_the_folders_own(
@@ -78,7 +81,7 @@ def test_the_rule_files_sync_section_applies_after_the_folders_own(
         large = os.urandom(4096)
         for name in ("large.csv", "keep.csv", "small.csv"):
             _drop(folder, name, large if name != "small.csv" else b"a,b\n")
-        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["uploaded"] == 2, 20)
+        wait_until(lambda: folder_status(daemon.endpoint_url, folder)["uploaded"] == 2, WAIT)
         assert folder_status(daemon.endpoint_url, folder)["filtered_out"] == 1
         assert remote_body(remote, bucket, "keep.csv") == large  # the folder's rule first
         assert remote_body(remote, bucket, "small.csv") == b"a,b\n"
@@ -102,7 +105,7 @@ def test_a_polled_folder_uploads_whole_files_once_quiet(
                 file.flush()
                 time.sleep(0.3)  # shorter than the quiet period: still being written
                 assert puts_of(relay, bucket, "sub/dump.sql") == []
-        wait_until(lambda: not (folder / "sub" / "dump.sql").exists(), 20, "uploaded, deleted")
+        wait_until(lambda: not (folder / "sub" / "dump.sql").exists(), WAIT, "uploaded, deleted")
         assert remote_body(remote, bucket, "sub/dump.sql") == b"".join(chunks)
         assert puts_of(relay, bucket, "sub/dump.sql") == [b"".join(chunks)]  # nothing partial
 
@@ -127,5 +130,5 @@ def test_auto_falls_back_to_polling_where_inotify_cannot_watch(
     with DaemonThread(settings) as daemon:
         assert folder_status(daemon.endpoint_url, folder)["watching"] == "poll"
         (folder / "export.bin").write_bytes(b"x" * 10_000)
-        wait_until(lambda: not (folder / "export.bin").exists(), 20, "uploaded, deleted")
+        wait_until(lambda: not (folder / "export.bin").exists(), WAIT, "uploaded, deleted")
         assert remote_body(remote, bucket, "export.bin") == b"x" * 10_000
