@@ -379,6 +379,7 @@ class CacheSettings:
 
 
 WriteMode = Literal["write-back", "write-through"]
+SyncWatch = Literal["auto", "inotify", "poll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -729,6 +730,8 @@ class SyncFolder:
     done_dir: str = ""
     include: str = ""
     exclude: str = ""
+    filter: str = ""
+    """Rule lines of the [sync] section (docs/rules.md), one a line, for this folder only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -738,9 +741,22 @@ class SyncSettings:
         metadata={
             "help": "sync folders: directory, bucket, key template ({path}, {name}), complete "
             "(renamed, quiet, marker), quiet (seconds), markers, after (keep, delete, move), "
-            "done_dir, include and exclude globs (comma-separated); see docs/sync.md",
+            "done_dir, include and exclude globs (comma-separated), filter (rule lines: "
+            "include/exclude SELECTOR); see docs/sync.md",
             "metavar": "JSON",
         },
+    )
+    watch: SyncWatch = field(
+        default="auto",
+        metadata={
+            "help": "how sync folders see changes: inotify, poll (a rescan every "
+            "poll_interval), or auto (inotify, polling where it is unavailable or its watch "
+            "limit is reached)"
+        },
+    )
+    poll_interval: float = field(
+        default=2.0,
+        metadata={"help": "seconds between the rescans of a polled sync folder", "above": 0},
     )
     rescan_interval: float = field(
         default=60.0,

@@ -312,7 +312,9 @@ class Daemon:
         if journal is None:
             raise ConfigError("sync.folders: sync folders upload through the journal; they "
                               "need journal.mode = write-back")  # fmt: skip
-        folders = SyncFolders(settings.sync, journal, settings.data_dir)
+        steering = self.steering
+        shared = (lambda: steering.rules.get("sync")) if steering is not None else None
+        folders = SyncFolders(settings.sync, journal, settings.data_dir, shared)
         return await self._stack.enter_async_context(folders)
 
     async def _listen(

@@ -36,6 +36,8 @@ class Seen:
     changed_at: float
     renamed_in: bool = False
     writing: bool = False
+    ino: int = -1
+    """The inode last seen (-1: not looked at yet)."""
 
 
 def complete(

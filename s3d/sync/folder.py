@@ -1,13 +1,14 @@
-"""One sync folder at work: what is waiting, being taken in, pending upload, done with.
+"""One sync folder at work: events in, a loop that rescans, settles and takes in.
 
-Owns, for its directory: the files waiting for completion (``Seen`` each), the markers
-present, the journal jobs of the files taken in (seq -> path and identity), and the failures.
-Its loop rescans when due (at start, after an inotify overflow or a new subdirectory, and
-every ``rescan_interval``), settles the files the journal reported uploaded (ledger first,
-then keep/delete/move), and takes in what the completion rule says is complete. Invariants:
-a file is removed or moved only after its job's upload was reported and the ledger row is
-durable; a file is taken in only when ``completion.complete`` allows it; at most one file of
-the folder is being taken in at a time (hashing is disk-bound: more would only compete).
+The folder's knowledge is a ``FolderState``; its loop, each round: a full rescan when due
+(``scan.py``: at start, after an inotify overflow or a new subdirectory, every
+``rescan_interval``, and every ``poll_interval`` when the folder is polled), the uploads the
+journal reported settled (``settle.py``), then what is complete taken in (``take.py``).
+Events and upload reports only update the state and wake the loop; they never do I/O.
+
+Polled (no inotify: ``sync.watch = "poll"``, another OS, or inotify's limits reached) the
+folder learns of files by rescans alone: no file is known to have been renamed in or to be
+open for writing, so every file is complete by the quiet rule or its marker.
 """
 
 from __future__ import annotations
@@ -15,24 +16,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from s3d.journal.core import describe
 from s3d.journal.service import Journal
-from s3d.protocol.errors import S3Error
-from s3d.sync.after import finish
-from s3d.sync.completion import Seen, complete, released_by
-from s3d.sync.ingest import Changed, Identity, ingest
+from s3d.rules.decide import RuleList
+from s3d.sync.completion import Seen
 from s3d.sync.ledger import Ledger
-from s3d.sync.spec import FolderSpec, is_marker, key_for, wanted
+from s3d.sync.scan import rescan
+from s3d.sync.settle import Settlement
+from s3d.sync.spec import FolderSpec, is_marker, wanted
+from s3d.sync.state import UNKNOWN, FolderState
+from s3d.sync.take import Intake, SharedRules
 from s3d.sync.watch import FileEvent
 
 log = logging.getLogger("s3d.sync")
-UNKNOWN = -1
+
+
+def no_rules() -> RuleList:
+    """No [sync] rules besides the folder's own."""
+    return RuleList("sync")
 
 
 class Folder:
@@ -44,58 +49,62 @@ class Folder:
         ledger: Ledger,
         rescan_interval: float = 0.0,
         clock: Callable[[], float] = time.time,
+        *,
+        shared: SharedRules = no_rules,
+        poll_interval: float = 2.0,
     ) -> None:
-        self.spec, self._journal, self._staging, self._ledger = spec, journal, staging, ledger
-        self._rescan_interval, self._clock = rescan_interval, clock
-        self._waiting: dict[str, Seen] = {}
-        self._markers: set[str] = set()
-        self._used_markers: set[str] = set()
-        self._pending: dict[int, tuple[str, Identity]] = {}
-        self._taken: dict[str, Identity] = {}
-        self._failed: dict[str, str] = {}
-        self._reported: list[int] = []
-        self._ingesting = False
-        self._touched: set[str] = set()
-        self._scanning = False
-        """Paths events named since the current rescan began: the walk may predate them."""
+        self.spec, self._journal, self._ledger, self._clock = spec, journal, ledger, clock
+        self._rescan_interval, self._poll_interval = rescan_interval, poll_interval
+        self.state = FolderState()
+        self._settlement = Settlement(spec, self.state, ledger)
+        self._intake = Intake(spec, self.state, journal, staging, shared)
+        self.watching = "inotify"
         self._rescan_at = 0.0  # due at once: the start's rescan
         self._wake = asyncio.Event()
-        self._counters = {"seen": 0, "uploaded": 0}
         self._tick = min(max(spec.quiet / 4, 0.05), 1.0)
 
     # -- what the watcher and the journal tell ------------------------------------------------
 
     def event(self, event: FileEvent) -> None:
-        path, kind, now = event.path, event.kind, self._clock()
-        if self._scanning:
-            self._touched.add(path)
-        if kind == "rescan":
+        path, kind, now, state = event.path, event.kind, self._clock(), self.state
+        if state.scanning:
+            state.touched.add(path)
+        if kind in ("rescan", "poll"):
             self._rescan_at = 0.0
+            if kind == "poll":
+                self.poll()
         elif is_marker(self.spec, path):
-            (self._markers.discard if kind == "gone" else self._markers.add)(path)
+            (state.markers.discard if kind == "gone" else state.markers.add)(path)
         elif not wanted(self.spec, path):
             return
         elif kind == "gone":
-            self._waiting.pop(path, None)
+            state.waiting.pop(path, None)
+            state.filtered.pop(path, None)
         else:
-            seen = self._waiting.get(path) or self._new(path, Seen(UNKNOWN, UNKNOWN, now))
+            seen = state.waiting.get(path) or state.new(path, Seen(UNKNOWN, UNKNOWN, now))
             writing = kind in ("created", "modified")
-            self._waiting[path] = replace(
+            state.waiting[path] = replace(
                 seen, changed_at=now, writing=writing, renamed_in=kind == "renamed_in"
             )
         if kind != "modified":
             self._wake.set()
 
+    def poll(self) -> None:
+        """From now on, learn of files by a rescan every ``poll_interval`` (no events)."""
+        if self.watching != "poll":
+            log.warning(
+                "sync folder %s: polled every %ss (no inotify)", self.spec.name, self._poll_interval
+            )
+        self.watching = "poll"
+        self._rescan_at = 0.0
+        self._tick = min(self._tick, self._poll_interval)
+        self._wake.set()
+
     def uploaded(self, seq: int) -> None:
         """The journal uploaded job ``seq`` (called on the loop, for every job). Every seq is
         noted: the upload may end before ``ingest`` has returned the job to this folder."""
-        self._reported.append(seq)
+        self.state.reported.append(seq)
         self._wake.set()
-
-    def _new(self, path: str, seen: Seen) -> Seen:
-        self._counters["seen"] += 1
-        self._failed.pop(path, None)
-        return seen
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -105,155 +114,22 @@ class Folder:
         while True:
             self._wake.clear()  # before the work: an event during it brings the next round
             try:
-                if self._clock() >= self._rescan_at:
-                    await self._scan()
-                await self._settle()
-                await self._take()
+                await self._round()
             except Exception:
                 log.exception("sync folder %s: unexpected error", self.spec.name)
                 await asyncio.sleep(1.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._tick)
 
-    async def _scan(self) -> None:
-        spec, now = self.spec, self._clock()
-        interval = self._rescan_interval
-        self._rescan_at = now + interval if interval > 0 else float("inf")
-        self._touched, self._scanning = set(), True
-        try:
-            found = await asyncio.to_thread(_walk, spec.directory)
-            rows = await self._ledger.rows(spec.name)
-            await self._ledger.remove(spec.name, [p for p in rows if p not in found])
-        finally:
-            self._scanning = False
-        # What the walk did not find is gone, unless an event told of it since the walk began.
-        touched = self._touched
-        self._markers = {p for p in found if is_marker(spec, p)} | (self._markers & touched)
-        self._waiting = {p: s for p, s in self._waiting.items() if p in found or p in touched}
-        for path, identity in found.items():
-            if not wanted(spec, path) or self._taken.get(path) == identity:
-                continue
-            if rows.get(path) == identity:
-                if spec.after != "keep":  # uploaded before a crash, not yet deleted or moved
-                    await self._finish(path, identity)
-                continue
-            if path not in self._waiting:
-                seen = Seen(identity.size, identity.mtime_ns, now)
-                self._waiting[path] = self._new(path, seen)
-
-    async def _settle(self) -> None:
-        reported, self._reported = self._reported, []
-        for seq in reported:
-            if seq not in self._pending:
-                continue  # another writer's, or another folder's
-            path, identity = self._pending.pop(seq)
-            if self._taken.get(path) == identity:
-                del self._taken[path]
-            self._counters["uploaded"] += 1
-            await self._ledger.add(self.spec.name, path, identity)
-            await self._finish(path, identity)
-            self._used_markers |= {m for m in self._markers if released_by(self.spec, m, [path])}
-        # Gone from the journal without being reported uploaded (reports that came during the
-        # awaits above wait in ``_reported``): superseded or discarded.
-        alive = {job.seq for job in self._journal.queue.all()} | set(self._reported)
-        for seq in [s for s in self._pending if s not in alive]:
-            path, identity = self._pending.pop(seq)
-            self._taken.pop(path, None)
-            self._failed[path] = "superseded by another write of its key before upload"
-        await self._finish_markers()
-
-    async def _finish(self, path: str, identity: Identity) -> None:
-        await asyncio.to_thread(finish, self.spec, path, identity)
-        if self.spec.after != "keep":
-            await self._ledger.remove(self.spec.name, [path])
-
-    async def _finish_markers(self) -> None:
-        """A marker goes (deleted or moved) once every file it released has been."""
-        busy = [*self._waiting, *self._taken]
-        for marker in list(self._used_markers):
-            if not released_by(self.spec, marker, busy):
-                self._used_markers.discard(marker)
-                self._markers.discard(marker)
-                await asyncio.to_thread(finish, self.spec, marker, None)
-
-    async def _take(self) -> None:
-        await self._observe()
-        for path in complete(self.spec, self._waiting, self._markers, self._clock()):
-            seen = self._waiting.pop(path)
-            self._ingesting = True
-            try:
-                taken = await ingest(
-                    self._journal,
-                    self._staging,
-                    self.spec.directory / path,
-                    self.spec.bucket,
-                    key_for(self.spec, path),
-                    link=self.spec.after != "keep",
-                )
-            except Changed:
-                self._waiting[path] = replace(seen, changed_at=self._clock(), renamed_in=False)
-                continue
-            except FileNotFoundError:
-                continue
-            except (OSError, S3Error) as exc:
-                self._failed[path] = describe(exc)
-                log.error("sync folder %s: cannot take in %s: %s", self.spec.name, path, exc)
-                continue
-            finally:
-                self._ingesting = False
-            self._pending[taken.seq] = (path, taken.identity)
-            self._taken[path] = taken.identity
-
-    async def _observe(self) -> None:
-        """Fresh sizes and mtimes of the waiting files: a change restarts the quiet period
-        (and a renamed-in file that changed was not complete: it falls back to quiet)."""
-        paths = list(self._waiting)
-        stats = await asyncio.to_thread(_stats, self.spec.directory, paths)
+    async def _round(self) -> None:
         now = self._clock()
-        for path, identity in zip(paths, stats, strict=True):
-            seen = self._waiting.get(path)
-            if seen is None:
-                continue
-            if identity is None or self._taken.get(path) == identity:
-                del self._waiting[path]
-            elif (identity.size, identity.mtime_ns) != (seen.size, seen.mtime_ns):
-                known = seen.size != UNKNOWN
-                self._waiting[path] = replace(
-                    seen,
-                    size=identity.size,
-                    mtime_ns=identity.mtime_ns,
-                    changed_at=now if known else seen.changed_at,
-                    renamed_in=seen.renamed_in and not known,
-                )
+        if now >= self._rescan_at:
+            interval = self._poll_interval if self.watching == "poll" else self._rescan_interval
+            self._rescan_at = now + interval if interval > 0 else float("inf")
+            await rescan(self.spec, self.state, self._ledger, now, self._settlement.finish)
+        await self._settlement.settle({job.seq for job in self._journal.queue.all()})
+        await self._intake.take(self._clock)
 
     def status(self) -> dict[str, object]:
         dead = {job.seq for job in self._journal.queue.all() if job.dead}
-        return {
-            "bucket": self.spec.bucket,
-            "files_seen": self._counters["seen"],
-            "waiting_for_completion": len(self._waiting),
-            "pending_upload": len(self._pending) + int(self._ingesting),
-            "uploaded": self._counters["uploaded"],
-            "failed": len(self._failed) + len(dead & self._pending.keys()),
-        }
-
-
-def _walk(root: Path) -> dict[str, Identity]:
-    found = {}
-    for directory, _, names in os.walk(root):
-        for name in names:
-            path = Path(directory) / name
-            with contextlib.suppress(FileNotFoundError):
-                if path.is_file():
-                    found[path.relative_to(root).as_posix()] = Identity.of(path)
-    return found
-
-
-def _stats(root: Path, paths: list[str]) -> list[Identity | None]:
-    stats: list[Identity | None] = []
-    for path in paths:
-        try:
-            stats.append(Identity.of(root / path))
-        except FileNotFoundError:
-            stats.append(None)
-    return stats
+        return {"bucket": self.spec.bucket, **self.state.status(dead, self.watching)}

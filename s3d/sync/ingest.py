@@ -2,12 +2,13 @@
 
 On the data directory's file system the file is hard-linked into the staging area (no byte is
 copied: the journal's file and the folder's are one inode until the folder's is removed) and
-hashed there; from another file system it is copied while hashing, fsynced, and read back to
-check the copy's SHA-256 against the source's. Either way the file's size and mtime are taken
-before and after: a file that changed meanwhile was not complete after all, and is left for
-the completion rule to look at again (``Changed``). Then the journal's ordinary path: the body
-moves into the journal and its put is recorded in one durable transaction, which answers the
-job — its ``seq`` is what the journal names when the change is uploaded.
+hashed there (``digests.py``); from another file system it is copied while hashing, fsynced,
+and read back to check the copy's SHA-256 against the source's. Either way the file's size
+and mtime are taken before and after: a file that changed meanwhile was not complete after
+all, and is left for the completion rule to look at again (``Changed``). Then the journal's
+ordinary path: the body moves into the journal and its put is recorded in one durable
+transaction, which answers the job — its ``seq`` is what the journal names when the change
+is uploaded.
 
 A crash at any point leaves the folder's file untouched: a link or copy in staging is removed
 at the next start, a recorded job uploads after it, and the rescan at start ingests the file
@@ -28,9 +29,9 @@ from s3d.durable import fsync_dir
 from s3d.journal.records import Part
 from s3d.journal.service import Journal
 from s3d.protocol.model import Headers
+from s3d.settings import JournalSettings
 from s3d.staging import StagedBody
-
-_CHUNK = 1 << 20
+from s3d.sync.digests import CHUNK, file_digests
 
 
 class Changed(Exception):
@@ -71,10 +72,7 @@ async def ingest(
     """Journal ``source`` as a put of ``bucket``/``key``. Raises Changed, OSError, and the
     journal's S3 errors (NoSuchBucket…). Cancelled, nothing is recorded or the job is whole
     (the journal sees its commit through)."""
-    part_size = journal.settings.part_size
-    staged = await asyncio.to_thread(_stage, source, staging, link, part_size)
-    body, identity, linked, layout = staged
-    parts = layout if body.size > journal.settings.multipart_threshold else None
+    body, identity, linked, parts = await _stage(source, staging, link, journal.settings)
     try:
         await journal.buckets.check(bucket)
         async with journal.core.locked([(bucket, key)]):
@@ -85,61 +83,42 @@ async def ingest(
     return Ingested(job.seq, identity, linked)
 
 
-def _stage(
-    source: Path, staging: Path, link: bool, part_size: int
-) -> tuple[StagedBody, Identity, bool, tuple[Part, ...]]:
-    before = Identity.of(source)
+async def _stage(
+    source: Path, staging: Path, link: bool, settings: JournalSettings
+) -> tuple[StagedBody, Identity, bool, tuple[Part, ...] | None]:
+    """``source`` linked (or copied) into ``staging`` and hashed; the body, the identity it
+    was taken with, whether it was linked, its part layout (None: one PutObject)."""
+    before = await asyncio.to_thread(Identity.of, source)
     target = staging / f"{uuid.uuid4().hex}.part"
-    linked = link and _linked(source, target)
-    digests = _Digests(part_size)
+    multipart = before.size > settings.multipart_threshold
     try:
-        if linked:
-            _read(target, digests)
-        else:
-            _copy(source, target, digests)
-        if Identity.of(source) != before or (linked and Identity.of(target) != before):
-            raise Changed(str(source))
-        fsync_dir(staging)
+        linked, copied = await asyncio.to_thread(_place, source, target, link)
+        part_size = settings.part_size if multipart else None
+        digests = await file_digests(target, part_size, sha256=copied is not None)
+        if copied is not None and copied != digests.sha256:
+            raise OSError(errno.EIO, f"the copy of {source} does not read back as written")
+        await asyncio.to_thread(_unchanged, source, target, before, linked)
     except BaseException:
-        target.unlink(missing_ok=True)
+        await asyncio.to_thread(target.unlink, True)
         raise
-    body = StagedBody(target, before.size, digests.md5.digest(), digests.sha256.digest())
-    return body, before, linked, digests.finish()
+    body = StagedBody(target, before.size, digests.md5, digests.sha256)
+    return body, before, linked, digests.parts if multipart else None
 
 
-class _Digests:
-    """MD5 and SHA-256 of the whole, and the MD5 of each ``part_size`` part, in one read (the
-    journal's multipart layout: it need not read a large file a second time)."""
+def _place(source: Path, target: Path, link: bool) -> tuple[bool, bytes | None]:
+    """Link ``source`` as ``target`` (True, None), or copy it (False, the SHA-256 read from
+    the source while copying, to check the copy against)."""
+    if link and _linked(source, target):
+        return True, None
+    return False, _copy(source, target)
 
-    def __init__(self, part_size: int) -> None:
-        self.md5, self.sha256 = hashlib.md5(), hashlib.sha256()
-        self._part_size = part_size
-        self._part = hashlib.md5()
-        self._part_length = 0
-        self._parts: list[Part] = []
-        self._offset = 0
 
-    def update(self, data: bytes) -> None:
-        self.md5.update(data)
-        self.sha256.update(data)
-        view = memoryview(data)
-        while view:
-            room = self._part_size - self._part_length
-            piece, view = view[:room], view[room:]
-            self._part.update(piece)
-            self._part_length += len(piece)
-            if self._part_length == self._part_size:
-                self._close_part()
-
-    def _close_part(self) -> None:
-        self._parts.append(Part(self._part_length, self._part.hexdigest(), self._offset))
-        self._offset += self._part_length
-        self._part, self._part_length = hashlib.md5(), 0
-
-    def finish(self) -> tuple[Part, ...]:
-        if self._part_length:
-            self._close_part()
-        return tuple(self._parts)
+def _unchanged(source: Path, target: Path, before: Identity, linked: bool) -> None:
+    """Raises Changed when ``source`` (or, linked, the one inode) is not as it was taken;
+    else makes ``target``'s name durable."""
+    if Identity.of(source) != before or (linked and Identity.of(target) != before):
+        raise Changed(str(source))
+    fsync_dir(target.parent)
 
 
 def _linked(source: Path, target: Path) -> bool:
@@ -154,21 +133,13 @@ def _linked(source: Path, target: Path) -> bool:
     return True
 
 
-def _read(path: Path, digests: _Digests | hashlib._Hash) -> None:
-    with open(path, "rb") as file:
-        while chunk := file.read(_CHUNK):
-            digests.update(chunk)
-
-
-def _copy(source: Path, target: Path, digests: _Digests) -> None:
-    """Copy while hashing, fsync, then read the copy back: its SHA-256 must be the source's."""
+def _copy(source: Path, target: Path) -> bytes:
+    """Copy, hashing what is read, and fsync; the source's SHA-256 as read."""
+    digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "xb") as dst:
-        while chunk := src.read(_CHUNK):
-            digests.update(chunk)
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
-    check = hashlib.sha256()
-    _read(target, check)
-    if check.digest() != digests.sha256.digest():
-        raise OSError(errno.EIO, f"the copy of {source} does not read back as written")
+    return digest.digest()

@@ -6,15 +6,26 @@ the folder, ``/``-separated) is a file of the folder: the include globs (none: e
 less the exclude globs, less names a writer uses while it writes (hidden files, ``*.tmp``,
 ``*.part``, ``*~``…) — those are never complete, whatever the rule. ``key_for`` renders the
 key template. Globs match the relative path and, for a glob without ``/``, the file's name.
+
+``filtered`` is the filter in the rules language (docs/rules.md, the ``[sync]`` section): the
+folder's own ``filter`` lines first, then the ``[sync]`` rules of ``rules.files``; the first
+rule whose selector matches the file — as the object it would become: the folder's bucket,
+the key it would be uploaded under, its size as ``hdr:content-length`` — decides, and a file
+no rule matches is included. It is asked once a file is complete (its size is final then).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from s3d.rules.decide import Decision, RuleList
+from s3d.rules.features import EXCLUDE
+from s3d.rules.files import parse_rules
+from s3d.rules.match import Facts
+from s3d.rules.syntax import RuleError
 from s3d.settings import ConfigError, SyncFolder
 
 Completion = Literal["renamed", "quiet", "marker"]
@@ -36,6 +47,7 @@ class FolderSpec:
     done_dir: Path | None
     include: tuple[str, ...]
     exclude: tuple[str, ...]
+    filter: RuleList = field(default_factory=lambda: RuleList("sync"))
 
     @property
     def name(self) -> str:
@@ -83,7 +95,21 @@ def compile_folder(entry: SyncFolder, index: int) -> FolderSpec:
         done_dir,
         _globs(entry.include),
         _globs(entry.exclude),
+        _filter(entry.filter, where),
     )
+
+
+def _filter(text: str, where: str) -> RuleList:
+    """The folder's rule lines as a ``[sync]`` rule list. Raises ConfigError naming the
+    line and column within the field."""
+    try:
+        sections = parse_rules("[sync]\n" + text, f"{where}.filter")
+    except RuleError as exc:
+        # One line less: the section header is ours, not the user's.
+        raise ConfigError(f"{exc.source}:{exc.line - 1}:{exc.column}: {exc.message}") from None
+    if set(sections) - {"sync"}:
+        raise ConfigError(f"{where}.filter: only [sync] rules (include, exclude, +, -)")
+    return RuleList.of("sync", sections.get("sync", []))
 
 
 def _globs(text: str) -> tuple[str, ...]:
@@ -113,3 +139,18 @@ def wanted(spec: FolderSpec, path: str) -> bool:
 
 def key_for(spec: FolderSpec, path: str) -> str:
     return spec.key.replace("{path}", path).replace("{name}", PurePosixPath(path).name)
+
+
+def filtered(spec: FolderSpec, path: str, size: int, shared: RuleList) -> Decision:
+    """What the filters say of the complete file ``path`` of ``size`` bytes: the folder's own
+    rules, then ``shared`` (the ``[sync]`` rules of the rule files). ``excluded`` tells."""
+    facts = Facts(spec.bucket, key_for(spec, path), {"content-length": str(size)}, size=size)
+    for rules in (spec.filter, shared):
+        decision = rules.decide(facts)
+        if decision.action is not None:
+            return decision
+    return Decision("sync", None)
+
+
+def excluded(decision: Decision) -> bool:
+    return decision.action == EXCLUDE

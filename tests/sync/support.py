@@ -70,3 +70,11 @@ def status(endpoint: str) -> dict[str, Any]:
 def folder_status(endpoint: str, directory: Path) -> dict[str, Any]:
     section: dict[str, Any] = status(endpoint)[f"sync {directory}"]
     return section
+
+
+def remote_body(remote, bucket: str, key: str) -> bytes | None:  # type: ignore[no-untyped-def]
+    """The object's bytes at the remote (moto), None when it has no such key."""
+    try:
+        return bytes(remote.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except remote.exceptions.NoSuchKey:
+        return None

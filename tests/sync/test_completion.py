@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from s3d.settings import ConfigError, SyncFolder
@@ -73,14 +71,26 @@ def test_bad_entries_name_their_field(fields: dict[str, str], named: str) -> Non
         spec(**fields)
 
 
-def test_one_read_gives_the_journals_part_layout(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from s3d.journal.acks import _part_md5s
-    from s3d.sync.ingest import _stage
+def test_a_folder_filter_is_read_as_sync_rules_and_decides_by_key_and_size() -> None:
+    from s3d.rules.decide import RuleList
+    from s3d.sync.spec import excluded, filtered
 
-    data = os.urandom(13 * 1024 * 1024 + 7)
-    (tmp_path / "f").write_bytes(data)
-    (tmp_path / "staging").mkdir()
-    body, _, linked, parts = _stage(tmp_path / "f", tmp_path / "staging", True, 5 * 1024 * 1024)
-    assert linked
-    assert body.read_bytes() == data
-    assert parts == _part_md5s(tmp_path / "f", len(data), 5 * 1024 * 1024)
+    rule = spec(
+        key="dgraph/{path}", filter="- */dgraph/*.log\n+ */*[hdr:content-length>=1KiB]\n- *"
+    )
+    none = RuleList("sync")
+    assert not excluded(filtered(rule, "g.rdf", 2048, none))
+    assert excluded(filtered(rule, "g.rdf", 10, none))
+    assert excluded(filtered(rule, "x/g.log", 2048, none))
+    # Without a folder filter: the shared rules; with neither, included.
+    shared = compile_folder(SyncFolder("/d", "b"), 0)
+    assert filtered(shared, "a", 1, none).action is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("+ ok/*\nbogus x", r"filter:2:1"), ("[read-cache]\ncache *", r"filter: only \[sync\]")],
+)
+def test_a_bad_filter_names_its_line(text: str, where: str) -> None:
+    with pytest.raises(ConfigError, match=rf"sync\.folders\[0\]\.{where}"):
+        spec(filter=text)

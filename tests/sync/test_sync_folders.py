@@ -6,41 +6,18 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from s3d.settings import SyncFolder
 from tests.support import CountingRelay, DaemonThread
 from tests.sync.support import (
     folder_status,
     puts_of,
+    remote_body,
     sync_settings,
     uploads_carry_sse_c,
     wait_until,
 )
-
-
-@pytest.fixture
-def relay(remote_url: str) -> Iterator[CountingRelay]:
-    with CountingRelay(remote_url) as running:
-        yield running
-
-
-@pytest.fixture
-def bucket(remote) -> str:  # type: ignore[no-untyped-def]
-    name = f"sync-{uuid.uuid4().hex[:12]}"
-    remote.create_bucket(Bucket=name)
-    return name
-
-
-def remote_body(remote, bucket: str, key: str) -> bytes | None:  # type: ignore[no-untyped-def]
-    try:
-        return bytes(remote.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except remote.exceptions.NoSuchKey:
-        return None
 
 
 def test_temp_name_then_rename_is_uploaded_whole_and_deleted(
