@@ -62,25 +62,6 @@ class JournalFiles:
         os.replace(source, self.root / name)
         return name, data
 
-    async def settle(self, names: list[str]) -> None:
-        """Make files taken by ``take_small`` durable (bytes, then names); files gone since
-        (uploaded, superseded) are skipped. Raises OSError."""
-        # An fsync per file, not one syncfs: on a shared disk syncfs also flushes every other
-        # process's dirty data, and the acknowledgements' WAL fsyncs queue behind it.
-        await asyncio.to_thread(self._fsync_each, names)
-        await self._dir_sync.sync()
-
-    def _fsync_each(self, names: list[str]) -> None:
-        for name in names:
-            try:
-                fd = os.open(self.root / name, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
     async def restore(self, bodies: list[tuple[str, bytes]]) -> None:
         """Write each (name, bytes) back as a durable journal file (after a crash, a file
         taken by ``take_small`` may be short or missing; its bytes were committed)."""
