@@ -32,6 +32,7 @@ from typing import Any, Self
 import aiosqlite
 
 from s3d.database import Database
+from s3d.journal import checkpoint
 from s3d.journal.jobs import Job
 from s3d.journal.records import (
     Change,
@@ -92,13 +93,17 @@ class JournalStore:
     fails them with the error that stopped the committer."""
 
     def __init__(self, path: Path) -> None:
-        self._database = Database(path, "journal", synchronous="FULL", autocommit=True)
+        self._database = Database(
+            path, "journal", synchronous="FULL", autocommit=True, pragmas=checkpoint.PRAGMAS
+        )
+        self._checkpointer = checkpoint.Checkpointer(path)
         self._queue: asyncio.Queue[_Write] = asyncio.Queue()
         self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self._database.open(_SCHEMA)
         self._committer = asyncio.create_task(self._commit_loop(), name="s3d-journal-commit")
+        self._checkpointer.start()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -106,6 +111,7 @@ class JournalStore:
 
     async def aclose(self) -> None:
         """Stop the committer (queued writes fail) and close. Idempotent."""
+        await self._checkpointer.aclose()
         committer, self._committer = self._committer, None
         if committer is not None:
             committer.cancel()
@@ -144,6 +150,7 @@ class JournalStore:
                     if not write.future.done():
                         write.future.set_exception(exc)
                 continue
+            self._checkpointer.committed()
             for write, rowids in zip(batch, results, strict=True):
                 if write.future.done():
                     continue
