@@ -15,7 +15,8 @@ the kernel gets to it, as a file.
 
 After ``kill -9`` or a power loss, a file whose row is still there may be short or absent:
 ``restore`` (at start, before anything reads the journal's files) writes it back from its
-row, durably, then deletes the rows. A row whose file no job names any more is only deleted.
+row, and the row stays until its job leaves; a start is a read of the rows, not an fsync per
+pending body. A row whose file no job names any more is deleted.
 Readers and the uploader see the file at once: it is complete in the page cache from the
 moment the job is queued.
 """
@@ -49,11 +50,12 @@ class InlineBodies:
         return name, [insert_inline(name, data)], ()
 
     async def restore(self, referenced: set[str]) -> int:
-        """At start: rewrite the files of the rows the jobs name, durably, then delete every
-        row; how many files were rewritten. Raises OSError, sqlite3.Error."""
+        """At start: write back the files of the rows the jobs name that a crash left short
+        or missing (the rows stay: still their durable home), and delete the rows no job
+        names; how many files were written back. Raises OSError, sqlite3.Error."""
         rows = await self._store.inline_bodies()
-        wanted = [(name, data) for name, data in rows if name in referenced]
-        await self._files.restore(wanted)
-        if rows:
-            await self._store.write(delete_inline([name for name, _ in rows]))
-        return len(wanted)
+        rewritten = await self._files.restore([r for r in rows if r[0] in referenced])
+        unnamed = [name for name, _ in rows if name not in referenced]
+        if unnamed:
+            await self._store.write(delete_inline(unnamed))
+        return rewritten
