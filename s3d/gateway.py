@@ -159,6 +159,8 @@ class Gateway:
     async def _answer(
         self, op: ops.Operation, body: StagedBody | None, journal: Journal | None
     ) -> Result:
+        if body is not None and not (isinstance(op, ops.PutObject) and journal is not None):
+            body = await self.staging.on_disk(body)  # only the journal's put takes it in memory
         match op:
             case ops.GetObject():
                 return await self._get(op, journal)

@@ -21,7 +21,7 @@ from s3d.journal.jobs import Job
 from s3d.journal.objects import multipart_etag, now, stored_request_headers
 from s3d.journal.reads import Reads
 from s3d.journal.records import Delete, Multipart, Part, Put, Tagging, Tags
-from s3d.journal.store import Statement, update_change
+from s3d.journal.store import Files, Statement, update_change
 from s3d.ports import Remote
 from s3d.protocol import operations as ops
 from s3d.protocol.errors import NoSuchKey, S3Error
@@ -72,22 +72,22 @@ class Acknowledgements:
         """Journal ``body`` as the new state of the key (its lock held); the put recorded and
         its job. ``parts``: the multipart layout, computed already by a caller that read the
         body anyway (sync folders)."""
-        change, extra = await self.new_object(body, headers, parts)
-        [job] = await self._core.record([NewChange(bucket, key, change, body.size)], extra)
-        if extra:
-            self._core.inline.committed(list(change.files))
+        change, extra, files = await self.new_object(body, headers, parts)
+        [job] = await self._core.record([NewChange(bucket, key, change, body.size)], extra, files)
         return change, job
 
     async def new_object(
         self, body: StagedBody, headers: Headers, parts: tuple[Part, ...] | None = None
-    ) -> tuple[Put, list[Statement]]:
-        """Move ``body`` into the journal; the put that names it and the statements to commit
-        with it (a small body's bytes: ``journal/inline.py``). A body above the multipart
-        threshold gets the part layout it will be uploaded in, and that layout's ETag
-        (``parts``: that layout computed already)."""
+    ) -> tuple[Put, list[Statement], Files]:
+        """Move ``body`` into the journal; the put that names it, the statements to commit
+        with it and the files to write in that commit (a small body's bytes:
+        ``journal/inline.py``). A body above the multipart threshold gets the part layout it
+        will be uploaded in, and that layout's ETag (``parts``: that layout computed already,
+        by the caller or while staging)."""
         extra: list[Statement] = []
+        files: Files = ()
         if body.size <= INLINE_MAX:
-            name, extra = await self._core.inline.take(body)
+            name, extra, files = await self._core.inline.take(body)
         else:
             name = await self._core.files.adopt(body)
         put = Put(
@@ -100,14 +100,16 @@ class Acknowledgements:
             checksums=body.checksums,
         )
         if body.size <= self._settings.multipart_threshold:
-            return put, extra
+            return put, extra, files
+        if parts is None and body.part_size == self._settings.part_size and body.part_md5s:
+            parts = _staged_parts(body)
         if parts is None:
             path = self._core.files.path(name)
             parts = await asyncio.to_thread(_part_md5s, path, body.size, self._settings.part_size)
         etag = multipart_etag([bytes.fromhex(part.md5) for part in parts])
         # A whole-object checksum is not sent with parts.
         layout = (put.files, put.headers, etag, put.acknowledged, put.md5, put.sha256, (), parts)
-        return Put(*layout), extra
+        return Put(*layout), extra, files
 
     async def delete(self, op: ops.DeleteObject) -> WriteResult:
         await self._buckets.check(op.bucket)
@@ -172,6 +174,15 @@ def _retagged(change: Put | Multipart, tags: Tags | None) -> Put | Multipart:
 def ack_headers(change: Put) -> Headers:
     checksums = tuple((f"x-amz-checksum-{alg.lower()}", v) for alg, v in change.checksums)
     return (("etag", change.etag), *checksums)
+
+
+def _staged_parts(body: StagedBody) -> tuple[Part, ...]:
+    """The part layout from the MD5s staging computed as the body was written."""
+    offsets = range(0, body.size, body.part_size)
+    return tuple(
+        Part(min(body.part_size, body.size - offset), md5.hex(), offset)
+        for offset, md5 in zip(offsets, body.part_md5s, strict=True)
+    )
 
 
 def _part_md5s(path: Path, size: int, part_size: int) -> tuple[Part, ...]:

@@ -30,7 +30,15 @@ from s3d.journal.files import JournalFiles
 from s3d.journal.inline import InlineBodies
 from s3d.journal.jobs import Job, Queue, backoff, retryable, superseded
 from s3d.journal.records import Change, Stored
-from s3d.journal.store import JournalStore, Statement, delete_jobs, insert_job, mark
+from s3d.journal.store import (
+    Files,
+    JournalStore,
+    Statement,
+    delete_inline,
+    delete_jobs,
+    insert_job,
+    mark,
+)
 from s3d.protocol.errors import S3Error
 from s3d.settings import JournalSettings
 from s3d.telemetry import acknowledging, object_attributes, trace, tracing
@@ -52,6 +60,13 @@ def job_files(job: Job) -> tuple[str, ...]:
     return job.change.files if isinstance(job.change, Stored) else ()
 
 
+def leaving(jobs: list[Job]) -> list[Statement]:
+    """Delete ``jobs`` and the rows of their small bodies (``journal/inline.py``): a body's
+    row is its durable home until its job leaves the journal."""
+    names = [name for job in jobs for name in job_files(job)]
+    return delete_jobs([job.seq for job in jobs]) + delete_inline(names)
+
+
 class JournalCore:
     """Enter to open the store and the files directory; exit to close the store."""
 
@@ -71,6 +86,9 @@ class JournalCore:
         self.on_uploaded: list[Callable[[Job], None]] = []
         """Told of each job once the remote has its change and it left the journal (sync
         folders remove a local file only then)."""
+        self.acknowledging = 0
+        """Acknowledgements under way (wanting or holding their keys' locks): uploads yield
+        to them (``jobs.upload_slots``)."""
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._lock_users: Counter[tuple[str, str]] = Counter()
 
@@ -87,7 +105,6 @@ class JournalCore:
             raise
 
     async def aclose(self) -> None:
-        await self.inline.aclose()
         await self.store.aclose()
 
     # -- acknowledgement ------------------------------------------------------------------
@@ -98,6 +115,7 @@ class JournalCore:
         ordered = sorted(set(keys))
         for key in ordered:
             self._lock_users[key] += 1
+        self.acknowledging += 1
         try:
             locks = [self._locks.setdefault(key, asyncio.Lock()) for key in ordered]
             async with contextlib.AsyncExitStack() as stack:
@@ -105,6 +123,9 @@ class JournalCore:
                     await stack.enter_async_context(lock)
                 yield
         finally:
+            self.acknowledging -= 1
+            if self.acknowledging == 0:
+                self.wake.set()  # the uploader may start what it held back
             for key in ordered:
                 self._lock_users[key] -= 1
                 if self._lock_users[key] == 0:
@@ -112,19 +133,24 @@ class JournalCore:
                     del self._lock_users[key]
                     self._locks.pop(key, None)
 
-    async def record(self, changes: list[NewChange], extra: Iterable[Statement] = ()) -> list[Job]:
-        """Make ``changes`` durable in one transaction (with ``extra`` statements), superseding
-        what they replace, and queue them. Call with the keys' locks held. Cancelling the
-        caller does not stop a commit under way: the queue follows the store either way."""
+    async def record(
+        self, changes: list[NewChange], extra: Iterable[Statement] = (), files: Files = ()
+    ) -> list[Job]:
+        """Make ``changes`` durable in one transaction (with ``extra`` statements, ``files``
+        written in its hop: ``JournalStore.write``), superseding what they replace, and queue
+        them. Call with the keys' locks held. Cancelling the caller does not stop a commit
+        under way: the queue follows the store either way."""
         if not tracing():
-            return await self._record(changes, extra)
+            return await self._record(changes, extra, files)
         first = changes[0] if changes else None
         where = object_attributes(first.bucket, first.key) if first is not None else {}
         attributes = {**where, "s3d.journal.changes": len(changes), "s3d.journal.state": "pending"}
         with trace("journal record", attributes):
-            return await self._record(changes, extra)
+            return await self._record(changes, extra, files)
 
-    async def _record(self, changes: list[NewChange], extra: Iterable[Statement]) -> list[Job]:
+    async def _record(
+        self, changes: list[NewChange], extra: Iterable[Statement], files: Files
+    ) -> list[Job]:
         gone: list[Job] = []
         statements: list[Statement] = []
         inserts: list[int] = []
@@ -135,11 +161,11 @@ class JournalCore:
             gone += older
             inserts.append(len(statements))
             statements.append(insert_job(new.bucket, new.key, new.change, new.size, now))
-            statements += delete_jobs([job.seq for job in older])
+            statements += leaving(older)
         self._hold(gone)  # before any await: the uploader cannot pick what is being superseded
 
         async def commit() -> list[Job]:
-            rowids = await self._commit(statements + list(extra), gone)
+            rowids = await self._commit(statements + list(extra), gone, files)
             jobs = [
                 Job(rowids[index], new.bucket, new.key, new.change, new.size, now, link=link)
                 for new, index in zip(changes, inserts, strict=True)
@@ -158,7 +184,7 @@ class JournalCore:
             self._hold(jobs)
 
             async def commit() -> None:
-                await self._commit(delete_jobs([job.seq for job in jobs]), jobs)
+                await self._commit(leaving(jobs), jobs)
                 await self._forget(jobs)
 
             await _seen_through(commit())
@@ -181,11 +207,13 @@ class JournalCore:
         for job in jobs:
             job.held = True
 
-    async def _commit(self, statements: list[Statement], held: list[Job]) -> list[int]:
-        """Commit ``statements``; ``held`` jobs go back to the uploader once it is durable (or
-        failed)."""
+    async def _commit(
+        self, statements: list[Statement], held: list[Job], files: Files = ()
+    ) -> list[int]:
+        """Commit ``statements`` (and write ``files``); ``held`` jobs go back to the uploader
+        once it is durable (or failed)."""
         try:
-            return await self.store.write(statements)
+            return await self.store.write(statements, files)
         finally:
             for job in held:
                 job.held = False
@@ -207,7 +235,7 @@ class JournalCore:
 
     async def completed(self, job: Job, keep_files: bool = False) -> None:
         """The remote has the change: drop the job (its files too, unless moved elsewhere)."""
-        await self.store.write(delete_jobs([job.seq]))
+        await self.store.write(leaving([job]))
         self.queue.remove(job)
         self.counters["uploaded"] += 1
         for listener in self.on_uploaded:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from s3d.durable import SharedDirSync, fsync_dir
+from s3d.durable import SharedDirSync
 from s3d.staging import StagedBody
 
 
@@ -62,38 +62,26 @@ class JournalFiles:
         os.replace(source, self.root / name)
         return name, data
 
-    async def settle(self, names: list[str]) -> None:
-        """Make files taken by ``take_small`` durable (bytes, then names); files gone since
-        (uploaded, superseded) are skipped. Raises OSError."""
-        # An fsync per file, not one syncfs: on a shared disk syncfs also flushes every other
-        # process's dirty data, and the acknowledgements' WAL fsyncs queue behind it.
-        await asyncio.to_thread(self._fsync_each, names)
-        await self._dir_sync.sync()
+    async def restore(self, bodies: list[tuple[str, bytes]]) -> int:
+        """Write back each (name, bytes) whose file a crash left short, missing or other; how
+        many. Not fsynced: the bytes' durable home is their row, kept until the job leaves
+        (``journal/inline.py``)."""
+        return await asyncio.to_thread(self._restore, bodies)
 
-    def _fsync_each(self, names: list[str]) -> None:
-        for name in names:
-            try:
-                fd = os.open(self.root / name, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-    async def restore(self, bodies: list[tuple[str, bytes]]) -> None:
-        """Write each (name, bytes) back as a durable journal file (after a crash, a file
-        taken by ``take_small`` may be short or missing; its bytes were committed)."""
-        await asyncio.to_thread(self._restore, bodies)
-
-    def _restore(self, bodies: list[tuple[str, bytes]]) -> None:
+    def _restore(self, bodies: list[tuple[str, bytes]]) -> int:
+        rewritten = 0
         for name, data in bodies:
-            with open(self.root / name, "wb") as file:
+            path = self.root / name
+            try:
+                with open(path, "rb") as file:
+                    if file.read(len(data) + 1) == data:
+                        continue
+            except FileNotFoundError:
+                pass
+            with open(path, "wb") as file:
                 file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-        if bodies:
-            fsync_dir(self.root)
+            rewritten += 1
+        return rewritten
 
     async def remove(self, names: Iterable[str]) -> None:
         await asyncio.to_thread(self._remove, list(names))

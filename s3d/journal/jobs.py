@@ -126,6 +126,18 @@ def runnable(queue: Queue, now: float, slots: int) -> list[Job]:
     return ready[:slots]
 
 
+YIELD_SHARE = 4
+"""While acknowledgements are under way, uploads start only up to this share of
+``upload_concurrency`` (at least one): an acknowledgement is what a client waits for, an
+upload is latency-tolerant, and both share one event loop."""
+
+
+def upload_slots(concurrency: int, acknowledging: int) -> int:
+    """How many uploads may run now: all of ``concurrency`` when no acknowledgement is under
+    way, else a share of it (never none: a steady stream of writes still drains)."""
+    return concurrency if acknowledging == 0 else max(1, concurrency // YIELD_SHARE)
+
+
 def next_wake(queue: Queue, now: float) -> float | None:
     """When the earliest job in backoff becomes runnable; None if none is waiting."""
     waits = [

@@ -62,6 +62,8 @@ class Journal:
             core, self.acks, self.reads, self.multipart, self.buckets, remote, staging
         )
         self.uploader = Uploader(core, remote, promote, opaque_etags, on_remote_etag)
+        # A body uploaded in parts gets their MD5s as it is staged, not by reading it again.
+        staging.hash_parts(settings.multipart_threshold, settings.part_size)
         self._open = False
         # The typed operations the gateway calls, each its collaborator's.
         self.put, self.delete, self.delete_many = (

@@ -24,6 +24,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -31,6 +32,7 @@ from typing import Any, Self
 import aiosqlite
 
 from s3d.database import Database
+from s3d.journal import checkpoint
 from s3d.journal.jobs import Job
 from s3d.journal.records import (
     Change,
@@ -83,6 +85,7 @@ CREATE TABLE IF NOT EXISTS remote_uploads (
 """
 
 Statement = tuple[str, Sequence[Any]]
+Files = Sequence[tuple[Path, bytes]]
 
 
 class JournalStore:
@@ -90,15 +93,17 @@ class JournalStore:
     fails them with the error that stopped the committer."""
 
     def __init__(self, path: Path) -> None:
-        self._database = Database(path, "journal", synchronous="FULL", autocommit=True)
-        self._queue: asyncio.Queue[tuple[list[Statement], asyncio.Future[list[int]]]] = (
-            asyncio.Queue()
+        self._database = Database(
+            path, "journal", synchronous="FULL", autocommit=True, pragmas=checkpoint.PRAGMAS
         )
+        self._checkpointer = checkpoint.Checkpointer(path)
+        self._queue: asyncio.Queue[_Write] = asyncio.Queue()
         self._committer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self._database.open(_SCHEMA)
         self._committer = asyncio.create_task(self._commit_loop(), name="s3d-journal-commit")
+        self._checkpointer.start()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -106,13 +111,14 @@ class JournalStore:
 
     async def aclose(self) -> None:
         """Stop the committer (queued writes fail) and close. Idempotent."""
+        await self._checkpointer.aclose()
         committer, self._committer = self._committer, None
         if committer is not None:
             committer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await committer
         while not self._queue.empty():
-            _, future = self._queue.get_nowait()
+            future = self._queue.get_nowait().future
             if not future.done():
                 future.set_exception(RuntimeError("the journal is closed"))
         await self._database.aclose()
@@ -121,12 +127,15 @@ class JournalStore:
     def db(self) -> aiosqlite.Connection:
         return self._database.db
 
-    async def write(self, statements: list[Statement]) -> list[int]:
+    async def write(self, statements: list[Statement], files: Files = ()) -> list[int]:
         """Run ``statements`` in a transaction shared with whatever else is queued; return
-        each statement's lastrowid once the transaction is durable. Cancelling the wait does
-        not cancel the write."""
+        each statement's lastrowid once the transaction is durable. ``files``: (path, bytes)
+        written first, in the same worker-thread hop, not fsynced (small bodies whose bytes
+        ``statements`` commit: ``journal/inline.py``); when one cannot be written, this
+        write's statements are not run and its OSError is raised (the others commit).
+        Cancelling the wait does not cancel the write."""
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        await self._queue.put((statements, future))
+        await self._queue.put(_Write(statements, tuple(files), future))
         return await asyncio.shield(future)
 
     async def _commit_loop(self) -> None:
@@ -135,18 +144,24 @@ class JournalStore:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                results = await self._run_batch([statements for statements, _ in batch])
+                results = await self._run_batch(batch)
             except Exception as exc:  # every writer of the batch learns why
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                for write in batch:
+                    if not write.future.done():
+                        write.future.set_exception(exc)
                 continue
-            for (_, future), rowids in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(rowids)
+            self._checkpointer.committed()
+            for write, rowids in zip(batch, results, strict=True):
+                if write.future.done():
+                    continue
+                if isinstance(rowids, OSError):
+                    write.future.set_exception(rowids)
+                else:
+                    write.future.set_result(rowids)
 
-    async def _run_batch(self, batch: list[list[Statement]]) -> list[list[int]]:
-        # The whole transaction is one hop to the connection's thread (not one per statement).
+    async def _run_batch(self, batch: list[_Write]) -> list[list[int] | OSError]:
+        # The whole transaction is one hop to the connection's thread (not one per statement),
+        # the files of small bodies written in it too.
         return await self._database.call(lambda conn: _run_batch(conn, batch))
 
     async def inline_bodies(self) -> list[tuple[str, bytes]]:
@@ -189,17 +204,48 @@ class JournalStore:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _run_batch(conn: sqlite3.Connection, batch: list[list[Statement]]) -> list[list[int]]:
+@dataclass(frozen=True, slots=True)
+class _Write:
+    statements: list[Statement]
+    files: Files
+    future: asyncio.Future[list[int]]
+
+
+def _run_batch(conn: sqlite3.Connection, batch: list[_Write]) -> list[list[int] | OSError]:
+    written = [_write_files(write.files) for write in batch]
     conn.execute("BEGIN IMMEDIATE")
     try:
-        results = []
-        for statements in batch:
-            results.append([conn.execute(sql, params).lastrowid or 0 for sql, params in statements])
+        results: list[list[int] | OSError] = []
+        for write, error in zip(batch, written, strict=True):
+            if error is not None:
+                results.append(error)
+                continue
+            results.append([conn.execute(sql, p).lastrowid or 0 for sql, p in write.statements])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
+        for write in batch:
+            _remove_files(write.files)  # no job names them: never acknowledged
         raise
     return results
+
+
+def _write_files(files: Files) -> OSError | None:
+    """Write ``files`` (page cache only; the transaction makes their bytes durable)."""
+    try:
+        for path, data in files:
+            with open(path, "wb") as file:
+                file.write(data)
+    except OSError as exc:
+        _remove_files(files)
+        return exc
+    return None
+
+
+def _remove_files(files: Files) -> None:
+    for path, _ in files:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 # -- statements: the one place records become rows -------------------------------------------

@@ -3,8 +3,9 @@
 Owns the upload tasks running now (at most ``upload_concurrency``) and the multipart uploads
 opened on the remote that a crash left behind (aborted in the background until the remote lets
 s3d do so). It starts what ``runnable`` allows whenever the queue changes, a slot frees, or a
-backoff ends. A job that succeeded leaves the journal first; then a single-file put's file
-becomes the key's clean cache entry (``Promote``), unless a newer change of the key waits.
+backoff ends; while acknowledgements are under way it starts fewer (``upload_slots``). A job
+that succeeded leaves the journal first; then a single-file put's file becomes the key's clean
+cache entry (``Promote``), unless a newer change of the key waits.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 
 from s3d.journal import apply
 from s3d.journal.core import JournalCore, job_files
-from s3d.journal.jobs import Job, next_wake, runnable
+from s3d.journal.jobs import Job, next_wake, runnable, upload_slots
 from s3d.journal.objects import object_headers
 from s3d.journal.records import Put, Stored
 from s3d.journal.store import close_remote_upload, open_remote_upload
@@ -125,7 +126,8 @@ class Uploader:
         while True:
             core.wake.clear()
             now = time.time()
-            slots = core.settings.upload_concurrency - len(self.running)
+            limit = upload_slots(core.settings.upload_concurrency, core.acknowledging)
+            slots = limit - len(self.running)
             for job in runnable(core.queue, now, slots):
                 job.running = True
                 task = asyncio.create_task(self._apply(job))

@@ -45,7 +45,7 @@ async def stage_body(
             trailer=plan.trailer,
             decoded_length=plan.length,
         )
-    async with staging.writer(plan.algorithms) as writer:
+    async with staging.writer(plan.algorithms, plan.length) as writer:
         await _copy(request, decoder, writer, plan.length, idle_timeout)
         trailers = decoder.finish() if decoder is not None else {}
         staged = await writer.finish()
@@ -95,4 +95,6 @@ async def read_document(body: StagedBody | None) -> bytes | None:
         return None
     if body.size > MAX_DOCUMENT:
         raise MaxMessageLengthExceeded(MaxMessageLengthBytes=str(MAX_DOCUMENT))
+    if body.data is not None:
+        return body.data
     return await asyncio.to_thread(body.read_bytes)

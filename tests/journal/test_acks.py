@@ -130,10 +130,10 @@ async def test_what_a_change_supersedes_is_held_until_its_commit(parts: Parts) -
     store = parts.core.store
     original, gate, entered = store.write, asyncio.Event(), asyncio.Event()
 
-    async def slow_write(statements: Any) -> list[int]:
+    async def slow_write(statements: Any, *files: Any) -> list[int]:
         entered.set()
         await gate.wait()
-        return await original(statements)
+        return await original(statements, *files)
 
     store.write = slow_write  # type: ignore[method-assign]
     deleting = asyncio.create_task(parts.acks.delete(ops.DeleteObject(parts.bucket, "k")))
@@ -154,10 +154,10 @@ async def test_a_cancelled_acknowledgement_still_leaves_queue_and_store_agreeing
     store = parts.core.store
     original, entered = store.write, asyncio.Event()
 
-    async def slow_write(statements: Any) -> list[int]:
+    async def slow_write(statements: Any, *files: Any) -> list[int]:
         entered.set()
         await asyncio.sleep(0.2)
-        return await original(statements)
+        return await original(statements, *files)
 
     store.write = slow_write  # type: ignore[method-assign]
     deleting = asyncio.create_task(parts.acks.delete(ops.DeleteObject(parts.bucket, "k")))
@@ -212,11 +212,11 @@ async def test_an_abort_waits_for_the_part_being_recorded(parts: Parts) -> None:
     store = parts.core.store
     original, gate, entered = store.write, asyncio.Event(), asyncio.Event()
 
-    async def slow_write(statements: Any) -> list[int]:
+    async def slow_write(statements: Any, *files: Any) -> list[int]:
         if any("INTO parts" in sql for sql, _ in statements):
             entered.set()
             await gate.wait()
-        return await original(statements)
+        return await original(statements, *files)
 
     store.write = slow_write  # type: ignore[method-assign]
     part = ops.UploadPart(parts.bucket, "m", upload_id, 1)
@@ -236,3 +236,15 @@ async def test_an_abort_waits_for_the_part_being_recorded(parts: Parts) -> None:
         await parts.multipart.complete(
             ops.CompleteMultipartUpload(parts.bucket, "m", upload_id, ())
         )
+
+
+async def test_acknowledgements_under_way_are_counted_and_their_end_wakes_the_uploader(
+    parts: Parts,
+) -> None:
+    core = parts.core
+    async with core.locked([(parts.bucket, "a")]):
+        async with core.locked([(parts.bucket, "b")]):
+            assert core.acknowledging == 2
+        core.wake.clear()
+    assert core.acknowledging == 0
+    assert core.wake.is_set()

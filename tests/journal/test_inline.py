@@ -2,14 +2,14 @@
 with the job, and a crash that loses the not-yet-fsynced file loses nothing acknowledged.
 
 A real core (SQLite and files in ``tmp_path``) and the real acknowledgement path in front of
-moto. "The crash" is played by closing the core before the settler ran and then cutting or
-removing the journal file, which is what the page cache can leave after a power loss; the
-kill -9 campaign (test_crash.py) covers the daemon as a whole.
+moto. "The crash" is played by closing the core and then cutting or removing the journal file
+(never fsynced: its row is its durable home until the job leaves), which is what the page
+cache can leave after a power loss; the kill -9 campaign (test_crash.py) covers the daemon as
+a whole.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 
@@ -18,6 +18,8 @@ from s3d.journal.inline import INLINE_MAX
 from s3d.journal.objects import now
 from s3d.journal.records import Put
 from s3d.journal.store import Statement, insert_job
+from s3d.protocol import operations as ops
+from s3d.protocol.conditions import Conditions
 from tests.journal.test_acks import Parts, parts
 
 __all__ = ["parts"]
@@ -33,23 +35,42 @@ async def _rows(core: JournalCore) -> list[tuple[str, bytes]]:
     return await core.store.inline_bodies()
 
 
-async def _wait_settled(core: JournalCore) -> None:
-    for _ in range(500):  # bounded: 10 s
-        if not await _rows(core):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the settler left its rows")
-
-
-async def test_a_small_body_is_committed_with_its_job_then_settled(parts: Parts) -> None:
+async def test_a_small_body_is_committed_with_its_job_and_kept_until_it_leaves(
+    parts: Parts,
+) -> None:
     data = os.urandom(4096)
     answer = await parts.put("small", data)
     change, name = _file_of(parts, "small")
     assert change.etag == f'"{hashlib.md5(data).hexdigest()}"'
     assert parts.core.files.path(name).read_bytes() == data  # readable at once
-    await _wait_settled(parts.core)  # the settler fsyncs the file, then drops the row
-    assert parts.core.files.path(name).read_bytes() == data
+    assert await _rows(parts.core) == [(name, data)]  # its durable home while pending
     assert dict(answer.headers)["etag"] == change.etag
+    (job,) = parts.core.queue.of(parts.bucket, "small")
+    await parts.core.completed(job)  # uploaded: the job and its row leave together
+    assert await _rows(parts.core) == []
+
+
+async def test_a_body_kept_in_memory_reaches_its_file_in_the_commit(parts: Parts) -> None:
+    data = os.urandom(3000)
+    async with parts.staging.writer((), len(data)) as writer:
+        await writer.write(data)
+        body = await writer.finish()
+    assert body.data == data
+    assert not body.path.exists()  # staged without a file
+    op = ops.PutObject(parts.bucket, "memory", Conditions.from_values(None, None, None, None))
+    await parts.acks.put(op, body)
+    _change, name = _file_of(parts, "memory")
+    assert parts.core.files.path(name).read_bytes() == data
+    assert await _rows(parts.core) == [(name, data)]
+
+
+async def test_a_superseded_body_leaves_its_row_with_its_job(parts: Parts) -> None:
+    await parts.put("k", b"first")
+    await parts.put("k", b"second")
+    _change, name = _file_of(parts, "k")
+    assert await _rows(parts.core) == [(name, b"second")]
+    await parts.acks.delete(ops.DeleteObject(parts.bucket, "k"))
+    assert await _rows(parts.core) == []
 
 
 async def test_a_body_above_the_limit_is_not_inlined(parts: Parts) -> None:
@@ -62,11 +83,11 @@ async def test_restart_rewrites_a_file_the_crash_cut_from_its_committed_bytes(
 ) -> None:
     core = parts.core
     data, other = os.urandom(5000), os.urandom(300)
-    name, extra = await core.inline.take(await parts.body(data))
-    cut_name, cut_extra = await core.inline.take(await parts.body(other))
-    _gone, gone_extra = await core.inline.take(await parts.body(b"superseded"))
-    # Committed as the acknowledgement commits them, never settled (the crash came first):
-    # the rows of two files a job names, and of one no job names any more.
+    name, extra, _ = await core.inline.take(await parts.body(data))
+    cut_name, cut_extra, _ = await core.inline.take(await parts.body(other))
+    _gone, gone_extra, _ = await core.inline.take(await parts.body(b"superseded"))
+    # Committed as the acknowledgement commits them: the rows of two files a job names, and
+    # of one no job names any more.
     await core.store.write(extra + cut_extra + gone_extra)
     for statement_name, job_name in ((name, "a"), (cut_name, "b")):
         await core.store.write([_job(parts.bucket, job_name, statement_name)])
@@ -77,7 +98,8 @@ async def test_restart_rewrites_a_file_the_crash_cut_from_its_committed_bytes(
     try:
         assert again.files.path(name).read_bytes() == data
         assert again.files.path(cut_name).read_bytes() == other
-        assert await _rows(again) == []  # every row dropped, the unnamed one too
+        # The named rows stay (still the durable home of their bodies), the unnamed one goes.
+        assert sorted(await _rows(again)) == sorted([(name, data), (cut_name, other)])
     finally:
         await again.aclose()
 

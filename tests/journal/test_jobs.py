@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from s3d.journal.jobs import Job, Queue, backoff, next_wake, retryable, runnable, superseded
+from s3d.journal.jobs import (
+    Job,
+    Queue,
+    backoff,
+    next_wake,
+    retryable,
+    runnable,
+    superseded,
+    upload_slots,
+)
 from s3d.journal.records import Change, Delete, Multipart, Put, Tagging
 from s3d.protocol import errors
 
@@ -103,3 +112,9 @@ def test_backoff_doubles_is_capped_and_jittered_within_half_to_all() -> None:
 )
 def test_what_is_retried(error: BaseException, retried: bool) -> None:
     assert retryable(error) is retried
+
+
+def test_uploads_yield_to_acknowledgements_but_never_stop() -> None:
+    assert upload_slots(8, acknowledging=0) == 8
+    assert upload_slots(8, acknowledging=3) == 2
+    assert upload_slots(2, acknowledging=1) == 1  # a steady stream of writes still drains

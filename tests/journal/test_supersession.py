@@ -58,19 +58,19 @@ class Pause:
         if moment == "record":
             original_record = core.record
 
-            async def record(changes: Any, extra: Any = ()) -> Any:
+            async def record(changes: Any, *rest: Any) -> Any:
                 if any(change.key == key for change in changes):
                     await self._wait()
-                return await original_record(changes, extra)
+                return await original_record(changes, *rest)
 
             core.record = record  # type: ignore[method-assign]
         else:
             original_write = core.store.write
 
-            async def write(statements: Any) -> Any:
+            async def write(statements: Any, *files: Any) -> Any:
                 if any(sql.startswith("INSERT INTO jobs") and p[1] == key for sql, p in statements):
                     await self._wait()
-                return await original_write(statements)
+                return await original_write(statements, *files)
 
             core.store.write = write  # type: ignore[method-assign]
 
