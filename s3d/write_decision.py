@@ -90,8 +90,9 @@ def with_headers(result: Result, added: Headers) -> Result:
 
 
 def _unsendable(op: ops.Operation) -> bool:
-    """A write whose user metadata is not ASCII: the remote client refuses to send it, so a
-    journaled one could only be dead-lettered; written through, the client gets that answer."""
+    """A write whose user metadata is not ASCII: botocore refuses to send it (CopyObject,
+    CreateMultipartUpload) and a remote may refuse it, so a journaled one could end
+    dead-lettered; written through, the client gets the remote's (or botocore's) answer."""
     if not isinstance(op, _CREATING):
         return False
     return any(n.startswith("x-amz-meta-") and not v.isascii() for n, v in op.headers)

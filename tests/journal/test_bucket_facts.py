@@ -121,11 +121,11 @@ def test_kms_without_a_key_id_anywhere_is_written_through(relay, remote, tmp_pat
         assert put["ServerSideEncryption"] == "aws:kms"
 
 
-def test_metadata_the_remote_client_cannot_send_is_not_acknowledged(
-    relay, remote, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
-    # Acknowledged, it could only be dead-lettered (and its bucket never deleted): the client
-    # gets the answer write-through gives instead.
+def test_metadata_that_is_not_ascii_is_written_through(relay, remote, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Acknowledged, a write the remote client could not send could only be dead-lettered (and
+    # its bucket never deleted): it is written through and the client gets the remote's answer.
+    # The native data path sends a PUT's UTF-8 metadata (moto stores it); botocore, which
+    # sends CopyObject, refuses it before sending (InvalidArgument).
     bucket = new_bucket(remote)
     with writeback(relay.url, tmp_path) as daemon:
         s3 = client(daemon.endpoint_url)
@@ -134,8 +134,16 @@ def test_metadata_the_remote_client_cannot_send_is_not_acknowledged(
             params["headers"]["x-amz-meta-m"] = "Hello World\xe9"
 
         s3.meta.events.register("before-call.s3.PutObject", unicode_metadata)
+        s3.meta.events.register("before-call.s3.CopyObject", unicode_metadata)
+        put = s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+        assert state(put) != "pending"
+        assert "m" in remote.head_object(Bucket=bucket, Key="k")["Metadata"]
         with pytest.raises(ClientError) as caught:
-            s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+            s3.copy_object(
+                Bucket=bucket, Key="c", CopySource=f"{bucket}/k", MetadataDirective="REPLACE"
+            )
         assert caught.value.response["Error"]["Code"] == "InvalidArgument"
+        drained(daemon)
+        s3.delete_object(Bucket=bucket, Key="k")
         drained(daemon)
         s3.delete_bucket(Bucket=bucket)
