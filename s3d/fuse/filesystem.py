@@ -9,12 +9,14 @@ is its object's Last-Modified.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import stat
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 import pyfuse3
 
@@ -38,6 +40,12 @@ class FileSystem(pyfuse3.Operations):
         self.counts: Counter[str] = Counter()
         self._dirs: dict[int, DirReader] = {}
         self._next_dir = 0
+        self.initialised = asyncio.Event()
+        """Set once the kernel's INIT was answered: the connection's limits are settled."""
+
+    def init(self) -> None:
+        # Called inside the INIT request, before its reply: whoever waits runs after it.
+        self.initialised.set()
 
     def _entry(self, node: Node, looked_up: bool = True) -> pyfuse3.EntryAttributes:
         if looked_up:
@@ -150,7 +158,9 @@ class FileSystem(pyfuse3.Operations):
 
     @errno_edge
     async def read(self, fh: int, off: int, size: int) -> bytes:
-        return await self.handles.read(fh, off, size)
+        # A view of a mapped cache file, as often as not: pyfuse3 replies from any buffer
+        # (its stub says bytes), and a view spares a copy of every byte read.
+        return cast(bytes, await self.handles.read(fh, off, size))
 
     @errno_edge
     async def write(self, fh: int, off: int, buf: bytes) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from s3d.fuse.errors import refuse
 from s3d.fuse.nodes import Node
-from s3d.fuse.readahead import Readahead
+from s3d.fuse.readahead import Buffer, Readahead
 from s3d.fuse.scratch import Scratch
 from s3d.fuse.tree import Tree
 from s3d.protocol import operations as ops
@@ -66,7 +66,7 @@ class Handles:
         self._etags_seen[node.ino] = node.etag
         key, objects = node.key, self._tree.objects
 
-        async def fetch(first: int, last: int) -> bytes:
+        async def fetch(first: int, last: int) -> Buffer:
             return await objects.read(key, first, last)
 
         return self._add(Reader(node, Readahead(fetch, node.size))), keep
@@ -86,7 +86,7 @@ class Handles:
         self._open[fh] = handle
         return fh
 
-    async def read(self, fh: int, offset: int, size: int) -> bytes:
+    async def read(self, fh: int, offset: int, size: int) -> Buffer:
         handle = self._get(fh)
         if isinstance(handle, Writer):
             await self._load(handle)

@@ -24,6 +24,7 @@ import pyfuse3.asyncio
 
 from s3d.fuse.filesystem import FileSystem
 from s3d.fuse.handles import Handles
+from s3d.fuse.kernel import raise_readahead
 from s3d.fuse.names import Source
 from s3d.fuse.nodes import Nodes
 from s3d.fuse.objects import Objects
@@ -35,6 +36,9 @@ from s3d.settings import FuseSettings, MountSpec
 log = logging.getLogger("s3d.fuse")
 
 _active: list[Mount] = []
+
+INIT_WAIT = 10.0
+"""Seconds a new mount waits for the kernel's first request (INIT) before tuning it."""
 
 UNMOUNT_GRACE = 10.0
 """Seconds a stopping mount waits for processes to close the files they hold open."""
@@ -55,6 +59,8 @@ class Mount:
         tree = Tree(Objects(gateway, self.source.bucket), nodes)
         self.fs = FileSystem(tree, Handles(tree, scratch_dir), self.options)
         self._task: asyncio.Task[None] | None = None
+        self.read_ahead_kib: int | None = None
+        """The kernel's readahead for the mount, once mounted (None: unknown)."""
 
     async def __aenter__(self) -> Self:
         """Mount. Raises OSError: no such directory, the mount refused (no /dev/fuse, no
@@ -73,8 +79,20 @@ class Mount:
             raise OSError(errno.EPERM, problem, str(self.mountpoint)) from exc
         _active.append(self)
         self._task = asyncio.create_task(self._serve(), name="s3d-fuse")
+        await self._tune()
         log.info("mounted %s at %s", self.spec.source, self.mountpoint)
         return self
+
+    async def _tune(self) -> None:
+        """Raise the kernel's readahead once INIT was answered (its reply resets it)."""
+        try:
+            await asyncio.wait_for(self.fs.initialised.wait(), INIT_WAIT)
+        except TimeoutError:
+            log.warning(
+                "fuse: no INIT from the kernel at %s within %g s", self.mountpoint, INIT_WAIT
+            )
+            return
+        self.read_ahead_kib = await asyncio.to_thread(raise_readahead, self.mountpoint)
 
     async def _serve(self) -> None:
         try:
@@ -115,6 +133,7 @@ class Mount:
             "source": self.spec.source,
             "mountpoint": str(self.mountpoint),
             "read_only": self.options.read_only,
+            "read_ahead_kib": self.read_ahead_kib,
             "inodes": len(tree.nodes),
             "hidden_keys": tree.hidden,
             "operations": dict(sorted(self.fs.counts.items())),
