@@ -52,6 +52,7 @@ class Mount:
         self, gateway: Gateway, spec: MountSpec, settings: FuseSettings, scratch_dir: Path
     ) -> None:
         self.spec = spec
+        self._gateway = gateway
         self.source = Source.parse(spec.source)
         self.mountpoint = Path(spec.mountpoint).absolute()
         self.options = MountOptions.of(settings)
@@ -78,6 +79,7 @@ class Mount:
             problem = f"could not mount ({exc}; is /dev/fuse there, and may this user mount?)"
             raise OSError(errno.EPERM, problem, str(self.mountpoint)) from exc
         _active.append(self)
+        self._gateway.watchers.append(self.fs.handles.coherence.written)
         self._task = asyncio.create_task(self._serve(), name="s3d-fuse")
         await self._tune()
         log.info("mounted %s at %s", self.spec.source, self.mountpoint)
@@ -121,6 +123,7 @@ class Mount:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         finally:
+            self._gateway.watchers.remove(self.fs.handles.coherence.written)
             pyfuse3.close(unmount=False)
             _active.remove(self)
             await self.fs.handles.close_all()
@@ -134,6 +137,7 @@ class Mount:
             "mountpoint": str(self.mountpoint),
             "read_only": self.options.read_only,
             "read_ahead_kib": self.read_ahead_kib,
+            "kernel_invalidations": self.fs.handles.coherence.notified,
             "inodes": len(tree.nodes),
             "hidden_keys": tree.hidden,
             "operations": dict(sorted(self.fs.counts.items())),

@@ -85,19 +85,20 @@ class Objects:
         assert isinstance(result, ListObjectsResult)
         return result
 
-    async def read(self, key: str, first: int, last: int) -> bytes | memoryview:
-        """Bytes ``first`` to ``last`` (inclusive) of the object, through the cache: only the
-        blocks holding them are fetched. Short (or empty) past the object's end. Cached bytes
-        come mapped (``mapped``), not copied."""
+    async def read(self, key: str, first: int, last: int) -> tuple[bytes | memoryview, str]:
+        """Bytes ``first`` to ``last`` (inclusive) of the object, through the cache (only the
+        blocks holding them are fetched), and the ETag of the object they are from. Short (or
+        empty) past the object's end. Cached bytes come mapped (``mapped``), not copied."""
         op = ops.GetObject(self.bucket, key, range=ByteRange(first, last))
         try:
             answer = await self.gateway.execute(op)
         except InvalidRange:
-            return b""  # the object is shorter than the kernel thought: end of file
+            return b"", ""  # the object is shorter than the kernel thought: end of file
         assert isinstance(answer, ObjectResponse)
+        etag = header(answer.headers, "etag") or ""
         if isinstance(answer.body, LocalFile):
-            return await asyncio.to_thread(mapped, answer.body)
-        return await body_bytes(answer.body)
+            return await asyncio.to_thread(mapped, answer.body), etag
+        return await body_bytes(answer.body), etag
 
     async def put(self, key: str, body: StagedBody) -> None:
         """PUT ``body`` (the gateway owns it from here): durable once this returns."""

@@ -65,6 +65,10 @@ class Readahead:
         self._kept = fetch
         return fetch.part(data, offset, size)
 
+    def drop(self) -> None:
+        """Forget the fetched bytes (the object changed): the next read fetches again."""
+        self._kept = self._flying = None
+
     def _plan(self, offset: int, size: int) -> tuple[int, int]:
         """The (first, end) of the fetch serving a read no fetch holds."""
         known = [f for f in (self._kept, self._flying) if f is not None]
