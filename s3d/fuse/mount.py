@@ -2,9 +2,10 @@
 
 Owns the pyfuse3 session: enter to mount (after a stale mount left at the mountpoint by a
 killed daemon is cleared), exit to unmount. pyfuse3 keeps its session in module globals, so a
-process serves one mount at a time; a second is refused. The session loop runs as a task kept
-here; exit ends it (requests in flight finish first), unmounts lazily (a process still using
-the mount keeps its open files until it lets go) and closes the handles left open.
+process serves one mount at a time (the daemon refuses a second before mounting any; the check
+here stays for other callers). The session loop runs as a task kept here; exit ends it
+(requests in flight finish first), unmounts lazily (a process still using the mount keeps its
+open files until it lets go) and closes the handles left open.
 """
 
 from __future__ import annotations
