@@ -57,8 +57,8 @@ class Coherence:
 
     def changed(self, node: Node, etag: str) -> None:
         """A read found ``node``'s object under another ETag: drop the kernel's copy (later)."""
-        if not etag or not node.etag or etag == node.etag:
-            return
+        if not etag or not node.etag or etag.strip('"') == node.etag.strip('"'):
+            return  # (a listing's ETag and a HEAD's are compared unquoted, to be sure)
         self._forget(node)
         node.etag = etag
         future = asyncio.ensure_future(self._notify(node))
