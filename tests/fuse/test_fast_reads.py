@@ -51,3 +51,12 @@ def test_a_mount_asks_the_kernel_for_large_reads(fs: Mounted) -> None:
     reads = fs.status()["operations"]["read"] - before
     # 128 KiB requests (the kernel's default) would be 128 of them.
     assert reads <= 32
+
+
+def test_a_warm_reread_is_answered_by_the_kernel_page_cache(fs: Mounted) -> None:
+    fs.s3.put_object(Bucket=fs.bucket, Key="again.bin", Body=pattern(4 << 20))
+    assert (fs.point / "again.bin").read_bytes() == pattern(4 << 20)
+    before = fs.status()["operations"].get("read", 0)
+    assert (fs.point / "again.bin").read_bytes() == pattern(4 << 20)
+    assert fs.status()["operations"].get("read", 0) == before  # no read reached s3d
+    assert fs.status()["kernel_invalidations"] == 0
