@@ -114,10 +114,10 @@ async def measure(
 
 
 async def run(args: argparse.Namespace, work: Path) -> list[Row]:
-    rows = await measure("moto", start_moto, work, args.keys)
-    weed = weed_binary()
+    rows = await measure("moto", start_moto, work, args.keys) if args.remote != "seaweedfs" else []
+    weed = weed_binary() if args.remote != "moto" else None
     if weed is None:
-        say("weed not found: no SeaweedFS rows")
+        say("no SeaweedFS rows" + (" (weed not found)" if args.remote != "moto" else ""))
         return rows
 
     async def seaweed(children: Children) -> Service:
@@ -129,6 +129,7 @@ async def run(args: argparse.Namespace, work: Path) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fuse_listing", description=__doc__)
     parser.add_argument("--keys", type=positive, default=100_000, help="keys listed (100000)")
+    parser.add_argument("--remote", choices=("moto", "seaweedfs", "both"), default="both")
     parser.add_argument("--work-dir", type=Path, help="where the data and mounts go ($TMPDIR)")
     args = parser.parse_args(argv)
 

@@ -27,8 +27,11 @@ from s3d.protocol.model import (
 from s3d.protocol.ranges import ByteRange
 from s3d.staging import StagedBody
 
-PAGE = 1000
-"""Keys asked per listing page: S3's most, and what a directory handle holds at a time."""
+PAGE = 999
+"""Keys asked per listing page, and what a directory handle holds at a time: one fewer than
+S3's most, because the merged listing looks one entry beyond a page to know whether another
+follows. At 999 a single remote page of 1,000 answers that; at 1,000 every page would cost
+a second remote call for one key (and moto scans the whole bucket for each call)."""
 
 
 @dataclass(frozen=True, slots=True)
