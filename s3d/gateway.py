@@ -11,6 +11,8 @@ journal attaches here too, which is why the server never calls the remote itself
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from s3d.bucket_facts import BucketFactsService
 from s3d.cache.service import ReadCache
 from s3d.catalogue.feed import CatalogueFeed
@@ -70,6 +72,9 @@ class Gateway:
             else None
         )
         self.feed = CatalogueFeed(catalogue, self.read) if catalogue is not None else None
+        self.watchers: list[Callable[[str, str], Awaitable[None]]] = []
+        """Told of each key a write through s3d changed, once it did (FUSE mounts drop what
+        the kernel keeps of it); they must not raise."""
 
     async def admit(self, size: int) -> None:
         """Refuse a write of ``size`` bytes with 503 SlowDown while pending changes fill the
@@ -119,6 +124,9 @@ class Gateway:
                     await self.cache.invalidate(bucket, key)
                 if grows:
                     await self.cache.make_room()
+            for bucket, key in written_keys(op) if self.watchers else ():
+                for watcher in self.watchers:
+                    await watcher(bucket, key)
         if self.feed is not None:
             # After the cache forgot the old state: the feed may read the key back.
             self.feed.observe(op, result, body)

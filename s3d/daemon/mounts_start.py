@@ -8,6 +8,7 @@ configured: a daemon without mounts needs neither it nor /dev/fuse.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Any
@@ -18,9 +19,17 @@ from s3d.settings import Settings
 
 async def start_mounts(stack: AsyncExitStack, gateway: Gateway, settings: Settings) -> list[Any]:
     """Mount each of ``settings.fuse.mounts``; the mounts, for ``s3d status``. Raises OSError
-    (mount point missing, mount refused) and RuntimeError (more than one mount)."""
+    (mount point missing, mount refused, more than one mount asked)."""
     if not settings.fuse.mounts:
         return []
+    if len(settings.fuse.mounts) > 1:
+        # Refused before anything is mounted: pyfuse3 keeps its one session in process globals.
+        points = ", ".join(spec.mountpoint for spec in settings.fuse.mounts)
+        raise OSError(
+            errno.EBUSY,
+            f"a daemon serves one FUSE mount ({len(settings.fuse.mounts)} asked: {points}); "
+            "run one daemon per mount, or mount the bucket and use its prefixes as directories",
+        )
     from s3d.fuse.mount import Mount
 
     mounts = []

@@ -8,6 +8,7 @@ and becomes EIO (the data is not lost: nothing was acknowledged).
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import functools
 import logging
@@ -19,6 +20,9 @@ import pyfuse3
 
 from s3d.protocol.errors import S3Error
 from s3d.telemetry import trace, tracing
+
+in_request: contextvars.ContextVar[bool] = contextvars.ContextVar("fuse_request", default=False)
+"""True in the tasks serving FUSE requests (set by ``errno_edge``)."""
 
 log = logging.getLogger("s3d.fuse")
 
@@ -67,6 +71,7 @@ def errno_edge(
     @functools.wraps(operation)
     async def edge(owner: C, *args: P.args, **kwargs: P.kwargs) -> T:
         owner.counts[name] += 1
+        in_request.set(True)  # the task serves FUSE requests only (pyfuse3's worker)
         try:
             if not tracing():
                 return await operation(owner, *args, **kwargs)

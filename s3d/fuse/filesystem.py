@@ -1,4 +1,5 @@
-"""The pyfuse3 operations of a mount: each a thin call into the tree or the open handles.
+"""The pyfuse3 operations of a mount: each a thin call into the tree, the open files or the
+open directories.
 
 Every operation passes ``errno_edge`` (counted, failures made errnos). Read-only mounts refuse
 changes with EROFS (the kernel also knows: the mount is ``ro``); what S3 cannot hold is refused
@@ -9,19 +10,21 @@ is its object's Last-Modified.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import stat
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 import pyfuse3
 
+from s3d.fuse.directories import Directories
 from s3d.fuse.errors import errno_edge, refuse
 from s3d.fuse.handles import Handles, wants_write
-from s3d.fuse.listing import DirReader
-from s3d.fuse.names import decode, encode
+from s3d.fuse.names import decode
 from s3d.fuse.nodes import Node
 from s3d.fuse.options import MountOptions
 from s3d.fuse.tree import Tree
@@ -36,8 +39,13 @@ class FileSystem(pyfuse3.Operations):
         self.handles = handles
         self.options = options
         self.counts: Counter[str] = Counter()
-        self._dirs: dict[int, DirReader] = {}
-        self._next_dir = 0
+        self.dirs = Directories(tree, options)
+        self.initialised = asyncio.Event()
+        """Set once the kernel's INIT was answered: the connection's limits are settled."""
+
+    def init(self) -> None:
+        # Called inside the INIT request, before its reply: whoever waits runs after it.
+        self.initialised.set()
 
     def _entry(self, node: Node, looked_up: bool = True) -> pyfuse3.EntryAttributes:
         if looked_up:
@@ -95,34 +103,15 @@ class FileSystem(pyfuse3.Operations):
 
     @errno_edge
     async def opendir(self, inode: int, ctx: Ctx) -> int:
-        self._next_dir += 1
-        self._dirs[self._next_dir] = DirReader(self.tree, self.tree.directory(inode))
-        return self._next_dir
+        return self.dirs.open(inode)
 
     @errno_edge
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
-        reader = self._dirs[fh]
-        index = start_id
-        while (entry := await reader.at(index)) is not None:
-            index += 1
-            if entry.name in (".", ".."):
-                ino = reader.node.ino if entry.name == "." else reader.node.parent
-                attrs = self._entry(self.tree.node(ino), looked_up=False)
-                if not pyfuse3.readdir_reply(token, encode(entry.name), attrs, index):
-                    return
-                continue
-            node = self.tree.nodes.learn(
-                reader.node, entry.name, entry.is_dir, entry.size, entry.mtime, entry.etag
-            )
-            if not pyfuse3.readdir_reply(
-                token, encode(entry.name), self._entry(node, False), index
-            ):
-                return
-            node.lookups += 1  # readdirplus: an entry the kernel took is a lookup
+        await self.dirs.read(fh, start_id, token)
 
     @errno_edge
     async def releasedir(self, fh: int) -> None:
-        self._dirs.pop(fh, None)
+        self.dirs.release(fh)
 
     @errno_edge
     async def open(self, inode: int, flags: int, ctx: Ctx) -> pyfuse3.FileInfo:
@@ -150,7 +139,9 @@ class FileSystem(pyfuse3.Operations):
 
     @errno_edge
     async def read(self, fh: int, off: int, size: int) -> bytes:
-        return await self.handles.read(fh, off, size)
+        # A view of a mapped cache file, as often as not: pyfuse3 replies from any buffer
+        # (its stub says bytes), and a view spares a copy of every byte read.
+        return cast(bytes, await self.handles.read(fh, off, size))
 
     @errno_edge
     async def write(self, fh: int, off: int, buf: bytes) -> int:

@@ -18,9 +18,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from s3d.fuse.coherence import Coherence
 from s3d.fuse.errors import refuse
 from s3d.fuse.nodes import Node
-from s3d.fuse.readahead import Readahead
+from s3d.fuse.readahead import Buffer, Readahead
 from s3d.fuse.scratch import Scratch
 from s3d.fuse.tree import Tree
 from s3d.protocol import operations as ops
@@ -52,6 +53,7 @@ class Handles:
         self._open: dict[int, Reader | Writer] = {}
         self._numbers = itertools.count(1)
         self._etags_seen: dict[int, str] = {}
+        self.coherence = Coherence(tree.nodes, tree.objects.bucket, self._drop_kept)
 
     def _get(self, fh: int) -> Reader | Writer:
         handle = self._open.get(fh)
@@ -64,10 +66,12 @@ class Handles:
         node = await self._tree.refresh(node)
         keep = bool(node.etag) and self._etags_seen.get(node.ino) == node.etag
         self._etags_seen[node.ino] = node.etag
-        key, objects = node.key, self._tree.objects
+        key, objects, coherence = node.key, self._tree.objects, self.coherence
 
-        async def fetch(first: int, last: int) -> bytes:
-            return await objects.read(key, first, last)
+        async def fetch(first: int, last: int) -> Buffer:
+            data, etag = await objects.read(key, first, last)
+            coherence.changed(node, etag)  # the cache found a new object at the remote
+            return data
 
         return self._add(Reader(node, Readahead(fetch, node.size))), keep
 
@@ -81,12 +85,18 @@ class Handles:
         self._tree.writers[node.key] = scratch
         return self._add(writer)
 
+    def _drop_kept(self, node: Node) -> None:
+        self._etags_seen.pop(node.ino, None)
+        for handle in self._open.values():
+            if isinstance(handle, Reader) and handle.node.ino == node.ino:
+                handle.ahead.drop()
+
     def _add(self, handle: Reader | Writer) -> int:
         fh = next(self._numbers)
         self._open[fh] = handle
         return fh
 
-    async def read(self, fh: int, offset: int, size: int) -> bytes:
+    async def read(self, fh: int, offset: int, size: int) -> Buffer:
         handle = self._get(fh)
         if isinstance(handle, Writer):
             await self._load(handle)
@@ -162,6 +172,7 @@ class Handles:
     async def close_all(self) -> None:
         for fh in list(self._open):
             await self.release(fh)
+        await self.coherence.aclose()
 
 
 def wants_write(flags: int) -> bool:

@@ -1,6 +1,6 @@
 """Reading a directory: the merged listing, one page at a time.
 
-A directory handle holds one page (``PAGE`` keys) of the listing with delimiter ``/``, so a
+A directory handle holds one page (``PAGE``, 999 keys) of the listing with delimiter ``/``, so a
 prefix of 100,000 keys lists without holding them all. Entries are numbered in listing order
 (``.`` and ``..`` first, then the remote's names, then what exists only here: empty directories
 made with mkdir and files still being written); the kernel resumes at a number, and a number

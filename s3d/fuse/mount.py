@@ -2,9 +2,10 @@
 
 Owns the pyfuse3 session: enter to mount (after a stale mount left at the mountpoint by a
 killed daemon is cleared), exit to unmount. pyfuse3 keeps its session in module globals, so a
-process serves one mount at a time; a second is refused. The session loop runs as a task kept
-here; exit ends it (requests in flight finish first), unmounts lazily (a process still using
-the mount keeps its open files until it lets go) and closes the handles left open.
+process serves one mount at a time (the daemon refuses a second before mounting any; the check
+here stays for other callers). The session loop runs as a task kept here; exit ends it
+(requests in flight finish first), unmounts lazily (a process still using the mount keeps its
+open files until it lets go) and closes the handles left open.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pyfuse3.asyncio
 
 from s3d.fuse.filesystem import FileSystem
 from s3d.fuse.handles import Handles
+from s3d.fuse.kernel import raise_readahead
 from s3d.fuse.names import Source
 from s3d.fuse.nodes import Nodes
 from s3d.fuse.objects import Objects
@@ -35,6 +37,9 @@ from s3d.settings import FuseSettings, MountSpec
 log = logging.getLogger("s3d.fuse")
 
 _active: list[Mount] = []
+
+INIT_WAIT = 10.0
+"""Seconds a new mount waits for the kernel's first request (INIT) before tuning it."""
 
 UNMOUNT_GRACE = 10.0
 """Seconds a stopping mount waits for processes to close the files they hold open."""
@@ -48,6 +53,7 @@ class Mount:
         self, gateway: Gateway, spec: MountSpec, settings: FuseSettings, scratch_dir: Path
     ) -> None:
         self.spec = spec
+        self._gateway = gateway
         self.source = Source.parse(spec.source)
         self.mountpoint = Path(spec.mountpoint).absolute()
         self.options = MountOptions.of(settings)
@@ -55,6 +61,8 @@ class Mount:
         tree = Tree(Objects(gateway, self.source.bucket), nodes)
         self.fs = FileSystem(tree, Handles(tree, scratch_dir), self.options)
         self._task: asyncio.Task[None] | None = None
+        self.read_ahead_kib: int | None = None
+        """The kernel's readahead for the mount, once mounted (None: unknown)."""
 
     async def __aenter__(self) -> Self:
         """Mount. Raises OSError: no such directory, the mount refused (no /dev/fuse, no
@@ -72,9 +80,22 @@ class Mount:
             problem = f"could not mount ({exc}; is /dev/fuse there, and may this user mount?)"
             raise OSError(errno.EPERM, problem, str(self.mountpoint)) from exc
         _active.append(self)
+        self._gateway.watchers.append(self.fs.handles.coherence.written)
         self._task = asyncio.create_task(self._serve(), name="s3d-fuse")
+        await self._tune()
         log.info("mounted %s at %s", self.spec.source, self.mountpoint)
         return self
+
+    async def _tune(self) -> None:
+        """Raise the kernel's readahead once INIT was answered (its reply resets it)."""
+        try:
+            await asyncio.wait_for(self.fs.initialised.wait(), INIT_WAIT)
+        except TimeoutError:
+            log.warning(
+                "fuse: no INIT from the kernel at %s within %g s", self.mountpoint, INIT_WAIT
+            )
+            return
+        self.read_ahead_kib = await asyncio.to_thread(raise_readahead, self.mountpoint)
 
     async def _serve(self) -> None:
         try:
@@ -103,6 +124,7 @@ class Mount:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         finally:
+            self._gateway.watchers.remove(self.fs.handles.coherence.written)
             pyfuse3.close(unmount=False)
             _active.remove(self)
             await self.fs.handles.close_all()
@@ -115,6 +137,8 @@ class Mount:
             "source": self.spec.source,
             "mountpoint": str(self.mountpoint),
             "read_only": self.options.read_only,
+            "read_ahead_kib": self.read_ahead_kib,
+            "kernel_invalidations": self.fs.handles.coherence.notified,
             "inodes": len(tree.nodes),
             "hidden_keys": tree.hidden,
             "operations": dict(sorted(self.fs.counts.items())),

@@ -56,6 +56,16 @@ class Nodes:
         ino = self._by_name.get((parent, name))
         return self._by_ino.get(ino) if ino is not None else None
 
+    def find(self, key: str) -> Node | None:
+        """The file node known for ``key``, if the kernel was ever told of it."""
+        root = self._by_ino[pyfuse3.ROOT_INODE]
+        if not key.startswith(root.key) or key.endswith("/"):
+            return None
+        node: Node | None = root
+        for name in key[len(root.key) :].split("/"):
+            node = self.child(node.ino, name) if node is not None else None
+        return node if node is not None and not node.is_dir else None
+
     def learn(
         self, parent: Node, name: str, is_dir: bool, size: int = 0, mtime: int = 0, etag: str = ""
     ) -> Node:

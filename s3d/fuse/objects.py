@@ -8,6 +8,7 @@ API does. Answers are turned into the few values a file system needs.
 from __future__ import annotations
 
 import asyncio
+import mmap
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,8 +27,11 @@ from s3d.protocol.model import (
 from s3d.protocol.ranges import ByteRange
 from s3d.staging import StagedBody
 
-PAGE = 1000
-"""Keys asked per listing page: S3's most, and what a directory handle holds at a time."""
+PAGE = 999
+"""Keys asked per listing page, and what a directory handle holds at a time: one fewer than
+S3's most, because the merged listing looks one entry beyond a page to know whether another
+follows. At 999 a single remote page of 1,000 answers that; at 1,000 every page would cost
+a second remote call for one key (and moto scans the whole bucket for each call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +88,20 @@ class Objects:
         assert isinstance(result, ListObjectsResult)
         return result
 
-    async def read(self, key: str, first: int, last: int) -> bytes:
-        """Bytes ``first`` to ``last`` (inclusive) of the object, through the cache: only the
-        blocks holding them are fetched. Short (or empty) past the object's end."""
+    async def read(self, key: str, first: int, last: int) -> tuple[bytes | memoryview, str]:
+        """Bytes ``first`` to ``last`` (inclusive) of the object, through the cache (only the
+        blocks holding them are fetched), and the ETag of the object they are from. Short (or
+        empty) past the object's end. Cached bytes come mapped (``mapped``), not copied."""
         op = ops.GetObject(self.bucket, key, range=ByteRange(first, last))
         try:
             answer = await self.gateway.execute(op)
         except InvalidRange:
-            return b""  # the object is shorter than the kernel thought: end of file
+            return b"", ""  # the object is shorter than the kernel thought: end of file
         assert isinstance(answer, ObjectResponse)
-        return await body_bytes(answer.body)
+        etag = header(answer.headers, "etag") or ""
+        if isinstance(answer.body, LocalFile):
+            return await asyncio.to_thread(mapped, answer.body), etag
+        return await body_bytes(answer.body), etag
 
     async def put(self, key: str, body: StagedBody) -> None:
         """PUT ``body`` (the gateway owns it from here): durable once this returns."""
@@ -127,3 +135,30 @@ async def body_bytes(body: ByteStream | LocalFile | bytes | None) -> bytes:
     finally:
         await body.aclose()
     return b"".join(chunks)
+
+
+def mapped(body: LocalFile) -> memoryview:
+    """The bytes of a cached file, mapped rather than read (blocking: call in a thread).
+
+    The kernel then copies them from the page cache straight into its FUSE reply: one copy
+    fewer than reading them into memory, and slicing the view copies nothing. The pages are
+    mapped in here (``MAP_POPULATE``), so touching them later on the event loop does not wait
+    for the disk. A data file keeps the object's size from its creation (eviction unlinks it,
+    which a mapping outlives), so the mapping never points past its end. The mapping goes
+    when the last view of it does; the file is released at once."""
+    try:
+        if body.length == 0:
+            return memoryview(b"")
+        start = body.offset - body.offset % mmap.ALLOCATIONGRANULARITY
+        flags = mmap.MAP_SHARED | mmap.MAP_POPULATE
+        area = mmap.mmap(
+            body.file.fileno(),
+            body.offset + body.length - start,
+            flags=flags,
+            prot=mmap.PROT_READ,
+            offset=start,
+        )
+        skip = body.offset - start
+        return memoryview(area)[skip : skip + body.length]
+    finally:
+        body.release()

@@ -15,6 +15,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+Buffer = bytes | memoryview
+"""Bytes, or a view of them (a mapped cache file): pyfuse3 replies from either."""
+
 MAX_WINDOW = 8 << 20
 """The largest fetch: one cache block (8 MiB by default)."""
 
@@ -23,19 +26,19 @@ MAX_WINDOW = 8 << 20
 class _Fetch:
     first: int
     end: int
-    data: asyncio.Future[bytes]
+    data: asyncio.Future[Buffer]
 
     def holds(self, offset: int, size: int) -> bool:
         return self.first <= offset and offset + size <= self.end
 
-    def part(self, data: bytes, offset: int, size: int) -> bytes:
+    def part(self, data: Buffer, offset: int, size: int) -> Buffer:
         return data[offset - self.first : offset - self.first + size]
 
 
 class Readahead:
     """One reader's window. ``read`` raises what ``fetch`` raises."""
 
-    def __init__(self, fetch: Callable[[int, int], Awaitable[bytes]], file_size: int) -> None:
+    def __init__(self, fetch: Callable[[int, int], Awaitable[Buffer]], file_size: int) -> None:
         self._fetch = fetch
         self._size = file_size
         self._kept: _Fetch | None = None
@@ -43,7 +46,7 @@ class Readahead:
         self._frontier = -1
         self._window = 0
 
-    async def read(self, offset: int, size: int) -> bytes:
+    async def read(self, offset: int, size: int) -> Buffer:
         """``size`` bytes from ``offset`` (fewer at the end of the file)."""
         size = min(offset + size, self._size) - offset
         if size <= 0:
@@ -61,6 +64,10 @@ class Readahead:
                 self._flying = None
         self._kept = fetch
         return fetch.part(data, offset, size)
+
+    def drop(self) -> None:
+        """Forget the fetched bytes (the object changed): the next read fetches again."""
+        self._kept = self._flying = None
 
     def _plan(self, offset: int, size: int) -> tuple[int, int]:
         """The (first, end) of the fetch serving a read no fetch holds."""

@@ -10,6 +10,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
 from tests.fuse.conftest import Mounted
+from tests.support import CountingRelay
 
 COUNT = 20_000
 PARTITION = "aws"
@@ -31,3 +32,21 @@ def test_a_listing_of_20000_keys(make_mount: Any, bucket_name: str) -> None:
     with os.scandir(fs.point / "many") as entries:
         assert sum(1 for entry in entries if entry.is_file()) == COUNT
     assert (fs.point / "many" / names[-1]).stat().st_size == 0
+
+
+def test_each_page_of_a_listing_is_one_remote_call(
+    make_mount: Any, bucket_name: str, remote_url: str
+) -> None:
+    """The mount asks pages of 999 keys: the merged listing fills one with a single remote
+    page of 1,000 (the 1,000th says whether more follow), where a page of 1,000 keys would
+    cost a second remote call for one key (moto scans the whole bucket for each)."""
+    backend = s3_backends[DEFAULT_ACCOUNT_ID][PARTITION]
+    for index in range(2500):
+        backend.put_object(bucket_name, f"many/k{index:05d}", b"")
+    with CountingRelay(remote_url) as relay:
+        fs: Mounted = make_mount(remote=relay.url)
+        assert len(os.listdir(fs.point / "many")) == 2500
+        calls = [path for _, path, _ in relay.headers if "list-type=2" in path]
+        # The lookup of "many" itself (one key asked: max-keys=2) is not the listing's.
+        pages = [path for path in calls if "max-keys=2&" not in path]
+    assert len(pages) == 3, pages  # 999 + 999 + 502

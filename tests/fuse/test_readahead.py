@@ -63,3 +63,17 @@ def test_reads_past_the_end_are_short_or_empty() -> None:
     assert asyncio.run(ahead.read(SIZE - 10, 4 * KiB)) == DATA[-10:]
     assert asyncio.run(ahead.read(SIZE, 4 * KiB)) == b""
     assert fetched == [(SIZE - 10, SIZE - 1)]
+
+
+def test_a_dropped_window_is_fetched_again() -> None:
+    """The object changed (``Coherence``): bytes kept from before are not answered again."""
+    fetched, ahead = recorder()
+
+    async def reads() -> None:
+        await ahead.read(0, 128 * KiB)
+        await ahead.read(0, 4 * KiB)  # inside the kept fetch: no new fetch
+        ahead.drop()
+        await ahead.read(0, 4 * KiB)
+
+    asyncio.run(reads())
+    assert fetched == [(0, 128 * KiB - 1), (0, 4 * KiB - 1)]
