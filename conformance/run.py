@@ -118,7 +118,7 @@ def s3d_config(path: Path, port: int, remote: str, mode: str, data: Path) -> Non
     )
     path.write_text(
         f'data_dir = "{data}"\n'
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n'
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\nanonymous = "remote"\n'
         f'[remote]\nendpoint_url = "{remote}"\naccess_key_id = "{REMOTE_KEY[0]}"\n'
         f'secret_access_key = "{REMOTE_KEY[1]}"\n'
         f'[journal]\nmode = "{mode}"\n'

@@ -28,7 +28,7 @@ class ConfigError(ValueError):
     """
 
 
-AnonymousAccess = Literal["off", "read", "read-write"]
+AnonymousAccess = Literal["off", "read", "read-write", "remote"]
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 AddressingStyle = Literal["auto", "path", "virtual"]
@@ -84,7 +84,11 @@ class ServerSettings:
     )
     anonymous: AnonymousAccess = field(
         default="off",
-        metadata={"help": "unsigned requests: off (refused), read, or read-write"},
+        metadata={
+            "help": "unsigned requests: off (refused), read or read-write (answered with "
+            "s3d's credentials for the remote), or remote (forwarded unsigned: the remote's "
+            "ACLs and bucket policies decide)"
+        },
     )
     tls_cert_file: Path | None = field(
         default=None,

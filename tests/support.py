@@ -512,6 +512,9 @@ class CountingRelay:
         every time, and ETags in conditional requests are mapped back."""
         self.url = ""
         self._held: set[tuple[str, str, bytes | None]] = set()
+        self._held_answers: set[tuple[str, str]] = set()
+        self.answers_waiting = 0
+        """Answers of the remote held by ``hold_answers`` at this moment."""
         self._held_changed: asyncio.Event | None = None
         self._open: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -547,6 +550,19 @@ class CountingRelay:
 
         def change() -> None:
             (self._held.add if held else self._held.discard)((method, needle, body))
+            assert self._held_changed is not None
+            self._held_changed.set()
+            self._held_changed = asyncio.Event()
+
+        self._loop.call_soon_threadsafe(change)
+
+    def hold_answers(self, method: str, needle: str, held: bool = True) -> None:
+        """While held, the remote's answers to requests of ``method`` whose path and query
+        contain ``needle`` wait in the relay: the remote has acted, s3d does not know yet."""
+        assert self._loop is not None
+
+        def change() -> None:
+            (self._held_answers.add if held else self._held_answers.discard)((method, needle))
             assert self._held_changed is not None
             self._held_changed.set()
             self._held_changed = asyncio.Event()
@@ -626,6 +642,15 @@ class CountingRelay:
                     # Pass the request on as it came: no Content-Type of aiohttp's own.
                     skip_auto_headers=("Content-Type",),
                 ) as upstream:
+                    while any(
+                        request.method == m and n in request.path_qs for m, n in self._held_answers
+                    ):
+                        assert self._held_changed is not None
+                        self.answers_waiting += 1
+                        try:
+                            await self._held_changed.wait()
+                        finally:
+                            self.answers_waiting -= 1
                     answered = {k: v for k, v in upstream.headers.items() if k.lower() not in hop}
                     if self.opaque_etags:
                         for name in [k for k in answered if k.lower() == "etag"]:

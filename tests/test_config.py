@@ -181,7 +181,10 @@ def test_file_type_error_names_file_and_key(tmp_path: Path) -> None:
         ("[remote]\nread_timeout = -2.5\n", "remote.read_timeout: must be greater than 0"),
         ("[remote]\nmax_attempts = 0\n", "remote.max_attempts: must be at least 1"),
         ("[remote]\nread_timeout = nan\n", "remote.read_timeout: expected a finite number"),
-        ('[server]\nanonymous = "all"\n', 'expected one of off, read, read-write, got "all"'),
+        (
+            '[server]\nanonymous = "all"\n',
+            'expected one of off, read, read-write, remote, got "all"',
+        ),
         ('[server]\nbase_domains = "a,b"\n', "server.base_domains: expected a list of strings"),
         ("[log]\nlevel = 3\n", "log.level: expected one of debug, info, warning, error, got 3"),
         ("server = 1\n", "server: expected a table ([server])"),

@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("decisions/", "services"),
     ("bucket_facts.py", "services"),
     ("write_decision.py", "services"),
+    ("anonymous.py", "services"),
     ("server/", "adapters"),
     ("remote/", "adapters"),
     ("fuse/", "adapters"),

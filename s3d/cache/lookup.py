@@ -160,9 +160,15 @@ class Lookups:
             future.exception()  # retrieved: waiters may be none
             raise
         finally:
-            del self._inflight[key]
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
         future.set_result(found)
         return found
+
+    def forget(self, bucket: str, key: str) -> None:
+        """A write of the key: reads after it start a lookup of their own rather than share
+        one begun before it, whose answer may describe the object before the write."""
+        self._inflight.pop((bucket, key), None)
 
 
 def entry_from(

@@ -205,7 +205,10 @@ class ReadCache:
                 self.stats.bypass += 1
                 return _marked(await self._remote.get_object(op), "bypass")
         if self._filling.generation[key] != generation:
-            # Written through s3d while we looked: answer from the remote, cache nothing.
+            # Written through s3d while we looked: answer from the remote, cache nothing. An
+            # entry the discovery recorded after the write's invalidation describes the object
+            # before the write (a deleted one would answer HEAD 200): it goes too.
+            await self._space.drop_key(op.bucket, op.key)
             self.stats.bypass += 1
             return _marked(await self._remote.get_object(op), "bypass")
         entry, present, state = found
@@ -314,6 +317,7 @@ class ReadCache:
     async def invalidate(self, bucket: str, key: str) -> None:
         """Forget the key at once: its entry, its data, and any fill of it still running."""
         self._filling.invalidate(bucket, key)
+        self._lookups.forget(bucket, key)
         if self._rules is not None:
             self._rules.forget(bucket, key)
         await self._space.drop_key(bucket, key)

@@ -84,7 +84,7 @@ def _key(settings: Settings) -> AccessKey | None:
         raise ConfigError(f"{path}: cannot read the generated access key: {exc.strerror}") from None
     except (ValueError, KeyError):
         raise ConfigError(f"{path}: not an s3d access key file") from None
-    if key is None and settings.server.anonymous == "off":
+    if key is None and settings.server.anonymous not in ("read", "read-write"):
         raise ConfigError(
             f"no access key: none is configured and {path} does not exist "
             "(give the daemon's --access-key, or its --data-dir)"

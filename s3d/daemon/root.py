@@ -21,6 +21,7 @@ import time
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
+from s3d.anonymous import UnsignedAccess
 from s3d.cache.service import ReadCache
 from s3d.cache.stats import CacheStats
 from s3d.catalogue.service import Catalogue
@@ -163,6 +164,9 @@ class Daemon:
             settings.server.base_domains,
             settings.server.body_timeout,
             self.authorisation,
+            UnsignedAccess(remote, journal, cache, gateway.facts)
+            if settings.server.anonymous == "remote"
+            else None,
         )
         sections: dict[str, StatusSection] = {}
         if catalogue is not None:
@@ -243,7 +247,7 @@ class Daemon:
             region=settings.server.region,
             keys={k.access_key_id: k.secret_access_key for k in keys},
             bearer_tokens=read_tokens(settings.drs.bearer_tokens_file),
-            anonymous=settings.server.anonymous != "off",
+            anonymous=settings.server.anonymous in ("read", "read-write"),
             base_domains=settings.server.base_domains,
             service_id=f"s3d.{settings.drs.project}",
             version=version(),

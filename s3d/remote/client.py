@@ -261,12 +261,14 @@ class RemoteS3:
         """A presigned GET URL to the remote object (DRS access URLs pointing at the remote)."""
         return await self._call.presign_get(bucket, key, expires)
 
-    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
+    async def forward(
+        self, op: ops.Forwarded, body: StagedBody | None, *, signed: bool = True
+    ) -> RawResponse:
         """See ``Forwarder.forward``."""
         forwarder = self._forwarders.get(op.bucket or "", self._forwarder)
         if forwarder is None:
             raise ServiceUnavailable("The remote S3 client is closed")
-        return await forwarder.forward(op, body)
+        return await forwarder.forward(op, body, signed=signed)
 
 
 def _conforms(remote: RemoteS3) -> Remote:

@@ -5,7 +5,9 @@ it is addressed as the S3 client addresses the bucket (botocore resolves the URL
 virtual style, AWS regional endpoints) and re-signed with the remote's credentials (SigV4,
 botocore's signer, credentials refreshed as botocore does). The answer streams back as it is;
 an error answer becomes the same ``S3Error`` a typed call would raise, so the remote's signing
-details never reach the client. Bodies here are configuration documents, read whole.
+details never reach the client. Signed bodies are configuration documents, read whole (the
+signature hashes them); an unsigned request (``server.anonymous = "remote"``) is sent without
+any signature, its body streamed from the staging file.
 
 Owns one aiohttp session, open between ``__aenter__`` and ``aclose``.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -25,6 +29,7 @@ from yarl import URL
 from s3d.protocol import operations as ops
 from s3d.protocol.checksums import ALGORITHMS
 from s3d.protocol.errors import (
+    InternalError,
     MaxMessageLengthExceeded,
     NoSuchBucket,
     NoSuchKey,
@@ -68,37 +73,42 @@ class Forwarder:
         if http is not None:
             await asyncio.shield(http.close())
 
-    async def forward(self, op: ops.Forwarded, body: StagedBody | None) -> RawResponse:
-        """Send ``op`` to the remote; the answer's body streams until closed. Raises the
-        remote's error as S3Error, ServiceUnavailable when it cannot be reached and
-        MaxMessageLengthExceeded for a body over ``MAX_BODY``; cancellation abandons the
-        request and its connection."""
+    async def forward(
+        self, op: ops.Forwarded, body: StagedBody | None, *, signed: bool = True
+    ) -> RawResponse:
+        """Send ``op`` to the remote, signed with the remote's credentials unless ``signed``
+        is false; the answer's body streams until closed. Raises the remote's error as
+        S3Error, ServiceUnavailable when it cannot be reached and MaxMessageLengthExceeded
+        for a signed body over ``MAX_BODY``; cancellation abandons the request and its
+        connection."""
         http = self._http
         if http is None:
             raise ServiceUnavailable("The remote S3 client is closed")
         where = {"Bucket": op.bucket, "Key": op.key}
         attributes = call_attributes(op.action, where) if tracing() else None
         with trace(f"S3.{op.action}", attributes, kind="client"):
-            return await self._forward(http, op, body)
+            return await self._forward(http, op, body, signed)
 
     async def _forward(
-        self, http: aiohttp.ClientSession, op: ops.Forwarded, body: StagedBody | None
+        self, http: aiohttp.ClientSession, op: ops.Forwarded, body: StagedBody | None, signed: bool
     ) -> RawResponse:
-        payload = await _read(body)
-        request = AWSRequest(
-            method=op.method,
-            url=await self.url(op),
-            headers=dict(_headers(op.headers, body)),
-            data=payload,
-        )
-        await self._sign(request)
-        prepared = request.prepare()
+        url, sent = await self.url(op), dict(_headers(op.headers, body))
+        data: object = None
+        if signed:
+            request = AWSRequest(method=op.method, url=url, headers=sent, data=await _read(body))
+            await self._sign(request)
+            prepared = request.prepare()
+            url, sent, data = prepared.url, dict(prepared.headers.items()), prepared.body
+        elif body is not None:
+            # Nothing hashes an unsigned body: it streams from disk, of any size.
+            sent["content-length"] = str(body.size)
+            data = _chunks(body)
         with map_errors():
             response = await http.request(
                 op.method,
-                URL(prepared.url, encoded=True),
-                headers=dict(prepared.headers.items()),
-                data=prepared.body,
+                URL(url, encoded=True),
+                headers=sent,
+                data=data,
                 allow_redirects=False,
             )
         if response.status >= 300:
@@ -162,3 +172,18 @@ async def _read(body: StagedBody | None) -> bytes:
     if body.size > MAX_BODY:
         raise MaxMessageLengthExceeded()
     return await asyncio.to_thread(body.read_bytes)
+
+
+async def _chunks(body: StagedBody, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    """The staged body in pieces, read in a worker thread."""
+    with await asyncio.to_thread(open, body.path, "rb") as file:
+        done = 0
+        while done < body.size:
+            piece = await asyncio.to_thread(
+                os.pread, file.fileno(), min(size, body.size - done), body.offset + done
+            )
+            if not piece:
+                raise InternalError("the staged body is shorter than its size")
+            done += len(piece)
+            yield piece
+

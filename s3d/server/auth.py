@@ -2,7 +2,9 @@
 
 Holds the configured keys (id -> secret) and the anonymous-access setting. A request with no
 authentication is served only when anonymous access is configured, and then only reads when
-it is ``read``. The remote is never reached with a client's credentials.
+it is ``read``. With ``remote``, an unsigned S3 request is the ``UNSIGNED`` principal: it is
+forwarded unsigned, so the remote's ACLs and policies decide (s3d's own APIs, which have no
+remote behind them, refuse it). The remote is never reached with a client's credentials.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Principal:
     name: str
     authorization: sigv4.Authorization | None = None
     signing: sigv4.SigningContext | None = None
+    unsigned: bool = False
+    """An unsigned request to forward unsigned to the remote (``anonymous = "remote"``)."""
 
     @property
     def payload_hash(self) -> str | None:
@@ -33,6 +37,7 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous")
+UNSIGNED = Principal("anonymous", unsigned=True)
 
 
 class Authenticator:
@@ -41,9 +46,16 @@ class Authenticator:
         self._anonymous = anonymous
 
     def authenticate(
-        self, req: sigv4.SignedRequest, target: Target, now: datetime | None = None
+        self,
+        req: sigv4.SignedRequest,
+        target: Target,
+        now: datetime | None = None,
+        *,
+        forwarding: bool = False,
     ) -> Principal:
-        """The verified principal of ``req`` (SigV4, or SigV2 for older clients).
+        """The verified principal of ``req`` (SigV4, or SigV2 for older clients). An unsigned
+        request is ``UNSIGNED`` when ``forwarding`` (the S3 API) and anonymous access is
+        ``remote``.
 
         Raises AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed
         and the malformed-authorization errors of ``sigv4.parse_authorization``.
@@ -57,7 +69,7 @@ class Authenticator:
             return Principal(v2.access_key_id)
         auth = sigv4.parse_authorization(req)
         if auth is None:
-            return self._anonymous_principal(req.method)
+            return self._anonymous_principal(req.method, forwarding)
         secret = self.secret(auth.scope.access_key_id)
         sigv4.check_time(auth, now)
         signing = sigv4.verify(req, auth, secret)
@@ -70,7 +82,9 @@ class Authenticator:
             raise InvalidAccessKeyId(AWSAccessKeyId=access_key_id)
         return secret
 
-    def _anonymous_principal(self, method: str) -> Principal:
+    def _anonymous_principal(self, method: str, forwarding: bool) -> Principal:
+        if self._anonymous == "remote" and forwarding:
+            return UNSIGNED
         if self._anonymous == "read-write":
             return ANONYMOUS
         if self._anonymous == "read" and method in READ_METHODS:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from s3d.anonymous import UnsignedAccess
 from s3d.decisions.authorise import Authorisation
 from s3d.gateway import Gateway
 from s3d.protocol import operations as ops
@@ -24,6 +25,7 @@ from s3d.server.auth import Authenticator, Principal
 from s3d.server.body import MAX_DOCUMENT, read_document, stage_body
 from s3d.server.post_object import post_object
 from s3d.server.respond import respond
+from s3d.server.unsigned import forward_unsigned
 from s3d.staging import StagedBody
 
 PREFLIGHT = "PreflightRequest"
@@ -80,8 +82,10 @@ class S3Handler:
         base_domains: tuple[str, ...],
         body_timeout: float,
         authorisation: Authorisation | None = None,
+        unsigned: UnsignedAccess | None = None,
     ) -> None:
         self._gateway = gateway
+        self._unsigned = unsigned
         self._authorisation = authorisation
         self._auth = authenticator
         self._base_domains = base_domains
@@ -109,7 +113,7 @@ class S3Handler:
             info.principal = principal_name
             return answer
         principal = self._auth.authenticate(
-            SignedRequest(request.method, raw_path, raw_query, headers), target
+            SignedRequest(request.method, raw_path, raw_query, headers), target, forwarding=True
         )
         info.principal = principal.name
         action = route(request.method, target, query, headers)
@@ -120,6 +124,12 @@ class S3Handler:
                 principal.name, action, target.bucket, target.key, headers, request.remote
             )
         require_digest(action, headers)
+        if principal.unsigned:
+            parts = (action, target, query, headers)
+            return await forward_unsigned(
+                request, self._unsigned, self._gateway.staging, self._body_timeout, parts,
+                _has_body(headers),
+            )  # fmt: skip
         if action in XML_BODY_ACTIONS:
             return await self._with_document(request, principal, action, target, query, headers)
         op = build(action, target, query, headers, method=request.method)
@@ -140,7 +150,9 @@ class S3Handler:
         try:
             target = locate(raw_path, headers, self._base_domains)
             self._auth.authenticate(
-                SignedRequest(request.method, raw_path, raw_query, headers), target
+                SignedRequest(request.method, raw_path, raw_query, headers),
+                target,
+                forwarding=True,
             )
         except S3Error:
             return
