@@ -186,4 +186,3 @@ async def _chunks(body: StagedBody, size: int = 1024 * 1024) -> AsyncIterator[by
                 raise InternalError("the staged body is shorter than its size")
             done += len(piece)
             yield piece
-
