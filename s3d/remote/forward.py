@@ -102,7 +102,8 @@ class Forwarder:
         elif body is not None:
             # Nothing hashes an unsigned body: it streams from disk, of any size.
             sent["content-length"] = str(body.size)
-            data = _chunks(body)
+            # A small body may still be in memory (staging keeps those; nothing is at its path).
+            data = body.data if body.data is not None else _chunks(body)
         with map_errors():
             response = await http.request(
                 op.method,
