@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 ARGS ?=
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-x -k config".
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); 0 runs the suite in this process (e.g. to use --pdb).
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := run
 .PHONY: run test docs clean
@@ -23,7 +25,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check s3d tests bench
 	$(BIN)/ruff format --check s3d tests bench
 	$(BIN)/mypy s3d bench
-	$(BIN)/pytest $(PYTEST_ARGS) tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) tests
 
 # The kill -9 test (tests/journal/test_crash.py) again and again, each run with its own seed
 # (workload and kill points differ): a longer campaign than the one run by `make test`.
