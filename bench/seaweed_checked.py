@@ -17,12 +17,16 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.processes import free_port
-from bench.seaweed import LISTENERS, weed_binary
+from bench.seaweed import listener_ports, weed_binary
 
 ACCESS_KEY = "SEAWEEDS3DTESTKEY001"
 SECRET_KEY = "seaweed-secret-of-the-datapath-tests"
 START_TIMEOUT = 60.0
+START_ATTEMPTS = 3
+
+
+class Exited(RuntimeError):
+    """weed stopped before it answered (a port it was given was taken, most likely)."""
 
 
 @contextlib.contextmanager
@@ -38,34 +42,47 @@ def seaweed_server(data_dir: Path) -> Iterator[str]:
     actions = ["Admin", "Read", "Write", "List", "Tagging"]
     identities = [{"name": "s3d", "credentials": [identity], "actions": actions}]
     config.write_text(json.dumps({"identities": identities}))
-    ports = {name: free_port() for name in LISTENERS}
-    argv = [
-        *(str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data_dir}"),
-        *(f"-{name}={port}" for name, port in ports.items()),
-        *("-s3", f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0"),
-        *("-master.telemetry=false", "-master.volumeSizeLimitMB=16", "-volume.max=200"),
-    ]
-    log = (data_dir / "weed.log").open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{ports['s3.port']}"
-    try:
-        _wait_until_answering(process, url)
-        yield url
-    finally:
-        process.terminate()
+    for attempt in range(START_ATTEMPTS):
+        ports = listener_ports()
+        argv = [
+            *(str(binary), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data_dir}"),
+            *(f"-{name}={port}" for name, port in ports.items()),
+            *("-s3", f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0"),
+            *("-master.telemetry=false", "-master.volumeSizeLimitMB=16", "-volume.max=200"),
+        ]
+        log = (data_dir / f"weed-{attempt}.log").open("wb")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{ports['s3.port']}"
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+            try:
+                _wait_until_answering(process, url)
+            except Exited:
+                # A port found free was taken before weed bound it (other servers start
+                # beside this one): again with other ports.
+                if attempt + 1 == START_ATTEMPTS:
+                    raise
+                continue
+            yield url
+            return
+        finally:
+            _stop(process)
+            log.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], url: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"weed exited with {process.returncode}")
+            raise Exited(f"weed exited with {process.returncode}")
         try:
             urllib.request.urlopen(url + "/", timeout=2).close()
             return
