@@ -179,6 +179,9 @@ class PageMerge:
         # One entry beyond max-keys is looked for: it is what makes the page truncated.
         while len(self._taken) <= self._max_keys:
             if not self._remote and not self._remote_done:
+                if len(self._taken) == self._max_keys and self._surely_more():
+                    # Truncated, known without asking the remote for one entry more.
+                    return Page(tuple(self._taken), True)
                 return Fetch(self._remote_start(), self._fetch_size())
             remote = self._remote[0] if self._remote else None
             local = self._local[0] if self._local else None
@@ -223,6 +226,19 @@ class PageMerge:
     def receive_verdict(self, prefix: str, live: bool) -> None:
         """The answer to ``CheckPrefix(prefix)``."""
         self._live[prefix] = live
+
+    def _surely_more(self) -> bool:
+        """With the page full and the remote's entries so far all merged: whether one more
+        entry certainly exists. A pending put still to merge is one (unless it is the common
+        prefix just taken); so is the remote's "truncated" when no pending delete beyond what
+        it sent can hide its next entry, and that entry cannot repeat the last one taken (a
+        common prefix taken from pending puts, past the remote's position, could come back)."""
+        last = self._taken[-1].name
+        if len(self._local) > 1 or (self._local and self._local[0].name != last):
+            return True
+        if any(_beyond(key, *self._floor) for key in self._deleted_keys):
+            return False
+        return not _beyond(last, *self._floor)
 
     def _remote_start(self) -> str | None:
         floor, is_prefix = self._floor

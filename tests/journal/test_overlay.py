@@ -140,3 +140,38 @@ def test_a_truncated_page_that_does_not_advance_is_refused() -> None:
         merge.receive_page((), (), True)
     with pytest.raises(InternalError):
         merge.receive_page((entry("a"),), (), True)
+
+
+def _full_remote_page(merge: PageMerge, keys: list[str]) -> Fetch | object:
+    merge.receive_page(tuple(entry(k) for k in keys), (), True)
+    return merge.next_action()
+
+
+def test_a_full_truncated_remote_page_decides_without_a_second_call() -> None:
+    # S3 answers at most 1,000 keys: a page of 1,000 must not cost a second call for the
+    # one entry that tells it is truncated, when the remote said so and nothing can hide it.
+    merge = PageMerge(NO_CHANGES, "", None, None, after_prefix=False, max_keys=3)
+    assert isinstance(merge.next_action(), Fetch)
+    page = _full_remote_page(merge, ["a", "b", "c"])  # the remote's "more" is enough
+    assert isinstance(page, Page)
+    assert page.is_truncated
+    assert [e.name for e in page.entries] == ["a", "b", "c"]
+
+
+def test_a_pending_delete_beyond_the_page_still_asks_the_remote() -> None:
+    overlay = Overlay(puts={}, deletes=frozenset({"d"}))
+    merge = PageMerge(overlay, "", None, None, after_prefix=False, max_keys=3)
+    merge.next_action()
+    # "d" may be the remote's only other key, and it is deleted: only the remote can tell.
+    assert isinstance(_full_remote_page(merge, ["a", "b", "c"]), Fetch)
+
+
+def test_a_pending_put_beyond_the_page_makes_it_truncated() -> None:
+    overlay = Overlay(puts={"z": entry("z")}, deletes=frozenset())
+    merge = PageMerge(overlay, "", None, None, after_prefix=False, max_keys=3)
+    merge.next_action()
+    merge.receive_page((entry("a"), entry("b"), entry("c")), (), False)
+    page = merge.next_action()
+    assert isinstance(page, Page)
+    assert page.is_truncated
+    assert [e.name for e in page.entries] == ["a", "b", "c"]
